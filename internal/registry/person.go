@@ -39,15 +39,15 @@ type Person struct {
 	BirthDate Date   `json:"birth_date"`
 	Sex       Sex    `json:"sex"`
 
-	PlaceOfBirth             Place  `json:"place_of_birth"`
-	BirthRegistrationPlace   Place  `json:"birth_registration_place"`
-	Hometown                 Place  `json:"hometown"`
-	Ethnicity                string `json:"ethnicity"`             // code from the list of 54 groups, e.g. "01"
-	Religion                 string `json:"religion,omitempty"`    // "" means none recorded
-	Nationality              string `json:"nationality"`           // ISO 3166-1 alpha-2, "VN"
-	BloodType                string `json:"blood_type,omitempty"`  // A, B, AB, O with + or -
-	OldIDNumber              string `json:"old_id_number,omitempty"` // the 9-digit CMND, if any
-	Documents                []Document `json:"documents,omitempty"`  // every ID card issued, oldest first
+	PlaceOfBirth           Place      `json:"place_of_birth"`
+	BirthRegistrationPlace Place      `json:"birth_registration_place"`
+	Hometown               Place      `json:"hometown"`
+	Ethnicity              string     `json:"ethnicity"`               // code from the list of 54 groups, e.g. "01"
+	Religion               string     `json:"religion,omitempty"`      // "" means none recorded
+	Nationality            string     `json:"nationality"`             // ISO 3166-1 alpha-2, "VN"
+	BloodType              string     `json:"blood_type,omitempty"`    // A, B, AB, O with + or -
+	OldIDNumber            string     `json:"old_id_number,omitempty"` // the 9-digit CMND, if any
+	Documents              []Document `json:"documents,omitempty"`     // every ID card issued, oldest first
 
 	Father              *Relative  `json:"father,omitempty"`
 	Mother              *Relative  `json:"mother,omitempty"`
@@ -127,8 +127,8 @@ type DocumentKind string
 // The identity documents issued over time: the 9-digit CMND, the 12-digit CCCD
 // (2016–2024, chip from 2021) and the căn cước card of the 2023 law.
 const (
-	CMND   DocumentKind = "cmnd"
-	CCCD   DocumentKind = "cccd"
+	CMND    DocumentKind = "cmnd"
+	CCCD    DocumentKind = "cccd"
 	CanCuoc DocumentKind = "can_cuoc"
 )
 

@@ -60,7 +60,7 @@ type Change struct {
 // on, and the registry's document. The store does not interpret Data.
 type PersonRow struct {
 	PIN         string
-	Version     int64 // 1 for the first version, then +1 for each change
+	Version     int64  // 1 for the first version, then +1 for each change
 	NameKey     string // accent-free match key of the full name
 	NameFold    string // diacritic-preserving match form of the full name
 	BirthYear   int    // 0 if unknown
