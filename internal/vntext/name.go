@@ -142,7 +142,8 @@ func SplitName(full string) NameParts {
 }
 
 // surnameLastCount reports whether words is a surname-last name and, if so,
-// how many words at the end are the family name.
+// how many words at the end are the family name: none when the words are
+// only a prefixed given name ("Y Moan").
 func surnameLastCount(words []string, ws []nameWord) (int, bool) {
 	first := words[0]
 	minWords := 0
@@ -155,7 +156,7 @@ func surnameLastCount(words []string, ws []nameWord) (int, bool) {
 		return 0, false
 	}
 	if len(words) < minWords {
-		return 0, false
+		return 0, true
 	}
 	n := 1
 	for _, c := range surnameLastCompoundWords {
