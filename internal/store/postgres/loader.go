@@ -1,0 +1,385 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dancu/dancu/internal/store"
+)
+
+// deferrableTables are the tables whose secondary indexes a bulk load into an
+// empty registry drops and rebuilds.
+var deferrableTables = []string{"persons", "person_versions", "households", "household_versions", "events"}
+
+// Column lists of the COPYs, in the order the row functions fill them.
+var (
+	copyPersonCols = []string{"pin", "version", "name_key", "name_fold", "birth_year", "birth_date", "sex",
+		"province", "commune", "state", "household_id"}
+	copyPersonVersionCols = append(append([]string(nil), copyPersonCols...),
+		"data", "event_id", "event_type", "actor", "reason", "valid_from", "recorded_at", "recorded_ns")
+	copyHouseholdCols        = []string{"id", "version", "head_pin", "province", "commune"}
+	copyHouseholdVersionCols = append(append([]string(nil), copyHouseholdCols...),
+		"data", "event_id", "event_type", "actor", "reason", "valid_from", "recorded_at", "recorded_ns")
+	copyEventCols = []string{"id", "type", "actor", "reason", "effective_date", "recorded_at", "recorded_ns", "subjects", "request", "result"}
+)
+
+// loader implements store.Loader. It works on one connection, which holds a
+// shared advisory lock on loaderLockKey for the loader's life, so that no
+// process rebuilds the deferred indexes while any loader is writing. Like the
+// connection, it is not safe for concurrent use; open several loaders to load
+// in parallel.
+type loader struct {
+	s    *Store
+	conn *pgxpool.Conn
+}
+
+// NewLoader starts a bulk load. If the registry is empty, it drops the
+// secondary indexes first, so that the load writes only the heap and the
+// primary keys, and Close builds them in one pass at the end.
+func (s *Store) NewLoader(ctx context.Context) (store.Loader, error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, wrapErr("new loader: acquire", err)
+	}
+	l := &loader{s: s, conn: conn}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock_shared($1)`, loaderLockKey); err != nil {
+		l.discard()
+		return nil, wrapErr("new loader: lock", err)
+	}
+	if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return dropSecondaryIndexes(ctx, tx) }); err != nil {
+		l.discard()
+		return nil, wrapErr("new loader: drop indexes", err)
+	}
+	return l, nil
+}
+
+// dropSecondaryIndexes drops the non-unique indexes of the registry tables if
+// persons is empty, recording their definitions in deferred_indexes in the same
+// transaction. Loaders opening at once take turns on the table lock, and a
+// later one finds the indexes already gone.
+func dropSecondaryIndexes(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `LOCK TABLE deferred_indexes IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+		return err
+	}
+	var empty bool
+	if err := tx.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM persons)`).Scan(&empty); err != nil {
+		return err
+	}
+	if !empty {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `SELECT n.nspname, i.relname, pg_get_indexdef(i.oid)
+		FROM pg_index x
+		JOIN pg_class i ON i.oid = x.indexrelid
+		JOIN pg_class t ON t.oid = x.indrelid
+		JOIN pg_namespace n ON n.oid = t.relnamespace
+		WHERE n.nspname = current_schema() AND t.relname = ANY($1)
+			AND NOT x.indisunique AND NOT x.indisprimary
+		ORDER BY i.relname`, deferrableTables)
+	if err != nil {
+		return err
+	}
+	type index struct{ schema, name, def string }
+	idx, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (index, error) {
+		var i index
+		err := r.Scan(&i.schema, &i.name, &i.def)
+		return i, err
+	})
+	if err != nil {
+		return err
+	}
+	for _, i := range idx {
+		if _, err := tx.Exec(ctx, `INSERT INTO deferred_indexes (name, definition) VALUES ($1, $2)
+			ON CONFLICT (name) DO NOTHING`, i.name, i.def); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DROP INDEX `+pgx.Identifier{i.schema, i.name}.Sanitize()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Load writes b in one transaction with COPY. It retries, like Update, when the
+// transaction deadlocks with a concurrent writer over the counters or the
+// sequence lock.
+func (l *loader) Load(ctx context.Context, b store.Batch) error {
+	if l.conn == nil {
+		return errors.New("postgres: load: loader is closed")
+	}
+	var err error
+	for attempt := range maxAttempts {
+		if attempt > 0 {
+			time.Sleep(rand.N(min(retryBackoff<<(attempt-1), maxBackoff)) + time.Millisecond)
+		}
+		err = pgx.BeginFunc(ctx, l.conn, func(tx pgx.Tx) error { return loadBatch(ctx, tx, b) })
+		if err == nil || !retryable(err) {
+			break
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	if sqlState(err) == codeUniqueViolation {
+		return sentinel("load", store.ErrExists)
+	}
+	return wrapErr("load", err)
+}
+
+// loadBatch writes the batch's rows. The counter update and the events, which
+// take locks other writers wait for, come last so those locks are held only
+// until the commit.
+func loadBatch(ctx context.Context, tx pgx.Tx, b store.Batch) error {
+	// The highest version of each person and household is the current one.
+	curPerson := make(map[string]int, len(b.Persons))
+	for i, p := range b.Persons {
+		if j, ok := curPerson[p.PIN]; !ok || b.Persons[j].Version < p.Version {
+			curPerson[p.PIN] = i
+		}
+	}
+	curHousehold := make(map[string]int, len(b.Households))
+	for i, h := range b.Households {
+		if j, ok := curHousehold[h.ID]; !ok || b.Households[j].Version < h.Version {
+			curHousehold[h.ID] = i
+		}
+	}
+	current := func(m map[string]int) []int {
+		out := make([]int, 0, len(m))
+		for _, i := range m {
+			out = append(out, i)
+		}
+		return out
+	}
+
+	persons := current(curPerson)
+	if err := copyRows(ctx, tx, "persons", copyPersonCols, len(persons), func(i int, row []any) {
+		personIndexRow(&b.Persons[persons[i]].PersonRow, row)
+	}); err != nil {
+		return err
+	}
+	if err := copyRows(ctx, tx, "person_versions", copyPersonVersionCols, len(b.Persons), func(i int, row []any) {
+		v := &b.Persons[i]
+		personIndexRow(&v.PersonRow, row)
+		at, ns := splitTime(v.RecordedAt)
+		row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18] =
+			v.Data, v.EventID, v.EventType, v.Actor, v.Reason, v.ValidFrom, at, ns
+	}); err != nil {
+		return err
+	}
+	households := current(curHousehold)
+	if err := copyRows(ctx, tx, "households", copyHouseholdCols, len(households), func(i int, row []any) {
+		householdIndexRow(&b.Households[households[i]].HouseholdRow, row)
+	}); err != nil {
+		return err
+	}
+	if err := copyRows(ctx, tx, "household_versions", copyHouseholdVersionCols, len(b.Households), func(i int, row []any) {
+		v := &b.Households[i]
+		householdIndexRow(&v.HouseholdRow, row)
+		at, ns := splitTime(v.RecordedAt)
+		row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12] =
+			v.Data, v.EventID, v.EventType, v.Actor, v.Reason, v.ValidFrom, at, ns
+	}); err != nil {
+		return err
+	}
+	if len(persons) > 0 {
+		// One shard per batch: a random one, so that concurrent loaders
+		// rarely wait on each other.
+		if _, err := tx.Exec(ctx, `UPDATE person_counts SET n = n + $1 WHERE shard = $2`,
+			len(persons), rand.IntN(personCountShards)); err != nil {
+			return err
+		}
+	}
+	if len(b.Events) > 0 {
+		// The events' Seq must increase in commit order like any other.
+		if _, err := tx.Exec(ctx, sqlLockSeq, seqLockKey); err != nil {
+			return err
+		}
+		if err := copyRows(ctx, tx, "events", copyEventCols, len(b.Events), func(i int, row []any) {
+			e := &b.Events[i]
+			at, ns := splitTime(e.RecordedAt)
+			row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9] =
+				e.ID, e.Type, e.Actor, e.Reason, e.EffectiveDate, at, ns, e.Subjects, e.Request, e.Result
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func personIndexRow(p *store.PersonRow, row []any) {
+	row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10] =
+		p.PIN, p.Version, p.NameKey, p.NameFold, p.BirthYear, p.BirthDate, p.Sex, p.Province, p.Commune, p.State, p.HouseholdID
+}
+
+func householdIndexRow(h *store.HouseholdRow, row []any) {
+	row[0], row[1], row[2], row[3], row[4] = h.ID, h.Version, h.HeadPIN, h.Province, h.Commune
+}
+
+// copyRows COPYs n rows into table, filling one reused row slice per row: pgx
+// encodes each row before asking for the next.
+func copyRows(ctx context.Context, tx pgx.Tx, table string, cols []string, n int, fill func(i int, row []any)) error {
+	if n == 0 {
+		return nil
+	}
+	row := make([]any, len(cols))
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromSlice(n, func(i int) ([]any, error) {
+		fill(i, row)
+		return row, nil
+	}))
+	return err
+}
+
+// Close ends the load. The last loader to close, in any process, rebuilds the
+// indexes that loading dropped; when others are still open, the rebuild is
+// theirs.
+func (l *loader) Close(ctx context.Context) error {
+	if l.conn == nil {
+		return nil
+	}
+	defer l.discard()
+	if _, err := l.conn.Exec(ctx, `SELECT pg_advisory_unlock_shared($1)`, loaderLockKey); err != nil {
+		return wrapErr("loader close: unlock", err)
+	}
+	if err := rebuildIfLast(ctx, l.s.pool, l.conn); err != nil {
+		return err
+	}
+	// Only a connection known to hold no lock goes back to the pool.
+	l.conn.Release()
+	l.conn = nil
+	return nil
+}
+
+// discard closes the loader's connection instead of returning it to the pool,
+// because it may still hold an advisory lock; the server releases a session's
+// locks when the session ends.
+func (l *loader) discard() {
+	if l.conn == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	l.conn.Conn().Close(ctx)
+	l.conn.Release()
+	l.conn = nil
+}
+
+// repairIndexes rebuilds indexes that a load dropped and never rebuilt because
+// its process died, unless a loader is running somewhere now.
+func (s *Store) repairIndexes(ctx context.Context) error {
+	var pending bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deferred_indexes)`).Scan(&pending); err != nil {
+		return wrapErr("repair indexes", err)
+	}
+	if !pending {
+		return nil
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return wrapErr("repair indexes: acquire", err)
+	}
+	if err := rebuildIfLast(ctx, s.pool, conn); err != nil {
+		conn.Conn().Close(context.WithoutCancel(ctx))
+		conn.Release()
+		return err
+	}
+	conn.Release()
+	return nil
+}
+
+// rebuildIfLast rebuilds the deferred indexes if it can take loaderLockKey
+// exclusively on conn, that is if no loader holds it shared, and unlocks it
+// again.
+func rebuildIfLast(ctx context.Context, pool *pgxpool.Pool, conn *pgxpool.Conn) error {
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, loaderLockKey).Scan(&got); err != nil {
+		return wrapErr("rebuild indexes: lock", err)
+	}
+	if !got {
+		return nil
+	}
+	err := rebuildDeferred(ctx, pool)
+	if _, uerr := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, loaderLockKey); uerr != nil && err == nil {
+		err = wrapErr("rebuild indexes: unlock", uerr)
+	}
+	return err
+}
+
+// indexBuilders is how many indexes are built at once. Each build is also
+// parallel inside PostgreSQL (max_parallel_maintenance_workers), so a few are
+// enough to keep a server busy.
+const indexBuilders = 3
+
+// minMaintenanceWorkMem is the maintenance_work_mem, in kB, the rebuild asks
+// for at least: sorting a hundred million keys in the server's default 64MB
+// spills to disk many times over.
+const minMaintenanceWorkMem = 256 * 1024
+
+// rebuildDeferred creates every index recorded in deferred_indexes, each in a
+// transaction that also deletes its record, so that a crash part-way leaves
+// exactly the unbuilt ones recorded.
+func rebuildDeferred(ctx context.Context, pool *pgxpool.Pool) error {
+	rows, err := pool.Query(ctx, `SELECT name, definition FROM deferred_indexes ORDER BY name`)
+	if err != nil {
+		return wrapErr("rebuild indexes: list", err)
+	}
+	type index struct{ name, def string }
+	idx, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (index, error) {
+		var i index
+		err := r.Scan(&i.name, &i.def)
+		return i, err
+	})
+	if err != nil {
+		return wrapErr("rebuild indexes: list", err)
+	}
+	var (
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, indexBuilders)
+		mu    sync.Mutex
+		first error
+	)
+	for _, i := range idx {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+				var mem int64
+				if err := tx.QueryRow(ctx, `SELECT setting::bigint FROM pg_settings WHERE name = 'maintenance_work_mem'`).Scan(&mem); err != nil {
+					return err
+				}
+				if mem < minMaintenanceWorkMem {
+					if _, err := tx.Exec(ctx, fmt.Sprintf(`SET LOCAL maintenance_work_mem = %d`, minMaintenanceWorkMem)); err != nil {
+						return err
+					}
+				}
+				var exists bool
+				if err := tx.QueryRow(ctx, `SELECT to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1)) IS NOT NULL`,
+					i.name).Scan(&exists); err != nil {
+					return err
+				}
+				if !exists {
+					if _, err := tx.Exec(ctx, i.def); err != nil {
+						return err
+					}
+				}
+				_, err := tx.Exec(ctx, `DELETE FROM deferred_indexes WHERE name = $1`, i.name)
+				return err
+			})
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = wrapErr("rebuild index "+i.name, err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
