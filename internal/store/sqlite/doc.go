@@ -1,0 +1,70 @@
+// Package sqlite implements the storage interfaces of package store on an
+// embedded SQLite database, the default store: one binary and one data folder
+// run everything. It uses the pure-Go driver modernc.org/sqlite, so dancu
+// builds without cgo.
+//
+// # Connections
+//
+// A Store opens the file twice over. The writer is a pool of exactly one
+// connection, which every write uses (Update, the bulk loader, settings): SQLite
+// admits one writer at a time, and queueing writers in database/sql is cheaper
+// than letting them contend for the file lock. Its transactions begin
+// IMMEDIATE, taking the write lock before the first read, so a transaction
+// never has to upgrade a read lock and fail. The readers are a pool of several
+// query_only connections; in WAL mode they run beside the writer and each
+// other, and each statement sees the last commit as of its start.
+//
+// Pragmas are set in the DSN, so that every connection a pool opens gets them:
+// WAL, foreign_keys, a busy timeout, and on the writer synchronous=FULL, which
+// syncs the WAL at every commit: once Update returns, the write survives a
+// kill -9 and a power loss. Several processes may open one file; the busy
+// timeout and Update's retries cover the moments another holds the write lock.
+//
+// # Schema and migrations
+//
+// The schema lives in migrations/NNNN_name.sql, embedded in the binary. Open
+// applies the ones not yet recorded in schema_migrations, each in its own
+// transaction, in version order, and never rewrites or reverses one.
+//
+// persons and households hold one row per key ever used, with the current
+// version's number, the index columns searches use, and cur, the rowid of the
+// current version's row. person_versions and household_versions hold every
+// version, the current one too, with its document and the change that produced
+// it: a document is stored once. Reading a current record is two B-tree
+// searches; history and as-of reads use the (key, version) index. Version rows
+// are appended in rowid order whatever their key, which keeps bulk loads
+// sequential.
+//
+// Searches pick their index themselves (see searchSQL) so that rows come out
+// of the index in the documented order and a page costs what it returns, not
+// what matches.
+//
+// Times are stored as Unix nanoseconds in UTC and come back exactly; the zero
+// time is stored as NULL. Only times between the years 1678 and 2262 can be
+// stored.
+//
+// # Bulk loading
+//
+// NewLoader returns the bulk path used by dancu generate. Each Load is one
+// transaction of multi-row INSERTs through statements prepared once per
+// loader, with rows sorted by key; version rowids are assigned by the loader,
+// so nothing is read back. When the registry holds no person at NewLoader, the
+// loader drops the secondary indexes of the registry tables, recording their
+// definitions in deferred_indexes in the same transaction, and commits its
+// batches with synchronous=NORMAL (the writer connection is set back to FULL
+// after each batch); Close builds the indexes again, one sorted pass each, in
+// transactions that commit with FULL. Primary keys and UNIQUE columns stay, so
+// a reused PIN, household id or event id is still store.ErrExists. If the
+// process dies during a load, the next Open builds the missing indexes before
+// doing anything else. A dancu serve started on the same file during a load
+// would do the same and slow the load down: start it after generate ends.
+//
+// # Backups
+//
+// Backup writes an online, consistent snapshot with VACUUM INTO.
+//
+// # Personal data
+//
+// Errors name the operation, never a key or a value. SQLite's own messages
+// name tables and columns, not values, so they are passed on.
+package sqlite

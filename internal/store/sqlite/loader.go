@@ -1,0 +1,438 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/dancu/dancu/internal/store"
+)
+
+// Column lists of the loader's inserts. Versions get their vid from the
+// loader, so that persons.cur can point at them without reading anything back.
+var (
+	loadPersonCols = []string{"pin", "version", "cur", "name_key", "name_fold", "birth_year",
+		"birth_date", "sex", "province", "commune", "state", "household_id"}
+	loadPersonVersionCols = []string{"vid", "pin", "version", "name_key", "name_fold",
+		"birth_year", "birth_date", "sex", "province", "commune", "state", "household_id",
+		"event_id", "event_type", "actor", "reason", "valid_from", "recorded_at", "data"}
+	loadHouseholdCols        = []string{"id", "version", "cur"}
+	loadHouseholdVersionCols = []string{"vid", "id", "version", "head_pin", "province", "commune",
+		"event_id", "event_type", "actor", "reason", "valid_from", "recorded_at", "data"}
+	loadEventCols = []string{"seq", "id", "type", "actor", "reason", "effective_date",
+		"recorded_at", "subjects", "request", "result"}
+	loadSubjectCols = []string{"seq", "pin"}
+)
+
+// loadRows is how many rows one INSERT statement carries. A multi-row INSERT
+// pays the database/sql and statement-step overhead once per chunk instead of
+// once per row; past a few dozen rows the gain flattens (see BenchmarkLoader).
+const loadRows = 64
+
+// registryTables are the tables whose secondary indexes a load on an empty
+// registry defers.
+var registryTables = []string{"persons", "person_versions", "households",
+	"household_versions", "events", "event_subjects"}
+
+// table is one loader insert: a multi-row statement for full chunks, prepared
+// once per loader, and the SQL for any shorter tail.
+type table struct {
+	name string
+	cols []string
+	full *sql.Stmt
+}
+
+func insertSQL(name string, cols []string, rows int) string {
+	row := "(" + strings.Repeat("?, ", len(cols)-1) + "?)"
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + name + " (" + strings.Join(cols, ", ") + ") VALUES ")
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
+// insert writes rows (len(args) is a multiple of the column count) in chunks
+// of loadRows.
+func (t *table) insert(ctx context.Context, tx *sql.Tx, args []any) error {
+	n := len(t.cols)
+	chunk := loadRows * n
+	full := tx.StmtContext(ctx, t.full)
+	for len(args) >= chunk {
+		if _, err := full.ExecContext(ctx, args[:chunk]...); err != nil {
+			return err
+		}
+		args = args[chunk:]
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, insertSQL(t.name, t.cols, len(args)/n), args...)
+	return err
+}
+
+// loader is the bulk path. See the package documentation for how it defers
+// indexes and relaxes synchronous on an empty registry.
+type loader struct {
+	s *Store
+	// relaxed is set when the registry was empty at NewLoader: the secondary
+	// indexes are dropped until Close, and batches commit with
+	// synchronous=NORMAL.
+	relaxed bool
+
+	mu                                                                       sync.Mutex
+	closed                                                                   bool
+	tables                                                                   []*table
+	persons, personVersions, households, householdVersions, events, subjects *table
+	args                                                                     []any
+}
+
+// NewLoader starts a bulk load. If the registry holds no person yet, it
+// drops the secondary indexes of the registry tables (recording them in
+// deferred_indexes, in the same transaction) so that the load only appends
+// rows and Close builds each index in one sorted pass.
+func (s *Store) NewLoader(ctx context.Context) (store.Loader, error) {
+	l := &loader{s: s}
+	err := inWriteTx(ctx, s.w, func(tx *sql.Tx) error {
+		var has int
+		if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM persons)").Scan(&has); err != nil {
+			return err
+		}
+		l.relaxed = has == 0
+		if !l.relaxed {
+			return nil
+		}
+		return dropSecondaryIndexes(ctx, tx)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: new loader: %w", err)
+	}
+	for _, t := range []struct {
+		dst  **table
+		name string
+		cols []string
+	}{
+		{&l.persons, "persons", loadPersonCols},
+		{&l.personVersions, "person_versions", loadPersonVersionCols},
+		{&l.households, "households", loadHouseholdCols},
+		{&l.householdVersions, "household_versions", loadHouseholdVersionCols},
+		{&l.events, "events", loadEventCols},
+		{&l.subjects, "event_subjects", loadSubjectCols},
+	} {
+		st, err := s.w.PrepareContext(ctx, insertSQL(t.name, t.cols, loadRows))
+		if err == nil {
+			*t.dst = &table{name: t.name, cols: t.cols, full: st}
+			l.tables = append(l.tables, *t.dst)
+			continue
+		}
+		l.Close(ctx)
+		return nil, fmt.Errorf("sqlite: new loader: %w", err)
+	}
+	return l, nil
+}
+
+func dropSecondaryIndexes(ctx context.Context, tx *sql.Tx) error {
+	q := "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (?" +
+		strings.Repeat(", ?", len(registryTables)-1) + ")"
+	args := make([]any, len(registryTables))
+	for i, t := range registryTables {
+		args[i] = t
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	var names, defs []string
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
+			return err
+		}
+		names, defs = append(names, name), append(defs, def)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for i, name := range names {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO deferred_indexes (name, sql) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", name, defs[i]); err != nil {
+			return err
+		}
+		// The name comes from sqlite_schema, not from input.
+		if _, err := tx.ExecContext(ctx, `DROP INDEX "`+strings.ReplaceAll(name, `"`, `""`)+`"`); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Load writes one batch in one transaction. It retries the whole batch when
+// another process holds the write lock past the busy timeout, since nothing of
+// a rolled-back batch remains.
+func (l *loader) Load(ctx context.Context, b store.Batch) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return errors.New("sqlite: load: loader is closed")
+	}
+	persons, err := groupVersions(b.Persons, func(v *store.PersonVersion) (string, int64) { return v.PIN, v.Version })
+	if err != nil {
+		return fmt.Errorf("sqlite: load persons: %w", err)
+	}
+	households, err := groupVersions(b.Households, func(v *store.HouseholdVersion) (string, int64) { return v.ID, v.Version })
+	if err != nil {
+		return fmt.Errorf("sqlite: load households: %w", err)
+	}
+	err = retry(ctx, func() error {
+		return l.loadOnce(ctx, persons, households, b.Events)
+	}, isBusy)
+	if err != nil {
+		return fmt.Errorf("sqlite: load: %w", err)
+	}
+	return nil
+}
+
+// groupVersions sorts a batch's versions by key and version, without
+// changing the caller's slice, and checks that each key's versions run 1, 2,
+// ... n. Sorted keys make the inserts into the key tables' B-trees walk them
+// in order.
+func groupVersions[T any](vs []T, key func(*T) (string, int64)) ([][]*T, error) {
+	ps := make([]*T, len(vs))
+	for i := range vs {
+		ps[i] = &vs[i]
+	}
+	slices.SortFunc(ps, func(a, b *T) int {
+		ka, va := key(a)
+		kb, vb := key(b)
+		if c := strings.Compare(ka, kb); c != 0 {
+			return c
+		}
+		return cmp.Compare(va, vb)
+	})
+	var groups [][]*T
+	for i := 0; i < len(ps); {
+		k, _ := key(ps[i])
+		j := i
+		for j < len(ps) {
+			kj, vj := key(ps[j])
+			if kj != k {
+				break
+			}
+			if want := int64(j - i + 1); vj != want {
+				if vj < want {
+					return nil, fmt.Errorf("a version appears twice: %w", store.ErrExists)
+				}
+				return nil, fmt.Errorf("versions do not run from 1 without gaps: %w", store.ErrConflict)
+			}
+			j++
+		}
+		groups = append(groups, ps[i:j])
+		i = j
+	}
+	return groups, nil
+}
+
+func (l *loader) loadOnce(ctx context.Context, persons [][]*store.PersonVersion, households [][]*store.HouseholdVersion, events []store.EventRow) (err error) {
+	conn, err := l.s.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if l.relaxed {
+		// NORMAL skips the fsync at each batch's commit. A crash can then
+		// lose the last batches, but never corrupts the file, and the index
+		// builds in Close commit with FULL, which syncs everything before.
+		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+			return err
+		}
+		defer func() {
+			_, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL")
+			if rerr != nil {
+				// A writer connection that might still be relaxed must
+				// not serve another write: drop it from the pool.
+				conn.Raw(func(any) error { return driver.ErrBadConn })
+				err = errors.Join(err, rerr)
+			}
+		}()
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+
+	if len(persons) > 0 {
+		if err := l.loadPersons(ctx, tx, persons); err != nil {
+			return err
+		}
+	}
+	if len(households) > 0 {
+		if err := l.loadHouseholds(ctx, tx, households); err != nil {
+			return err
+		}
+	}
+	if len(events) > 0 {
+		if err := l.loadEvents(ctx, tx, events); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// maxInt64 returns the result of a query for a single integer.
+func maxInt64(ctx context.Context, tx *sql.Tx, q string) (int64, error) {
+	var n int64
+	err := tx.QueryRowContext(ctx, q).Scan(&n)
+	return n, err
+}
+
+func (l *loader) loadPersons(ctx context.Context, tx *sql.Tx, groups [][]*store.PersonVersion) error {
+	// The writer holds the write lock, so the vids after the current
+	// largest are free.
+	vid, err := maxInt64(ctx, tx, "SELECT coalesce(max(vid), 0) FROM person_versions")
+	if err != nil {
+		return err
+	}
+	args := l.args[:0]
+	first := vid + 1
+	for _, g := range groups {
+		vid += int64(len(g))
+		c := g[len(g)-1]
+		args = append(args, c.PIN, c.Version, vid, c.NameKey, c.NameFold, c.BirthYear,
+			c.BirthDate, c.Sex, c.Province, c.Commune, c.State, c.HouseholdID)
+	}
+	if err := l.persons.insert(ctx, tx, args); err != nil {
+		if isUniqueViolation(err) {
+			return fmt.Errorf("a PIN is already used: %w", store.ErrExists)
+		}
+		return err
+	}
+	args = args[:0]
+	vid = first
+	for _, g := range groups {
+		for _, v := range g {
+			at, err := timeArg(v.RecordedAt)
+			if err != nil {
+				return err
+			}
+			args = append(args, vid, v.PIN, v.Version, v.NameKey, v.NameFold, v.BirthYear,
+				v.BirthDate, v.Sex, v.Province, v.Commune, v.State, v.HouseholdID,
+				v.EventID, v.EventType, v.Actor, v.Reason, v.ValidFrom, at, v.Data)
+			vid++
+		}
+	}
+	if err := l.personVersions.insert(ctx, tx, args); err != nil {
+		return err
+	}
+	l.args = args[:0]
+	_, err = tx.StmtContext(ctx, l.s.ws.addPersons).ExecContext(ctx, len(groups))
+	return err
+}
+
+func (l *loader) loadHouseholds(ctx context.Context, tx *sql.Tx, groups [][]*store.HouseholdVersion) error {
+	vid, err := maxInt64(ctx, tx, "SELECT coalesce(max(vid), 0) FROM household_versions")
+	if err != nil {
+		return err
+	}
+	args := l.args[:0]
+	first := vid + 1
+	for _, g := range groups {
+		vid += int64(len(g))
+		c := g[len(g)-1]
+		args = append(args, c.ID, c.Version, vid)
+	}
+	if err := l.households.insert(ctx, tx, args); err != nil {
+		if isUniqueViolation(err) {
+			return fmt.Errorf("a household id is already used: %w", store.ErrExists)
+		}
+		return err
+	}
+	args = args[:0]
+	vid = first
+	for _, g := range groups {
+		for _, v := range g {
+			at, err := timeArg(v.RecordedAt)
+			if err != nil {
+				return err
+			}
+			args = append(args, vid, v.ID, v.Version, v.HeadPIN, v.Province, v.Commune,
+				v.EventID, v.EventType, v.Actor, v.Reason, v.ValidFrom, at, v.Data)
+			vid++
+		}
+	}
+	err = l.householdVersions.insert(ctx, tx, args)
+	l.args = args[:0]
+	return err
+}
+
+func (l *loader) loadEvents(ctx context.Context, tx *sql.Tx, events []store.EventRow) error {
+	// AUTOINCREMENT remembers the largest seq ever used in sqlite_sequence;
+	// explicit seqs above it keep it up to date.
+	seq, err := maxInt64(ctx, tx, `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
+		coalesce((SELECT max(seq) FROM events), 0))`)
+	if err != nil {
+		return err
+	}
+	first := seq + 1
+	args := l.args[:0]
+	for i := range events {
+		e := &events[i]
+		seq++
+		at, err := timeArg(e.RecordedAt)
+		if err != nil {
+			return err
+		}
+		subjects, err := subjectsArg(e.Subjects)
+		if err != nil {
+			return err
+		}
+		args = append(args, seq, e.ID, e.Type, e.Actor, e.Reason, e.EffectiveDate, at,
+			subjects, e.Request, e.Result)
+	}
+	if err := l.events.insert(ctx, tx, args); err != nil {
+		if isUniqueViolation(err) {
+			return fmt.Errorf("an event id is already used: %w", store.ErrExists)
+		}
+		return err
+	}
+	args = args[:0]
+	seq = first
+	for i := range events {
+		for _, pin := range distinct(events[i].Subjects) {
+			args = append(args, seq, pin)
+		}
+		seq++
+	}
+	err = l.subjects.insert(ctx, tx, args)
+	l.args = args[:0]
+	return err
+}
+
+// Close builds the indexes the loader deferred, each in its own transaction,
+// and releases the loader's statements. It must be called even after a failed
+// Load; if it fails (or never runs), the next Open builds what is missing.
+func (l *loader) Close(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	for _, t := range l.tables {
+		t.full.Close()
+	}
+	l.args = nil
+	if !l.relaxed {
+		return nil
+	}
+	return rebuildDeferredIndexes(ctx, l.s.w)
+}

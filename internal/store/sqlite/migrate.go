@@ -1,0 +1,181 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// migrationFiles holds the schema, one forward-only file per change, named
+// NNNN_name.sql.
+//
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations in version order.
+func migrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	seen := map[int]bool{}
+	for _, e := range entries {
+		base, ok := strings.CutSuffix(e.Name(), ".sql")
+		if !ok {
+			continue
+		}
+		num, name, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 || name == "" {
+			return nil, fmt.Errorf("sqlite: migration file %q is not named NNNN_name.sql", e.Name())
+		}
+		if seen[v] {
+			return nil, fmt.Errorf("sqlite: two migrations with version %d", v)
+		}
+		seen[v] = true
+		b, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+// migrate applies every embedded migration not yet recorded in
+// schema_migrations, each in its own write transaction. The transactions start
+// with BEGIN IMMEDIATE, and each checks again whether its migration is already
+// recorded, so several processes opening one file at once apply each migration
+// exactly once between them.
+func migrate(ctx context.Context, db *sql.DB) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER NOT NULL PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at TEXT    NOT NULL
+	) STRICT`)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	var newest int
+	if err := db.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&newest); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	if len(ms) > 0 && newest > ms[len(ms)-1].version {
+		// Migrations only go forward: an older program must not write to a
+		// schema it does not know.
+		return fmt.Errorf("sqlite: migrate: database schema version %d is newer than this program's %d", newest, ms[len(ms)-1].version)
+	}
+	for _, m := range ms {
+		if m.version <= newest {
+			continue
+		}
+		err := inWriteTx(ctx, db, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", m.version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+				m.version, m.name, time.Now().UTC().Format(time.RFC3339Nano))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %04d_%s: %w", m.version, m.name, err)
+		}
+	}
+	return nil
+}
+
+// inWriteTx runs fn in one transaction on the writer and commits it, trying
+// again a few times if another process held the write lock for longer than
+// the busy timeout.
+func inWriteTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	return retry(ctx, func() error {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	}, isBusy)
+}
+
+// rebuildDeferredIndexes builds the indexes a bulk load dropped and did not
+// get to build again (the process died during the load). Each index is built
+// and struck off the list in one transaction, so a crash here too leaves the
+// list right.
+func rebuildDeferredIndexes(ctx context.Context, db *sql.DB) error {
+	var exists int
+	err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'deferred_indexes'").Scan(&exists)
+	if err != nil {
+		return fmt.Errorf("sqlite: rebuild indexes: %w", err)
+	}
+	if exists == 0 {
+		return nil
+	}
+	type index struct{ name, sql string }
+	var idx []index
+	rows, err := db.QueryContext(ctx, "SELECT name, sql FROM deferred_indexes ORDER BY name")
+	if err != nil {
+		return fmt.Errorf("sqlite: rebuild indexes: %w", err)
+	}
+	for rows.Next() {
+		var i index
+		if err := rows.Scan(&i.name, &i.sql); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlite: rebuild indexes: %w", err)
+		}
+		idx = append(idx, i)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("sqlite: rebuild indexes: %w", err)
+	}
+	for _, i := range idx {
+		err := inWriteTx(ctx, db, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?", i.name).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				// Another process may have built it meanwhile.
+				if _, err := tx.ExecContext(ctx, i.sql); err != nil {
+					return err
+				}
+			}
+			_, err := tx.ExecContext(ctx, "DELETE FROM deferred_indexes WHERE name = ?", i.name)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sqlite: rebuild index %s: %w", i.name, err)
+		}
+	}
+	return nil
+}
