@@ -1,0 +1,29 @@
+// Package web serves the officers' console: server-rendered HTML pages under
+// /console/ to sign in, search the registry, read a person's record as of any
+// date with its full history, and read a household.
+//
+// The console is deliberately plain: html/template pages and one CSS file,
+// embedded in the binary, no JavaScript and nothing fetched from the internet,
+// so it runs in a data centre with no outside access and works in a browser
+// with scripts disabled.
+//
+// Every user-visible string lives in the message catalogue (i18n.go), in
+// Vietnamese (the default) and English; templates name messages by key.
+// Values from the registry (names, addresses) are shown as stored.
+//
+// Security choices, and why:
+//
+//   - A signed session cookie from package auth, so that several dancu
+//     processes behind a load balancer accept each other's sessions.
+//   - Every POST form carries a CSRF token: the HMAC of the session value for
+//     signed-in forms (nothing to store server-side), and a double-submit
+//     cookie for the sign-in form, where there is no session yet. Go's
+//     CrossOriginProtection (Sec-Fetch-Site and Origin checks) is a second
+//     layer in front of both.
+//   - A Content-Security-Policy with default-src 'self' and no inline script
+//     or style, frame-ancestors 'none', nosniff and no-referrer, and
+//     Cache-Control: no-store on every page, since pages carry personal data.
+//   - Logs carry the route pattern, status, duration, request id and the
+//     officer's principal id, never a PIN, a name or any other value from a
+//     record, nor the query string that holds them.
+package web

@@ -1,0 +1,415 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"time"
+
+	"github.com/dancu/dancu/internal/auth"
+	"github.com/dancu/dancu/internal/registry"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// consolePrefix is where the console lives; cookies are scoped to it so that
+// the REST API and the citizens' portal never receive them.
+const consolePrefix = "/console/"
+
+// Log attribute keys, fixed so that log queries stay stable.
+const (
+	logKeyRequestID = "request_id"
+	logKeyMethod    = "method"
+	logKeyRoute     = "route"
+	logKeyStatus    = "status"
+	logKeyDuration  = "duration_ms"
+	logKeyPrincipal = "principal"
+	logKeyError     = "error"
+)
+
+// The pages, each a template file under templates/ rendered inside layout.html.
+const (
+	pageLogin     = "login"
+	pageSearch    = "search"
+	pagePerson    = "person"
+	pageHousehold = "household"
+	pageError     = "error"
+)
+
+var pageNames = []string{pageLogin, pageSearch, pagePerson, pageHousehold, pageError}
+
+// Deps are the console's dependencies, wired by cmd/dancu.
+type Deps struct {
+	Registry *registry.Registry
+	Auth     *auth.Authenticator
+	// Logger receives one line per request and the causes of internal
+	// errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// Handler serves the officers' console. It keeps no per-user state: sessions
+// are signed cookies and CSRF tokens derive from them, so any number of
+// processes can serve the same officers.
+type Handler struct {
+	reg    *registry.Registry
+	auth   *auth.Authenticator
+	log    *slog.Logger
+	pages  map[string]map[string]*template.Template // language → page → template
+	static http.Handler
+	cssURL string
+
+	// failDelay slows down each wrong sign-in, so that guessing by hand or by
+	// script is tedious; tests shorten it.
+	failDelay time.Duration
+	// now is the clock, for the default "today" of unit lookups.
+	now func() time.Time
+	// pageSize is the number of search results per page; tests shrink it
+	// to exercise paging on a small population.
+	pageSize int
+}
+
+// New returns the console handler. It panics if the embedded templates do
+// not parse: that is a build defect every test run catches.
+func New(d Deps) *Handler {
+	logger := d.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	staticRoot, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic("web: embedded static files: " + err.Error())
+	}
+	css, err := fs.ReadFile(staticRoot, "console.css")
+	if err != nil {
+		panic("web: embedded console.css: " + err.Error())
+	}
+	// The stylesheet URL carries a hash of its content, so browsers may cache
+	// it for long and still see a new version after an upgrade.
+	sum := sha256.Sum256(css)
+	h := &Handler{
+		reg:       d.Registry,
+		auth:      d.Auth,
+		log:       logger,
+		static:    http.StripPrefix(consolePrefix+"static/", http.FileServerFS(staticRoot)),
+		cssURL:    consolePrefix + "static/console.css?v=" + hex.EncodeToString(sum[:6]),
+		failDelay: time.Second,
+		now:       time.Now,
+		pageSize:  searchPageSize,
+	}
+	h.pages = make(map[string]map[string]*template.Template, len(langs))
+	for _, lang := range langs {
+		h.pages[lang] = make(map[string]*template.Template, len(pageNames))
+		for _, page := range pageNames {
+			h.pages[lang][page] = parsePage(lang, page)
+		}
+	}
+	return h
+}
+
+// parsePage parses one page in one language. Each language gets its own
+// template tree so that {{t "key"}} is bound to that language's catalogue at
+// parse time and templates need no language argument.
+func parsePage(lang, page string) *template.Template {
+	c := catalogueFor(lang)
+	funcs := template.FuncMap{
+		"t":    c.T,
+		"date": c.Date,
+		"time": c.Time,
+	}
+	t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
+	if err != nil {
+		panic("web: template " + page + ": " + err.Error())
+	}
+	return t
+}
+
+// Mount registers the console's routes on mux.
+func (h *Handler) Mount(mux *http.ServeMux) {
+	// Cross-origin protection rejects state-changing requests that a browser
+	// marks as cross-site, before the CSRF token is even looked at.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.forbidden(w, r)
+	}))
+
+	mux.Handle("GET "+consolePrefix+"static/", h.chain(h.serveStatic, public))
+	mux.Handle("GET "+consolePrefix+"login", h.chain(h.loginForm, public))
+	mux.Handle("POST "+consolePrefix+"login", cop.Handler(h.chain(h.login, public)))
+	mux.Handle("POST "+consolePrefix+"logout", cop.Handler(h.chain(h.logout, signedIn)))
+	mux.Handle("GET "+consolePrefix+"{$}", h.chain(h.search, signedIn))
+	mux.Handle("GET "+consolePrefix+"people", h.chain(h.lookupPIN, signedIn))
+	mux.Handle("GET "+consolePrefix+"people/{pin}", h.chain(h.person, signedIn))
+	mux.Handle("GET "+consolePrefix+"households/{id}", h.chain(h.household, signedIn))
+	mux.Handle(consolePrefix, h.chain(func(w http.ResponseWriter, r *http.Request) {
+		h.notFound(w, r, "error.not_found.page")
+	}, signedIn))
+}
+
+// access says whether a route needs a signed-in officer.
+type access int
+
+const (
+	public access = iota
+	signedIn
+)
+
+// request is what the middleware learns about a request, shared with the
+// handlers through the context.
+type request struct {
+	id        string
+	lang      string
+	principal auth.Principal
+	session   string // the session cookie value; its HMAC is the CSRF token
+}
+
+type requestKey struct{}
+
+func reqOf(r *http.Request) *request {
+	if rq, ok := r.Context().Value(requestKey{}).(*request); ok {
+		return rq
+	}
+	return &request{lang: defaultLang}
+}
+
+// statusWriter remembers the status code for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// chain wraps a page handler with what every console request needs: a request
+// id, security headers, the language, panic recovery, the session check and
+// one log line.
+func (h *Handler) chain(next http.HandlerFunc, acc access) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rq := &request{id: newRequestID()}
+		sw := &statusWriter{ResponseWriter: w}
+		setSecurityHeaders(sw.Header())
+		// Every console response may carry personal data or depend on the
+		// session; the static handler relaxes this for its files.
+		sw.Header().Set("Cache-Control", "no-store")
+		sw.Header().Set("X-Request-Id", rq.id)
+		rq.lang = chooseLang(sw, r)
+		r = r.WithContext(context.WithValue(r.Context(), requestKey{}, rq))
+
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				h.log.Error("console panic", logKeyRequestID, rq.id, logKeyRoute, r.Pattern,
+					logKeyError, fmt.Sprint(v), "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					h.renderInternal(sw, r)
+				}
+			}
+			// Only the route pattern is logged: the path and query hold PINs
+			// and names.
+			h.log.Info("console request",
+				logKeyRequestID, rq.id,
+				logKeyMethod, r.Method,
+				logKeyRoute, r.Pattern,
+				logKeyStatus, sw.status,
+				logKeyDuration, time.Since(start).Milliseconds(),
+				logKeyPrincipal, rq.principal.ID,
+			)
+		}()
+
+		if acc == signedIn {
+			c, err := r.Cookie(sessionCookie)
+			var p auth.Principal
+			ok := err == nil
+			if ok {
+				p, ok = h.auth.VerifySession(c.Value)
+			}
+			if !ok {
+				if err == nil {
+					clearCookie(sw, r, sessionCookie, consolePrefix)
+				}
+				redirectToLogin(sw, r)
+				return
+			}
+			rq.principal, rq.session = p, c.Value
+			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+		}
+		next(sw, r)
+	})
+}
+
+// setSecurityHeaders sets the headers every console response carries. The
+// policy allows the console's own stylesheet and nothing inline: the pages
+// have no script at all.
+func setSecurityHeaders(hd http.Header) {
+	hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (h *Handler) serveStatic(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	h.static.ServeHTTP(w, r)
+}
+
+// redirectToLogin sends a signed-out officer to the sign-in page, keeping
+// where they were going so that a link followed from elsewhere still works
+// after signing in.
+func redirectToLogin(w http.ResponseWriter, r *http.Request) {
+	target := consolePrefix + "login"
+	if r.Method == http.MethodGet && r.URL.RequestURI() != consolePrefix {
+		target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// langLink is one entry of the language switch.
+type langLink struct {
+	Label   string
+	Href    string
+	Current bool
+}
+
+// pageData is what layout.html renders; Body is the page's own view.
+type pageData struct {
+	Lang      string
+	Title     string
+	Officer   string
+	CSRF      string
+	CSSURL    string
+	LangLinks []langLink
+	RequestID string
+	Body      any
+}
+
+// render executes a page into a buffer first, so that a template error
+// becomes a clean 500 page instead of half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page, titleKey string, body any) {
+	rq := reqOf(r)
+	c := catalogueFor(rq.lang)
+	data := pageData{
+		Lang:      c.lang,
+		Title:     c.T(titleKey),
+		Officer:   rq.principal.ID,
+		CSSURL:    h.cssURL,
+		LangLinks: langLinks(r, c.lang),
+		RequestID: rq.id,
+		Body:      body,
+	}
+	if rq.session != "" {
+		data.CSRF = csrfToken(rq.session)
+	}
+	var buf bytes.Buffer
+	if err := h.pages[c.lang][page].Execute(&buf, data); err != nil {
+		h.serverError(w, r, fmt.Errorf("render %s: %w", page, err))
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	// Pages show personal data: no browser or proxy may keep a copy.
+	hd.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// langLinks returns the language switch: the current URL with lang= set.
+func langLinks(r *http.Request, current string) []langLink {
+	out := make([]langLink, 0, len(langs))
+	for _, l := range langs {
+		q := r.URL.Query()
+		q.Set("lang", l)
+		u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
+		if r.Method != http.MethodGet {
+			// After a failed POST, switching language reloads the page, not
+			// the form submission.
+			u.RawQuery = "lang=" + l
+		}
+		out = append(out, langLink{Label: catalogueFor(l).T("lang." + l), Href: u.String(), Current: l == current})
+	}
+	return out
+}
+
+// errorView is the body of the error page.
+type errorView struct {
+	TitleKey   string
+	MessageKey string
+	Message    string // a message already formatted, instead of MessageKey
+	RequestID  string // shown for internal errors, so support can find the log line
+	BackHref   string // where the page's link leads; the search page if empty
+	BackKey    string
+}
+
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, msgKey string) {
+	h.render(w, r, http.StatusNotFound, pageError, "error.not_found.title",
+		errorView{TitleKey: "error.not_found.title", MessageKey: msgKey})
+}
+
+func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusForbidden, pageError, "error.forbidden.title",
+		errorView{TitleKey: "error.forbidden.title", MessageKey: "error.forbidden.csrf"})
+}
+
+// serverError logs err with the request id and shows a page with that id and
+// none of the error's text.
+func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	rq := reqOf(r)
+	h.log.Error("console internal error", logKeyRequestID, rq.id, logKeyRoute, r.Pattern, logKeyError, err.Error())
+	h.renderInternal(w, r)
+}
+
+// renderInternal writes the 500 page without going through render, since a
+// broken template may be the cause.
+func (h *Handler) renderInternal(w http.ResponseWriter, r *http.Request) {
+	rq := reqOf(r)
+	c := catalogueFor(rq.lang)
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusInternalServerError)
+	err := h.pages[c.lang][pageError].Execute(w, pageData{
+		Lang: c.lang, Title: c.T("error.internal.title"), Officer: rq.principal.ID, CSSURL: h.cssURL,
+		LangLinks: langLinks(r, c.lang), RequestID: rq.id,
+		Body: errorView{TitleKey: "error.internal.title", MessageKey: "error.internal.body", RequestID: rq.id},
+	})
+	if err != nil {
+		h.log.Error("console error page", logKeyRequestID, rq.id, logKeyError, err.Error())
+	}
+}
