@@ -55,7 +55,8 @@ func ParseDate(s string) (Date, error) {
 	default:
 		return Date{}, errBadDate
 	}
-	if err != nil {
+	// Each part that is written must be non-zero: "1985-00" is not "1985".
+	if err != nil || d.Year == 0 || (len(s) >= 7 && d.Month == 0) || (len(s) == 10 && d.Day == 0) {
 		return Date{}, errBadDate
 	}
 	if err := d.Validate(); err != nil {

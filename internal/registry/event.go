@@ -43,14 +43,14 @@ type Submission struct {
 
 // Result is what applying an event produced.
 type Result struct {
-	EventID    string         `json:"event_id"`
-	Seq        int64          `json:"seq"`
-	Type       string         `json:"type"`
-	RecordedAt time.Time      `json:"recorded_at"`
-	PIN        string         `json:"pin,omitempty"` // the number a birth registration allocated
-	People     []VersionRef   `json:"people"`
-	Households []VersionRef   `json:"households,omitempty"`
-	Replayed   bool           `json:"-"` // the event had been applied before; this is its first result
+	EventID    string       `json:"event_id"`
+	Seq        int64        `json:"seq"`
+	Type       string       `json:"type"`
+	RecordedAt time.Time    `json:"recorded_at"`
+	PIN        string       `json:"pin,omitempty"` // the number a birth registration allocated
+	People     []VersionRef `json:"people"`
+	Households []VersionRef `json:"households,omitempty"`
+	Replayed   bool         `json:"-"` // the event had been applied before; this is its first result
 }
 
 // VersionRef names the version of a record an event wrote.

@@ -14,6 +14,7 @@ import (
 // records it touches and changes them in memory; the applier writes them.
 func init() {
 	eventTypes["birth_registration"] = eventType{apply: applyBirth}
+	eventTypes["initial_registration"] = eventType{apply: applyInitialRegistration}
 	eventTypes["death"] = eventType{subject: true, apply: applyDeath}
 	eventTypes["declared_missing"] = eventType{subject: true, apply: applyMissing}
 	eventTypes["marriage"] = eventType{subject: true, apply: applyMarriage}
@@ -91,35 +92,99 @@ type birthData struct {
 	Relationship string    `json:"relationship"`
 }
 
+// initialData registers a person who has no record yet: someone missed by
+// the 2021 collection, or a citizen returning from abroad. Unlike a birth it
+// may found a household at an address.
+type initialData struct {
+	birthData
+	OldIDNumber string         `json:"old_id_number"`
+	Address     *residenceData `json:"address"`
+}
+
+// Minimum age to found a household (full civil capacity).
+const headOfHouseholdAge = 18
+
 func applyBirth(a *applier, raw json.RawMessage) error {
 	var d birthData
 	if err := decodeData(raw, &d); err != nil {
 		return err
 	}
-	name, err := checkName("data.full_name", d.FullName)
+	if !d.BirthDate.IsFull() {
+		return invalid("data.birth_date", "required, as a full date")
+	}
+	// A birth is registered on today's units, so the commune is required.
+	if err := checkUnit("data.registration_place", d.RegistrationPlace.Province, d.RegistrationPlace.Commune, a.ev.EffectiveDate); err != nil {
+		return err
+	}
+	child, parents, err := a.newPerson(d)
 	if err != nil {
 		return err
 	}
+	return a.joinFamilyHousehold(child, parents, d)
+}
+
+func applyInitialRegistration(a *applier, raw json.RawMessage) error {
+	var d initialData
+	if err := decodeData(raw, &d); err != nil {
+		return err
+	}
+	if d.BirthDate.IsZero() {
+		return invalid("data.birth_date", "required (a year alone is accepted for old records)")
+	}
+	// The place of birth registration is recorded with the province code valid
+	// at the birth, which for most people is a pre-2025 province with no
+	// commune list on record.
+	if _, ok := units.LookupProvince(d.RegistrationPlace.Province, d.BirthDate.Latest()); !ok {
+		return invalid("data.registration_place.province", "no such province at the date of birth")
+	}
+	if d.OldIDNumber != "" && (len(d.OldIDNumber) != 9 || strings.Trim(d.OldIDNumber, "0123456789") != "") {
+		return invalid("data.old_id_number", "must be 9 digits")
+	}
+	p, parents, err := a.newPerson(d.birthData)
+	if err != nil {
+		return err
+	}
+	p.OldIDNumber = d.OldIDNumber
+	if d.Address == nil {
+		return a.joinFamilyHousehold(p, parents, d.birthData)
+	}
+	if d.HouseholdID != "" {
+		return invalid("data.address", "give either a household to join or an address, not both")
+	}
+	if p.BirthDate.AgeAt(a.ev.EffectiveDate.Earliest()) < headOfHouseholdAge {
+		return conflict("data.address", "a minor cannot found a household: name the household to join")
+	}
+	res, err := d.Address.check("data.address", a.ev.EffectiveDate, a.today)
+	if err != nil {
+		return err
+	}
+	h := &Household{ID: NewHouseholdID(), Head: p.PIN, Address: res}
+	a.createHousehold(h)
+	a.joinHousehold(p, h, RelHead)
+	return nil
+}
+
+// newPerson validates the identity in d, allocates a PIN for it and links the
+// parents on record. It does not place the person in a household.
+func (a *applier) newPerson(d birthData) (*Person, []*Person, error) {
+	name, err := checkName("data.full_name", d.FullName)
+	if err != nil {
+		return nil, nil, err
+	}
 	switch {
-	case !d.BirthDate.IsFull():
-		return invalid("data.birth_date", "required, as a full date")
 	case a.ev.EffectiveDate.Before(d.BirthDate):
-		return invalid("data.birth_date", "after the registration date")
+		return nil, nil, invalid("data.birth_date", "after the registration date")
 	case d.Sex != Male && d.Sex != Female:
-		return invalid("data.sex", "must be male or female")
+		return nil, nil, invalid("data.sex", "must be male or female")
 	case !KnownEthnicity(d.Ethnicity):
-		return invalid("data.ethnicity", "unknown ethnic group code")
+		return nil, nil, invalid("data.ethnicity", "unknown ethnic group code")
 	}
 	if d.Nationality == "" {
 		d.Nationality = "VN"
 	}
-	reg := d.RegistrationPlace
-	if err := checkUnit("data.registration_place", reg.Province, reg.Commune, a.ev.EffectiveDate); err != nil {
-		return err
-	}
-	child := &Person{
+	p := &Person{
 		FullName: name, BirthDate: d.BirthDate, Sex: d.Sex,
-		PlaceOfBirth: d.PlaceOfBirth, BirthRegistrationPlace: reg, Hometown: d.Hometown,
+		PlaceOfBirth: d.PlaceOfBirth, BirthRegistrationPlace: d.RegistrationPlace, Hometown: d.Hometown,
 		Ethnicity: d.Ethnicity, Religion: d.Religion, Nationality: d.Nationality,
 		MaritalStatus: Single, Status: Status{State: Alive},
 	}
@@ -130,48 +195,62 @@ func applyBirth(a *applier, raw json.RawMessage) error {
 		sex        Sex
 		slot       **Relative
 	}{
-		{"data.mother_pin", d.MotherPIN, d.Mother, Female, &child.Mother},
-		{"data.father_pin", d.FatherPIN, d.Father, Male, &child.Father},
+		{"data.mother_pin", d.MotherPIN, d.Mother, Female, &p.Mother},
+		{"data.father_pin", d.FatherPIN, d.Father, Male, &p.Father},
 	} {
 		if par.pin == "" {
 			if par.named != nil {
 				n, err := checkName(strings.TrimSuffix(par.field, "_pin")+".full_name", par.named.FullName)
 				if err != nil {
-					return err
+					return nil, nil, err
 				}
 				*par.slot = &Relative{FullName: n, Nationality: par.named.Nationality}
 			}
 			continue
 		}
-		p, err := a.person(par.field, par.pin)
+		q, err := a.person(par.field, par.pin)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		switch {
-		case p.Sex != par.sex:
-			return conflict(par.field, "the parent's recorded sex does not fit")
-		case !p.BirthDate.Before(d.BirthDate):
-			return conflict(par.field, "the parent was not born before the child")
-		case par.sex == Female && p.Status.State == Dead && p.Status.Date.Before(d.BirthDate):
-			return conflict(par.field, "the mother died before the birth")
+		case q.Sex != par.sex:
+			return nil, nil, conflict(par.field, "the parent's recorded sex does not fit")
+		case !q.BirthDate.Before(d.BirthDate):
+			return nil, nil, conflict(par.field, "the parent was not born before the child")
+		case par.sex == Female && q.Status.State == Dead && q.Status.Date.Before(d.BirthDate):
+			return nil, nil, conflict(par.field, "the mother died before the birth")
 		}
-		*par.slot = relative(p)
-		parents = append(parents, p)
+		*par.slot = relative(q)
+		parents = append(parents, q)
 	}
 	if d.MotherPIN != "" && d.MotherPIN == d.FatherPIN {
-		return invalid("data.father_pin", "the same person as the mother")
+		return nil, nil, invalid("data.father_pin", "the same person as the mother")
 	}
+	if err := a.allocatePIN(p); err != nil {
+		return nil, nil, err
+	}
+	a.create(p)
+	for _, q := range parents {
+		q.Children = append(q.Children, *relative(p))
+		a.touch(q)
+	}
+	return p, parents, nil
+}
 
-	prefix := "0" + reg.Province
+// allocatePIN draws a random unused PIN for p from its birth-registration
+// province, birth year and sex. Uniqueness against concurrent events is
+// enforced by the store when the record is written.
+func (a *applier) allocatePIN(p *Person) error {
+	prefix := "0" + p.BirthRegistrationPlace.Province
 	if _, ok := pin.LookupProvince(prefix); !ok {
 		return invalid("data.registration_place.province", "has no PIN province code")
 	}
 	sex := pin.Male
-	if d.Sex == Female {
+	if p.Sex == Female {
 		sex = pin.Female
 	}
 	for range 50 {
-		cand, err := pin.Random(prefix, d.BirthDate.Year, sex, nil)
+		cand, err := pin.Random(prefix, p.BirthDate.Year, sex, nil)
 		if err != nil {
 			return invalid("data.birth_date", "outside the years a PIN can encode")
 		}
@@ -180,31 +259,25 @@ func applyBirth(a *applier, raw json.RawMessage) error {
 			return err
 		}
 		if !used {
-			child.PIN = cand.String()
-			break
+			p.PIN = cand.String()
+			a.newPIN = p.PIN
+			return nil
 		}
 	}
-	if child.PIN == "" {
-		return conflict("data", "no free personal identification number could be drawn; retry")
-	}
-	a.newPIN = child.PIN
-	a.create(child)
-	for _, p := range parents {
-		p.Children = append(p.Children, *relative(child))
-		a.touch(p)
-	}
+	return conflict("data", "no free personal identification number could be drawn; retry")
+}
 
+// joinFamilyHousehold puts a new person into the named household or, by
+// default, the household of the first parent on record that has one.
+func (a *applier) joinFamilyHousehold(p *Person, parents []*Person, d birthData) error {
 	hid := d.HouseholdID
-	if hid == "" {
-		for _, p := range parents {
-			if p.HouseholdID != "" {
-				hid = p.HouseholdID
-				break
-			}
+	for _, q := range parents {
+		if hid == "" && q.HouseholdID != "" {
+			hid = q.HouseholdID
 		}
 	}
 	if hid == "" {
-		return conflict("data.household_id", "no parent has a household: name the household the child joins")
+		return conflict("data.household_id", "no parent has a household: name the household to join")
 	}
 	h, err := a.household("data.household_id", hid)
 	if err != nil {
@@ -219,7 +292,7 @@ func applyBirth(a *applier, raw json.RawMessage) error {
 	} else if err := checkRelationship("data.relationship", rel); err != nil {
 		return err
 	}
-	a.joinHousehold(child, h, rel)
+	a.joinHousehold(p, h, rel)
 	return nil
 }
 
@@ -363,8 +436,12 @@ type residenceData struct {
 	Address  string `json:"address"`
 }
 
-func (d residenceData) check(field string, at Date) (Residence, error) {
-	if err := checkUnit(field, d.Province, d.Commune, at); err != nil {
+// check validates a residence and dates it from at. Addresses are kept on
+// today's administrative units (the registry converted every address to the
+// 2025 units), so the codes are checked against today's list even for an
+// event dated earlier.
+func (d residenceData) check(field string, at, today Date) (Residence, error) {
+	if err := checkUnit(field, d.Province, d.Commune, today); err != nil {
 		return Residence{}, err
 	}
 	addr := vntext.Normalize(d.Address)
@@ -414,7 +491,7 @@ func applyPermanentResidence(a *applier, raw json.RawMessage) error {
 		a.joinHousehold(p, h, d.Relationship)
 		return nil
 	}
-	res, err := d.check("data", a.ev.EffectiveDate)
+	res, err := d.check("data", a.ev.EffectiveDate, a.today)
 	if err != nil {
 		return err
 	}
@@ -436,7 +513,7 @@ func applyTemporaryResidence(a *applier, raw json.RawMessage) error {
 	if err := mustBeAlive("subject", p); err != nil {
 		return err
 	}
-	res, err := d.check("data", a.ev.EffectiveDate)
+	res, err := d.check("data", a.ev.EffectiveDate, a.today)
 	if err != nil {
 		return err
 	}
@@ -700,9 +777,11 @@ var correctable = map[string]func(p *Person, v json.RawMessage) error{
 		p.Ethnicity = s
 		return nil
 	},
-	"religion":      func(p *Person, v json.RawMessage) error { return decodeField(v, &p.Religion) },
-	"nationality":   func(p *Person, v json.RawMessage) error { return decodeField(v, &p.Nationality) },
-	"blood_type":    func(p *Person, v json.RawMessage) error { return decodeOneOf(v, &p.BloodType, "A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-", "") },
+	"religion":    func(p *Person, v json.RawMessage) error { return decodeField(v, &p.Religion) },
+	"nationality": func(p *Person, v json.RawMessage) error { return decodeField(v, &p.Nationality) },
+	"blood_type": func(p *Person, v json.RawMessage) error {
+		return decodeOneOf(v, &p.BloodType, "A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-", "")
+	},
 	"old_id_number": func(p *Person, v json.RawMessage) error { return decodeDigits(v, &p.OldIDNumber, 9) },
 	"other_name":    func(p *Person, v json.RawMessage) error { return decodeField(v, &p.OtherName) },
 	"phone":         func(p *Person, v json.RawMessage) error { return decodeDigits(v, &p.Phone, 10) },
