@@ -34,21 +34,32 @@ func Fold(s string) string {
 	if isASCII(s) {
 		return foldASCII(s)
 	}
-	rs := []rune(s)
-	for i, r := range rs {
-		if r == '-' {
-			rs[i] = ' '
-		} else {
-			rs[i] = unicode.ToLower(r)
+	var arr [64]rune
+	rs := arr[:0]
+	hyphen, complex := false, false
+	for _, r := range s {
+		switch info := letter(r); {
+		case r == '-':
+			r, hyphen = ' ', true
+		case info != nil:
+			r = info.lower
+		default:
+			r = unicode.ToLower(r)
 		}
+		complex = complex || !stableRune(r)
+		rs = append(rs, r)
+	}
+	if complex {
+		// Lower case can compose where upper case did not: İ + acute
+		// has no precomposed form, i + acute is í. Compose before
+		// placing tones, so that the tone on í is seen.
+		rs = []rune(norm.NFC.String(string(rs)))
 	}
 	placeTones(rs)
-	rs = collapseSpaces(rs)
-	out := string(rs)
-	// Lower-casing a character outside the Vietnamese tables can, in
-	// principle, leave a sequence that NFC would compose differently;
-	// the quick check makes this free for ordinary text.
-	return norm.NFC.String(out)
+	if hyphen {
+		rs = collapseSpaces(rs)
+	}
+	return string(rs)
 }
 
 // foldASCII folds normalised ASCII: lower case, hyphens as spaces.
@@ -103,11 +114,11 @@ func collapseSpaces(rs []rune) []rune {
 
 // placeTones moves the tone mark of every syllable of rs to its canonical
 // position (see Fold), keeping the case of each letter. A syllable is a
-// maximal run of letters, so "H'Hen" has two.
+// maximal run of letters and combining marks, so "H'Hen" has two.
 func placeTones(rs []rune) {
 	start := -1
 	for i := 0; i <= len(rs); i++ {
-		if i < len(rs) && unicode.IsLetter(rs[i]) {
+		if i < len(rs) && (isLetter(rs[i]) || isMark(rs[i])) {
 			if start < 0 {
 				start = i
 			}
@@ -118,6 +129,11 @@ func placeTones(rs []rune) {
 			start = -1
 		}
 	}
+}
+
+// isMark reports whether r is a combining mark.
+func isMark(r rune) bool {
+	return r >= lowTableEnd && unicode.In(r, unicode.Mark)
 }
 
 // vowelInfo returns the table entry of r when r is a Vietnamese vowel.
@@ -133,6 +149,12 @@ func placeSyllableTone(w []rune) {
 	first, last := -1, -1
 	toneAt, tones := -1, 0
 	for k, r := range w {
+		if isMark(r) {
+			// A mark that did not compose (ơ̂, the ê̆ of Ê Đê): moving
+			// a tone next to it would change what it sits on, and
+			// the syllable is not plain Vietnamese anyway.
+			return
+		}
 		info, ok := vowelInfo(r)
 		if !ok {
 			if first >= 0 && last < 0 {

@@ -104,7 +104,8 @@ func wordsMatch(typed, listed []nameWord) bool {
 //
 // Ê Đê names (and those of neighbouring peoples who follow the same
 // custom) put the family name last, after a given name that starts with the
-// gender prefix H' (women) or Y (men): "H'Hen Niê" is given H'Hen, surname
+// gender prefix H' (women) or Y (men, also written joined as Y-Moan):
+// "H'Hen Niê" is given H'Hen, surname
 // Niê; "Y Ngông Niê Kdăm" is given "Y Ngông", surname "Niê Kdăm". For these,
 // Middle is empty and Given holds everything before the family name.
 //
@@ -152,6 +153,8 @@ func surnameLastCount(words []string, ws []nameWord) (int, bool) {
 		minWords = 2 // H'Hen Niê
 	case ws[0].key == "y" && !ws[0].marked:
 		minWords = 3 // Y + given + family name
+	case strings.HasPrefix(ws[0].key, "y ") && (first[0] == 'Y' || first[0] == 'y'):
+		minWords = 2 // Y-Moan Ênuôl
 	default:
 		return 0, false
 	}

@@ -39,6 +39,9 @@ func TestSplitName(t *testing.T) {
 		{"Y Ngông Niê Kdăm", NameParts{Surname: "Niê Kdăm", Given: "Y Ngông"}},
 		{"H'Yim Niê Kdăm", NameParts{Surname: "Niê Kdăm", Given: "H'Yim"}},
 		{"Y Moan", NameParts{Given: "Y Moan"}},
+		{"Y-Moan Ênuôl", NameParts{Surname: "Ênuôl", Given: "Y-Moan"}},
+		{"Yên Thế An", NameParts{Surname: "Yên", Middle: "Thế", Given: "An"}},
+		{"Ý Lan Anh", NameParts{Surname: "Ý", Middle: "Lan", Given: "Anh"}},
 		// Jarai names put the family name first, H' prefix later.
 		{"Ksor H'Bơ Khăp", NameParts{Surname: "Ksor", Middle: "H'Bơ", Given: "Khăp"}},
 	}

@@ -29,38 +29,61 @@ import (
 // The apostrophe variants are ’ ‘ ‛ ʼ ʻ ′ ＇ and the spacing accents ` and ´,
 // which keyboards without an apostrophe key produce in names like H'Hen.
 //
-// Normalize is idempotent and returns s itself, without allocating, when s
-// is already normal ASCII.
+// Normalize is idempotent. It returns s itself, without allocating, when s
+// is already normal; for precomposed Vietnamese text it knows that from a
+// table, without running the Unicode normalisation algorithm.
 func Normalize(s string) string {
-	if isCleanASCII(s) {
-		return s
+	dirty, complex := scanNormal(s)
+	if dirty {
+		s = cleanBuild(s)
 	}
-	s = clean(s)
-	s = compose(s)
-	// Composition can produce a character that clean maps: the Greek
-	// varia and oxia (U+1FEF, U+1FFD) are canonically ` and ´. clean is
-	// allocation-free when there is nothing to do.
-	return clean(s)
-}
-
-// isCleanASCII reports whether s is ASCII that Normalize leaves unchanged.
-func isCleanASCII(s string) bool {
-	prevSpace := true // a space at the start would be leading
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= utf8.RuneSelf, c == '`', c == '\t', c == '\n', c == '\v', c == '\f', c == '\r':
-			return false
-		case c == ' ':
-			if prevSpace {
-				return false
-			}
-			prevSpace = true
-		default:
-			prevSpace = false
+	if complex {
+		var changed bool
+		if s, changed = compose(s); changed {
+			// Composition can produce a character that clean maps:
+			// the Greek varia and oxia (U+1FEF, U+1FFD) are
+			// canonically ` and ´.
+			s = clean(s)
 		}
 	}
-	return len(s) == 0 || s[len(s)-1] != ' '
+	return s
+}
+
+// scanNormal reports whether s needs cleaning (white space, invisible
+// characters, invalid bytes, look-alikes) and whether it may not be in NFC.
+// For ordinary Vietnamese text, which is precomposed, the answer comes
+// from the letter table without asking the norm package.
+func scanNormal(s string) (dirty, complex bool) {
+	prevSpace := true // a space at the start would be leading
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c == ' ':
+				dirty = dirty || prevSpace
+				prevSpace = true
+				continue
+			case c == '`' || (c >= '\t' && c <= '\r'):
+				dirty = true
+			}
+			prevSpace = false
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if (r == utf8.RuneError && n == 1) || isSpace(r) || isInvisible(r) || mapRune(r) != r {
+			dirty = true
+		}
+		if !stableRune(r) {
+			complex = true
+		}
+		prevSpace = false
+	}
+	if len(s) > 0 && s[len(s)-1] == ' ' {
+		dirty = true
+	}
+	return dirty, complex
 }
 
 // isSpace reports whether r is white space that Normalize collapses.
@@ -119,9 +142,14 @@ func mapRune(r rune) rune {
 // characters and maps look-alikes. It returns s unchanged when there is
 // nothing to do.
 func clean(s string) string {
-	if !needsClean(s) {
+	if dirty, _ := scanNormal(s); !dirty {
 		return s
 	}
+	return cleanBuild(s)
+}
+
+// cleanBuild does the work of clean.
+func cleanBuild(s string) string {
 	b := make([]byte, 0, len(s)+utf8.UTFMax)
 	pending := false
 	for i := 0; i < len(s); {
@@ -148,54 +176,22 @@ func clean(s string) string {
 	return string(b)
 }
 
-// needsClean reports whether clean would change s.
-func needsClean(s string) bool {
-	prevSpace := true
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			i++
-			switch {
-			case c == ' ':
-				if prevSpace {
-					return true
-				}
-				prevSpace = true
-			case c == '`' || (c >= '\t' && c <= '\r'):
-				return true
-			default:
-				prevSpace = false
-			}
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && n == 1) || isSpace(r) || isInvisible(r) || mapRune(r) != r {
-			return true
-		}
-		i += n
-		prevSpace = false
-	}
-	return len(s) > 0 && s[len(s)-1] == ' '
-}
-
 // compose returns s in NFC, with Vietnamese shape marks typed after a tone
-// mark moved before it.
-func compose(s string) string {
-	if isASCII(s) {
-		return s
-	}
-	s = norm.NFC.String(s)
+// mark moved before it, and whether that changed s.
+func compose(s string) (string, bool) {
+	t := norm.NFC.String(s)
+	changed := t != s
 	// After NFC, a misordered shape mark is left over as a combining
 	// circumflex (U+0302) or breve (U+0306); without one there is
 	// nothing to reorder.
-	if !strings.Contains(s, "\u0302") && !strings.Contains(s, "\u0306") {
-		return s
+	if !strings.Contains(t, "\u0302") && !strings.Contains(t, "\u0306") {
+		return t, changed
 	}
-	rs := []rune(norm.NFD.String(s))
+	rs := []rune(norm.NFD.String(t))
 	if !reorderMarks(rs) {
-		return s
+		return t, changed
 	}
-	return norm.NFC.String(string(rs))
+	return norm.NFC.String(string(rs)), true
 }
 
 // reorderMarks moves circumflex and breve ahead of the tone marks that

@@ -66,6 +66,14 @@ type letterInfo struct {
 	tone uint8
 	// upper is set for upper-case letters.
 	upper bool
+	// isLetter caches unicode.IsLetter.
+	isLetter bool
+	// stable is set when the rune is in NFC and nothing composes with it
+	// from before, so that text made only of such runes (and ASCII) is
+	// known to be in NFC without asking the norm package.
+	stable bool
+	// lower caches unicode.ToLower.
+	lower rune
 }
 
 // The table covers Latin-1 Supplement, Latin Extended-A and -B, IPA
@@ -117,22 +125,24 @@ func buildTables() *letterTables {
 	}
 	fill := func(r rune) {
 		info := letter(r)
+		info.lower = unicode.ToLower(r)
+		p := norm.NFC.PropertiesString(string(r))
+		info.stable = p.CCC() == 0 && p.BoundaryBefore() && norm.NFC.IsNormalString(string(r))
 		if !unicode.IsLetter(r) {
 			return
 		}
+		info.isLetter = true
+		info.upper = unicode.IsUpper(r)
 		if r < utf8.RuneSelf {
-			info.base = byte(unicode.ToLower(r))
-			info.upper = unicode.IsUpper(r)
+			info.base = byte(info.lower)
 			return
 		}
-		lower := unicode.ToLower(r)
-		d := norm.NFD.String(string(lower))
+		d := norm.NFD.String(string(info.lower))
 		b, n := utf8.DecodeRuneInString(d)
 		if b >= 'a' && b <= 'z' && onlyMarks(d[n:]) {
 			info.base = byte(b)
 			info.diacritic = n < len(d)
 		}
-		info.upper = unicode.IsUpper(r)
 	}
 	for r := rune(0); r < lowTableEnd; r++ {
 		fill(r)
@@ -166,6 +176,25 @@ func buildTables() *letterTables {
 		}
 	}
 	return t
+}
+
+// stableRune reports whether r is ASCII or a stable table entry (see
+// letterInfo.stable).
+func stableRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return true
+	}
+	info := letter(r)
+	return info != nil && info.stable
+}
+
+// isLetter is unicode.IsLetter with the Latin letters looked up in the
+// table.
+func isLetter(r rune) bool {
+	if info := letter(r); info != nil {
+		return info.isLetter
+	}
+	return unicode.IsLetter(r)
 }
 
 // onlyMarks reports whether s consists of non-spacing marks only.
