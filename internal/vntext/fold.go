@@ -10,8 +10,10 @@ import (
 // case, and one canonical tone-mark placement, so that "Hòa" and "Hoà"
 // fold equal but "Hoa" does not.
 //
-// The canonical placement is the "new" rule that the 2018 orthography
-// (Bộ GD&ĐT) and most current software use, applied to each syllable:
+// The canonical placement is the "new" rule (kiểu mới) of the 2018
+// spelling rules for school textbooks, which most current software also
+// follows; matching needs one placement, and this is the one new records
+// are most likely to carry. It is applied to each syllable:
 //   - a vowel with a shape mark (ă â ê ô ơ ư) takes the tone; in ươ it is
 //     ơ ("người", "rượu");
 //   - otherwise, in a syllable closed by a consonant the last vowel takes
@@ -23,8 +25,9 @@ import (
 //     follows, so the tone never sits on them ("quý", "giá", and the
 //     mistyped "qúy", "gía" fold to those).
 //
-// Syllables that are not Vietnamese (more than one vowel group, or more
-// than one tone mark) are left as they are.
+// Syllables that are not plain Vietnamese (more than one vowel group, more
+// than one tone mark, or a combining mark that has no precomposed form with
+// its letter) are left as they are.
 //
 // Fold also treats hyphens as spaces, so that "Ê-đê" and "Ê Đê" fold equal:
 // both spellings are in use for minority names and ethnic groups.

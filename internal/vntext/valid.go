@@ -2,6 +2,7 @@ package vntext
 
 import (
 	"errors"
+	"strconv"
 	"unicode"
 	"unicode/utf8"
 )
@@ -11,16 +12,28 @@ import (
 // to stop garbage, not to judge unusual names.
 const MaxNameRunes = 100
 
-// Reasons ValidName gives. They name the problem and never include the
-// name, so that they can be logged and returned to clients.
+// Reasons ValidName gives, to be checked with errors.Is. They name the
+// problem and never include the name, so that they can be logged and
+// returned to clients.
 var (
-	ErrNameEmpty     = errors.New("vntext: name is empty")
-	ErrNameTooLong   = errors.New("vntext: name is longer than 100 characters")
-	ErrNameEncoding  = errors.New("vntext: name is not valid UTF-8")
-	ErrNameControl   = errors.New("vntext: name contains a control character")
-	ErrNameDigit     = errors.New("vntext: name contains a digit")
+	// ErrNameEmpty means the name is empty or only white space.
+	ErrNameEmpty = errors.New("vntext: name is empty")
+	// ErrNameTooLong means the normalised name has more than MaxNameRunes
+	// characters.
+	ErrNameTooLong = errors.New("vntext: name is longer than " + strconv.Itoa(MaxNameRunes) + " characters")
+	// ErrNameEncoding means the name is not valid UTF-8.
+	ErrNameEncoding = errors.New("vntext: name is not valid UTF-8")
+	// ErrNameControl means the name holds a control character other than
+	// white space (tabs and newlines are read as spaces).
+	ErrNameControl = errors.New("vntext: name contains a control character")
+	// ErrNameDigit means the name holds a decimal digit of any script.
+	ErrNameDigit = errors.New("vntext: name contains a digit")
+	// ErrNameCharacter means the name holds a character other than Latin
+	// letters, combining marks on them, spaces, apostrophes, hyphens and
+	// dots.
 	ErrNameCharacter = errors.New("vntext: name contains a character other than Latin letters, spaces, apostrophes, hyphens and dots")
-	ErrNameNoLetter  = errors.New("vntext: name contains no letter")
+	// ErrNameNoLetter means the name is only punctuation.
+	ErrNameNoLetter = errors.New("vntext: name contains no letter")
 )
 
 // ValidName reports why a person's name is unacceptable, or nil. The name
