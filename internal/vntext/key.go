@@ -17,9 +17,10 @@ import (
 // (ø, ß, other scripts) are kept, lower-cased and without their
 // non-spacing marks, in NFC.
 //
-// Key returns s itself, without allocating, when s is already a key, and
-// allocates once otherwise; it does not decompose Vietnamese letters at
-// run time but looks their base letter up in a table.
+// Key returns s itself, without allocating, when s is already an ASCII
+// key, and allocates once for other Vietnamese input; it does not
+// decompose Vietnamese letters at run time but looks their base letter up
+// in a table.
 func Key(s string) string {
 	if isASCIIKey(s) {
 		return s
