@@ -30,23 +30,25 @@ var (
 	copyEventCols = []string{"id", "type", "actor", "reason", "effective_date", "recorded_at", "recorded_ns", "subjects", "request", "result"}
 )
 
-// loader implements store.Loader. It works on one connection, which holds a
-// shared advisory lock on loaderLockKey for the loader's life, so that no
-// process rebuilds the deferred indexes while any loader is writing. Like the
-// connection, it is not safe for concurrent use; open several loaders to load
-// in parallel.
+// loader implements store.Loader. It works on a connection of its own, outside
+// the pool, which holds a shared advisory lock on loaderLockKey for the
+// loader's life, so that no process rebuilds the deferred indexes while any
+// loader is writing. The connection is not the pool's so that Store.Close,
+// which waits for pooled connections to come back, does not wait for a loader
+// nobody closed. Like the connection, a loader is not safe for concurrent use;
+// open several to load in parallel.
 type loader struct {
 	s    *Store
-	conn *pgxpool.Conn
+	conn *pgx.Conn
 }
 
 // NewLoader starts a bulk load. If the registry is empty, it drops the
 // secondary indexes first, so that the load writes only the heap and the
 // primary keys, and Close builds them in one pass at the end.
 func (s *Store) NewLoader(ctx context.Context) (store.Loader, error) {
-	conn, err := s.pool.Acquire(ctx)
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig)
 	if err != nil {
-		return nil, wrapErr("new loader: acquire", err)
+		return nil, wrapErr("new loader: connect", err)
 	}
 	l := &loader{s: s, conn: conn}
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock_shared($1)`, loaderLockKey); err != nil {
@@ -247,26 +249,18 @@ func (l *loader) Close(ctx context.Context) error {
 	if _, err := l.conn.Exec(ctx, `SELECT pg_advisory_unlock_shared($1)`, loaderLockKey); err != nil {
 		return wrapErr("loader close: unlock", err)
 	}
-	if err := rebuildIfLast(ctx, l.s.pool, l.conn); err != nil {
-		return err
-	}
-	// Only a connection known to hold no lock goes back to the pool.
-	l.conn.Release()
-	l.conn = nil
-	return nil
+	return rebuildIfLast(ctx, l.s.pool, l.conn)
 }
 
-// discard closes the loader's connection instead of returning it to the pool,
-// because it may still hold an advisory lock; the server releases a session's
-// locks when the session ends.
+// discard closes the loader's connection; the server releases the session's
+// advisory locks with it.
 func (l *loader) discard() {
 	if l.conn == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	l.conn.Conn().Close(ctx)
-	l.conn.Release()
+	l.conn.Close(ctx)
 	l.conn = nil
 }
 
@@ -284,19 +278,19 @@ func (s *Store) repairIndexes(ctx context.Context) error {
 	if err != nil {
 		return wrapErr("repair indexes: acquire", err)
 	}
-	if err := rebuildIfLast(ctx, s.pool, conn); err != nil {
+	err = rebuildIfLast(ctx, s.pool, conn.Conn())
+	if err != nil {
+		// It may still hold the lock: close it rather than pool it.
 		conn.Conn().Close(context.WithoutCancel(ctx))
-		conn.Release()
-		return err
 	}
 	conn.Release()
-	return nil
+	return err
 }
 
 // rebuildIfLast rebuilds the deferred indexes if it can take loaderLockKey
 // exclusively on conn, that is if no loader holds it shared, and unlocks it
 // again.
-func rebuildIfLast(ctx context.Context, pool *pgxpool.Pool, conn *pgxpool.Conn) error {
+func rebuildIfLast(ctx context.Context, pool *pgxpool.Pool, conn *pgx.Conn) error {
 	var got bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, loaderLockKey).Scan(&got); err != nil {
 		return wrapErr("rebuild indexes: lock", err)

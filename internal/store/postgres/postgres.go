@@ -61,9 +61,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return wrapErr("ping", s.pool.Ping(ctx))
 }
 
-// Close closes every connection. Committed writes are already durable in
-// PostgreSQL, so nothing is lost; a loader still open is abandoned and its
-// deferred indexes are rebuilt by the next Open.
+// Close closes the pool's connections, waiting for those in use to come
+// back. Committed writes are already durable in PostgreSQL, so nothing is
+// lost. A loader has a connection of its own and must be closed by itself; if
+// the process exits first, the next Open rebuilds its deferred indexes.
 func (s *Store) Close() error {
 	s.pool.Close()
 	return nil
