@@ -1,0 +1,71 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// HealthHandler serves liveness and readiness for orchestrators and load
+// balancers. Both endpoints are public and say nothing about the data.
+type HealthHandler struct {
+	store   Pinger
+	timeout time.Duration
+}
+
+// NewHealthHandler returns the health endpoints over the store that
+// readiness pings.
+func NewHealthHandler(store Pinger) *HealthHandler {
+	return &HealthHandler{store: store, timeout: 2 * time.Second}
+}
+
+// Health is the body of a successful health check.
+type Health struct {
+	Status string `json:"status" enum:"ok" doc:"Always ok: failures are problem details."`
+}
+
+type healthOutput struct {
+	CacheControl string `header:"Cache-Control"`
+	Body         Health
+}
+
+// Mount adds /healthz and /readyz to api.
+func (h *HealthHandler) Mount(api huma.API) {
+	register(api, huma.Operation{
+		OperationID: "healthz",
+		Method:      http.MethodGet,
+		Path:        "/healthz",
+		Summary:     "Liveness",
+		Description: "Answers 200 as long as the process serves HTTP; it checks nothing else, so that a slow database never gets a live process restarted.",
+		Tags:        []string{"health"},
+	}, h.live)
+	register(api, huma.Operation{
+		OperationID: "readyz",
+		Method:      http.MethodGet,
+		Path:        "/readyz",
+		Summary:     "Readiness",
+		Description: "Answers 200 when the store answers a ping, 503 otherwise, so that a load balancer sends requests only to processes that can serve them.",
+		Tags:        []string{"health"},
+		Errors:      []int{http.StatusServiceUnavailable},
+	}, h.ready)
+}
+
+func (h *HealthHandler) live(context.Context, *struct{}) (*healthOutput, error) {
+	return &healthOutput{CacheControl: "no-store", Body: Health{Status: "ok"}}, nil
+}
+
+func (h *HealthHandler) ready(ctx context.Context, _ *struct{}) (*healthOutput, error) {
+	ctx, cancel := context.WithTimeout(ctx, h.timeout)
+	defer cancel()
+	if err := h.store.Ping(ctx); err != nil {
+		recordError(ctx, err)
+		return nil, &Problem{
+			Status: http.StatusServiceUnavailable,
+			Title:  http.StatusText(http.StatusServiceUnavailable),
+			Detail: "The store does not answer.",
+		}
+	}
+	return &healthOutput{CacheControl: "no-store", Body: Health{Status: "ok"}}, nil
+}
