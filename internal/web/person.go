@@ -113,11 +113,12 @@ func (h *Handler) person(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
-	// A date input only shows an ISO value; a typed dd/mm/yyyy that parsed
-	// is shown back in that form.
+	// The box is plain text rather than a date input, whose format follows
+	// the browser's locale instead of the page's language; a date that
+	// parsed is shown back in the language's format.
 	v.AsOf = asOfText
 	if !asOf.IsZero() {
-		v.AsOf = asOf.String()
+		v.AsOf = c.Date(asOf)
 	}
 	v.AsOfError = asOfErr
 	if !asOf.IsZero() && len(history) > 0 && rec.Version != history[len(history)-1].Version {

@@ -463,10 +463,10 @@ func TestHandler_personAsOf(t *testing.T) {
 		notWant    []string
 	}{
 		{"before the marriage (ISO)", "2025-08-15", http.StatusOK,
-			[]string{"Đang xem hồ sơ như tại ngày 15/08/2025 (phiên bản 1)", "Chưa kết hôn", `value="2025-08-15"`, "Đang xem"},
+			[]string{"Đang xem hồ sơ như tại ngày 15/08/2025 (phiên bản 1)", "Chưa kết hôn", `value="15/08/2025"`, "Đang xem"},
 			[]string{"Trần Thị Bình</a>"}},
 		{"after the marriage (dd/mm/yyyy)", "20/09/2025", http.StatusOK,
-			[]string{"phiên bản 2", "Đã kết hôn", "Trần Thị Bình</a>", `value="2025-09-20"`}, nil},
+			[]string{"phiên bản 2", "Đã kết hôn", "Trần Thị Bình</a>", `value="20/09/2025"`}, nil},
 		{"today is the current record", "2026-03-15", http.StatusOK, nil, []string{"Đang xem hồ sơ như tại ngày"}},
 		{"malformed date", "2025-13-40", http.StatusBadRequest, []string{"Ngày không hợp lệ", "Nguyễn Văn An"}, nil},
 		{"before any record", "2020-01-01", http.StatusNotFound, []string{"Chưa có hồ sơ của công dân này tại ngày 01/01/2020.", "Về hồ sơ hiện tại"}, nil},

@@ -1,0 +1,119 @@
+package web
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath is where Debian's chromium package puts the browser; CI
+// installs it with apt-get install chromium.
+const chromiumPath = "/usr/bin/chromium"
+
+// screenshotEnv names a file to which TestBrowser_signInSearchOpen writes a
+// screenshot of the person page, for a developer to look at the layout.
+// Screenshots are never committed.
+const screenshotEnv = "DANCU_WEB_SCREENSHOT"
+
+// TestBrowser_signInSearchOpen drives a headless Chromium through the console
+// the way an officer would, with JavaScript disabled to prove the pages need
+// none: sign in by typing the token, search by an accent-free name, open the
+// person and read the page.
+func TestBrowser_signInSearchOpen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("no Chromium at %s (apt-get install chromium); skipping the browser test", chromiumPath)
+	}
+	e := newEnv(t)
+	srv := httptest.NewServer(e.mux)
+	defer srv.Close()
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-dev-shm-usage", true),
+		// Pages must work without JavaScript: turn it off in the renderer.
+		chromedp.Flag("blink-settings", "scriptEnabled=false"),
+		chromedp.WindowSize(1366, 900),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	defer cancelBrowser()
+
+	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(bctx, steps...); err != nil {
+			t.Fatalf("browser: %s: %v", what, err)
+		}
+	}
+	text := func(sel chromedp.CSS) string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, chromedp.Text(sel))
+		if err != nil {
+			t.Fatalf("browser: text of %s: %v", sel, err)
+		}
+		return s
+	}
+
+	// Signed out: the console sends us to the sign-in form.
+	step("sign in",
+		chromedp.Navigate(srv.URL+"/console/"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), testToken),
+		chromedp.Submit(chromedp.ID("token")),
+		chromedp.WaitVisible(chromedp.ID("name")),
+	)
+	if got := text("main h1"); got != "Tra cứu công dân" {
+		t.Errorf("after sign-in the page heading is %q, want the search page", got)
+	}
+	step("search",
+		chromedp.SendKeys(chromedp.ID("name"), "nguyen van an"),
+		chromedp.Submit(chromedp.ID("name")),
+		chromedp.WaitVisible(chromedp.CSS("table.data")),
+	)
+	if got := text("table.data tbody"); !strings.Contains(got, "Nguyễn Văn An") || !strings.Contains(got, e.fam.Husband) {
+		t.Errorf("results do not show the person: %q", got)
+	}
+	step("open the person",
+		chromedp.Click(chromedp.CSS(`table.data a[href="/console/people/`+e.fam.Husband+`"]`)),
+		chromedp.WaitVisible(chromedp.ID("history")),
+	)
+	if got := text("main h1"); got != "Nguyễn Văn An" {
+		t.Errorf("person page heading = %q", got)
+	}
+	page := text("main")
+	for _, want := range []string{e.fam.Husband, "Phường Sài Gòn", "Trần Thị Bình", "Lịch sử thay đổi", "Đăng ký kết hôn", "Chưa kết hôn"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("person page does not show %q", want)
+		}
+	}
+
+	if path := os.Getenv(screenshotEnv); path != "" {
+		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		if err := os.WriteFile(path, png, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot of the person page written to %s", path)
+	}
+}
