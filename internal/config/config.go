@@ -1,0 +1,280 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything a dancu process can be configured with.
+type Config struct {
+	// Addr is where serve listens, HOST:PORT.
+	Addr string `yaml:"addr"`
+	// Data is the data folder: the default SQLite database lives there.
+	Data string `yaml:"data"`
+	// DB selects the store: "sqlite:PATH" or "postgres://...". Empty means
+	// SQLite at Data/dancu.db.
+	DB DSN `yaml:"db"`
+	// AdminToken, if set, is the bootstrap administrator's bearer token;
+	// otherwise one is generated at first start and printed once.
+	AdminToken Secret `yaml:"admin_token"`
+	Log        Log    `yaml:"log"`
+	HTTP       HTTP   `yaml:"http"`
+	Demo       Demo   `yaml:"demo"`
+}
+
+// Log configures the process log.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// HTTP configures the HTTP server. The timeouts exist so that slow or
+// stalled clients cannot hold connections and goroutines for ever.
+type HTTP struct {
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       time.Duration `yaml:"read_timeout"`
+	WriteTimeout      time.Duration `yaml:"write_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	// ShutdownTimeout bounds how long a stopping server waits for requests
+	// in flight.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
+}
+
+// Demo configures serve --demo.
+type Demo struct {
+	// Enabled fills an empty store with a synthetic population at start.
+	Enabled  bool  `yaml:"enabled"`
+	Citizens int   `yaml:"citizens"`
+	Seed     int64 `yaml:"seed"`
+}
+
+// Default returns the configuration used where nothing else is said. It
+// listens on the loopback interface only: exposing a population registry
+// must be a decision, not a default.
+func Default() Config {
+	return Config{
+		Addr: "127.0.0.1:8080",
+		Data: "./dancu-data",
+		Log:  Log{Level: "info", Format: "text"},
+		HTTP: HTTP{
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ShutdownTimeout:   20 * time.Second,
+			MaxBodyBytes:      1 << 20,
+		},
+		Demo: Demo{Citizens: 100_000, Seed: 1},
+	}
+}
+
+// Store kinds, as Store returns them.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Store returns the backend the configuration selects and its target: a
+// file path for SQLite, the URL for PostgreSQL. Call it on a valid Config.
+func (c Config) Store() (kind, target string) {
+	db := string(c.DB)
+	switch {
+	case db == "":
+		return SQLite, filepath.Join(c.Data, "dancu.db")
+	case strings.HasPrefix(db, "sqlite:"):
+		return SQLite, strings.TrimPrefix(db, "sqlite:")
+	}
+	return Postgres, db
+}
+
+// LogLevel returns Log.Level as a slog level (info if it is not valid).
+func (c Config) LogLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.Log.Level)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// Validate reports every problem of the configuration, joined, or nil.
+// Messages name the setting as in the YAML file; they never quote a secret.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if err := checkAddr(c.Addr); err != nil {
+		bad("addr", "%v", err)
+	}
+	if c.Data == "" {
+		bad("data", "must not be empty")
+	}
+	switch db := string(c.DB); {
+	case db == "":
+	case strings.HasPrefix(db, "sqlite:"):
+		if strings.TrimPrefix(db, "sqlite:") == "" {
+			bad("db", "sqlite: needs a file path, as in sqlite:/var/lib/dancu/dancu.db")
+		}
+	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
+		// The URL may hold a password: say what is wrong, not what it is.
+		if u, err := url.Parse(db); err != nil || u.Host == "" && u.Query().Get("host") == "" {
+			bad("db", "not a valid postgres:// URL")
+		}
+	default:
+		bad("db", "must start with sqlite: or postgres://")
+	}
+	if n := len(c.AdminToken); n > 0 && n < 16 {
+		bad("admin_token", "must be at least 16 characters (it has %d)", n)
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		bad("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "%q is not one of text, json", c.Log.Format)
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"http.read_header_timeout", c.HTTP.ReadHeaderTimeout},
+		{"http.read_timeout", c.HTTP.ReadTimeout},
+		{"http.write_timeout", c.HTTP.WriteTimeout},
+		{"http.idle_timeout", c.HTTP.IdleTimeout},
+		{"http.shutdown_timeout", c.HTTP.ShutdownTimeout},
+	} {
+		if d.v <= 0 {
+			bad(d.key, "must be positive (it is %s)", d.v)
+		}
+	}
+	if c.HTTP.MaxBodyBytes < 1024 {
+		bad("http.max_body_bytes", "must be at least 1024 (it is %d)", c.HTTP.MaxBodyBytes)
+	}
+	if c.Demo.Citizens < 1 {
+		bad("demo.citizens", "must be at least 1 (it is %d)", c.Demo.Citizens)
+	}
+	return errors.Join(errs...)
+}
+
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not HOST:PORT", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	return nil
+}
+
+// DSN names a store (sqlite:PATH or postgres://...). A PostgreSQL URL may
+// hold a password, so every way of printing a DSN replaces it; Reveal
+// returns the DSN itself.
+type DSN string
+
+// Reveal returns the DSN with its password, for opening the store.
+func (d DSN) Reveal() string { return string(d) }
+
+// String returns the DSN with any password replaced.
+func (d DSN) String() string { return redactDSN(string(d)) }
+
+// GoString keeps %#v from printing the password.
+func (d DSN) GoString() string { return strconv.Quote(d.String()) }
+
+// Format makes every fmt verb print the redacted form.
+func (d DSN) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		f.Write([]byte(strconv.Quote(d.String())))
+		return
+	}
+	f.Write([]byte(d.String()))
+}
+
+// LogValue makes slog print the redacted form.
+func (d DSN) LogValue() slog.Value { return slog.StringValue(d.String()) }
+
+// MarshalText makes encoders write the redacted form.
+func (d DSN) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads a DSN from a configuration file.
+func (d *DSN) UnmarshalText(b []byte) error { *d = DSN(b); return nil }
+
+func redactDSN(dsn string) string {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://[unparsable, redacted]"
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
+// String describes the configuration with its secrets redacted.
+func (c Config) String() string {
+	return fmt.Sprintf("addr=%s data=%s db=%s admin_token=%s log.level=%s log.format=%s "+
+		"http.read_header_timeout=%s http.read_timeout=%s http.write_timeout=%s http.idle_timeout=%s "+
+		"http.shutdown_timeout=%s http.max_body_bytes=%d demo.enabled=%t demo.citizens=%d demo.seed=%d",
+		c.Addr, c.Data, c.DB.String(), c.AdminToken, c.Log.Level, c.Log.Format,
+		c.HTTP.ReadHeaderTimeout, c.HTTP.ReadTimeout, c.HTTP.WriteTimeout, c.HTTP.IdleTimeout,
+		c.HTTP.ShutdownTimeout, c.HTTP.MaxBodyBytes, c.Demo.Enabled, c.Demo.Citizens, c.Demo.Seed)
+}
+
+// LogValue logs the configuration with its secrets redacted.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("addr", c.Addr),
+		slog.String("data", c.Data),
+		slog.String("db", c.DB.String()),
+		slog.Any("admin_token", c.AdminToken),
+		slog.String("log_level", c.Log.Level),
+		slog.String("log_format", c.Log.Format),
+		slog.Int64("max_body_bytes", c.HTTP.MaxBodyBytes),
+		slog.Bool("demo", c.Demo.Enabled),
+	)
+}
+
+// Secret is a configuration value that must never be shown: every way of
+// printing it prints a placeholder. Reveal returns the value.
+type Secret string
+
+const redacted = "[redacted]"
+
+// Reveal returns the secret itself, for the one place that uses it.
+func (s Secret) Reveal() string { return string(s) }
+
+// String returns a placeholder, or "" if the secret is not set.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// GoString keeps %#v from printing the value.
+func (s Secret) GoString() string { return `config.Secret("` + s.String() + `")` }
+
+// Format makes every fmt verb print the placeholder (%x and %q included).
+func (s Secret) Format(f fmt.State, _ rune) { f.Write([]byte(s.String())) }
+
+// LogValue makes slog print the placeholder.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalText makes encoders (JSON, YAML) write the placeholder.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a secret from a configuration file.
+func (s *Secret) UnmarshalText(b []byte) error { *s = Secret(b); return nil }
