@@ -146,17 +146,21 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 		h.forbidden(w, r)
 	}))
 
-	mux.Handle("GET "+consolePrefix+"static/", h.chain(h.serveStatic, public))
-	mux.Handle("GET "+consolePrefix+"login", h.chain(h.loginForm, public))
-	mux.Handle("POST "+consolePrefix+"login", cop.Handler(h.chain(h.login, public)))
-	mux.Handle("POST "+consolePrefix+"logout", cop.Handler(h.chain(h.logout, signedIn)))
-	mux.Handle("GET "+consolePrefix+"{$}", h.chain(h.search, signedIn))
-	mux.Handle("GET "+consolePrefix+"people", h.chain(h.lookupPIN, signedIn))
-	mux.Handle("GET "+consolePrefix+"people/{pin}", h.chain(h.person, signedIn))
-	mux.Handle("GET "+consolePrefix+"households/{id}", h.chain(h.household, signedIn))
-	mux.Handle(consolePrefix, h.chain(func(w http.ResponseWriter, r *http.Request) {
+	// Inside chain, so that a refusal carries the security headers, a
+	// request id and a log line like any other response.
+	protect := func(f http.HandlerFunc) http.Handler { return cop.Handler(f) }
+
+	mux.Handle("GET "+consolePrefix+"static/", h.chain(http.HandlerFunc(h.serveStatic), public))
+	mux.Handle("GET "+consolePrefix+"login", h.chain(http.HandlerFunc(h.loginForm), public))
+	mux.Handle("POST "+consolePrefix+"login", h.chain(protect(h.login), public))
+	mux.Handle("POST "+consolePrefix+"logout", h.chain(protect(h.logout), signedIn))
+	mux.Handle("GET "+consolePrefix+"{$}", h.chain(http.HandlerFunc(h.search), signedIn))
+	mux.Handle("GET "+consolePrefix+"people", h.chain(http.HandlerFunc(h.lookupPIN), signedIn))
+	mux.Handle("GET "+consolePrefix+"people/{pin}", h.chain(http.HandlerFunc(h.person), signedIn))
+	mux.Handle("GET "+consolePrefix+"households/{id}", h.chain(http.HandlerFunc(h.household), signedIn))
+	mux.Handle(consolePrefix, h.chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r, "error.not_found.page")
-	}, signedIn))
+	}), signedIn))
 }
 
 // access says whether a route needs a signed-in officer.
@@ -210,7 +214,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // chain wraps a page handler with what every console request needs: a request
 // id, security headers, the language, panic recovery, the session check and
 // one log line.
-func (h *Handler) chain(next http.HandlerFunc, acc access) http.Handler {
+func (h *Handler) chain(next http.Handler, acc access) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rq := &request{id: newRequestID()}
@@ -263,7 +267,7 @@ func (h *Handler) chain(next http.HandlerFunc, acc access) http.Handler {
 			rq.principal, rq.session = p, c.Value
 			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
 		}
-		next(sw, r)
+		next.ServeHTTP(sw, r)
 	})
 }
 

@@ -278,9 +278,13 @@ func TestHandler_loginCrossSite(t *testing.T) {
 	req := postForm("/console/login", url.Values{"token": {testToken}, "csrf": {field}})
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	resp := e.do(t, req, cookie)
-	readBody(t, resp)
+	body := readBody(t, resp)
 	if resp.StatusCode != http.StatusForbidden || cookieNamed(resp, sessionCookie) != nil {
 		t.Fatalf("cross-site sign-in: status %d, want 403 and no session", resp.StatusCode)
+	}
+	mustContain(t, body, "Yêu cầu bị từ chối")
+	if resp.Header.Get("Content-Security-Policy") == "" || resp.Header.Get("X-Request-Id") == "" {
+		t.Error("the refusal lacks the security headers or the request id")
 	}
 }
 
