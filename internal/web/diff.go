@@ -179,18 +179,26 @@ type change struct {
 
 // fieldLabel names a path with the record page's labels: "Nơi thường trú ›
 // Xã/phường", "Giấy tờ tùy thân #2 › Tình trạng".
+// A step labelled like its parent is left out: status.state is just
+// "Tình trạng", not "Tình trạng › Tình trạng".
 func (v viewer) fieldLabel(path []pathSeg) string {
 	var b strings.Builder
+	prev := ""
 	for i, s := range path {
-		switch {
-		case s.Name == "":
+		if s.Name == "" {
 			b.WriteString(" #" + strconv.Itoa(s.Index+1))
-		default:
-			if i > 0 {
-				b.WriteString(" › ")
-			}
-			b.WriteString(v.c.label("field.", s.Name))
+			prev = ""
+			continue
 		}
+		l := v.c.label("field.", s.Name)
+		if l == prev {
+			continue
+		}
+		if i > 0 {
+			b.WriteString(" › ")
+		}
+		b.WriteString(l)
+		prev = l
 	}
 	return b.String()
 }

@@ -59,7 +59,7 @@ func (h *Handler) household(w http.ResponseWriter, r *http.Request) {
 		FileNumber: hh.ResidenceFileNumber,
 		Version:    c.T("household.version", rec.Version, vw.validFrom(rec.Change.ValidFrom)),
 	}
-	v.Address = vw.units(hh.Address.Province, hh.Address.Commune, dateOr(hh.Address.ValidFrom, vw.today))
+	v.Address = vw.units(hh.Address.Province, hh.Address.Commune, residenceDate(hh.Address.ValidFrom, vw.today))
 	if hh.Address.Address != "" {
 		v.Address.Text = hh.Address.Address + ", " + v.Address.Text
 	}

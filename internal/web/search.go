@@ -230,7 +230,7 @@ func (v viewer) resultRow(p *registry.Person) resultRow {
 		Status: v.c.label("state.", string(p.Status.State)), StatusClass: statusClass(p.Status.State),
 	}
 	if res := p.PermanentResidence; res != nil {
-		rr.Residence = v.units(res.Province, res.Commune, dateOr(res.ValidFrom, v.today))
+		rr.Residence = v.units(res.Province, res.Commune, residenceDate(res.ValidFrom, v.today))
 	}
 	return rr
 }

@@ -96,6 +96,8 @@ func TestViewer_fieldLabelAndValue(t *testing.T) {
 		{vi, []pathSeg{{Name: "linked_pins"}, {Index: 0}}, "001085000001", "Số định danh liên kết #1", "001085000001"},
 		{vi, []pathSeg{{Name: "new_field_from_a_later_release"}}, "x", "new_field_from_a_later_release", "x"},
 		{vi, []pathSeg{{Name: "sex"}}, "something-new", "Giới tính", "something-new"},
+		{vi, []pathSeg{{Name: "status"}, {Name: "state"}}, "dead", "Tình trạng", "Đã chết"},
+		{en, []pathSeg{{Name: "status"}, {Name: "date"}}, "2024-06-06", "Status › Date", "2024-06-06"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.wantLabel, func(t *testing.T) {
@@ -205,6 +207,27 @@ func TestCursor_roundTrip(t *testing.T) {
 	for _, bad := range []string{"", "!!", encodeCursor(registry.Cursor{Key: "x", PIN: "12"})} {
 		if _, ok := decodeCursor(bad); ok {
 			t.Errorf("decodeCursor(%q) accepted", bad)
+		}
+	}
+}
+
+func TestResidenceDate(t *testing.T) {
+	today := time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		from string
+		want time.Time
+	}{
+		{"", today},
+		{"2016-07-26", time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)},
+		{"2025-08-01", time.Date(2025, 8, 1, 0, 0, 0, 0, time.UTC)},
+	}
+	for _, tt := range tests {
+		var d registry.Date
+		if tt.from != "" {
+			d = registry.MustParseDate(tt.from)
+		}
+		if got := residenceDate(d, today); !got.Equal(tt.want) {
+			t.Errorf("residenceDate(%q) = %v, want %v", tt.from, got, tt.want)
 		}
 	}
 }

@@ -117,6 +117,18 @@ func dateOr(d registry.Date, fallback time.Time) time.Time {
 	return d.Earliest()
 }
 
+// residenceDate is the date at which to read a residence's unit codes.
+// Residences are always on the 2025 units, even when they began before the
+// reform (the registry moved every address onto the new units), so their
+// codes are read no earlier than the reform.
+func residenceDate(from registry.Date, today time.Time) time.Time {
+	at := dateOr(from, today)
+	if at.Before(units.Reform2025) {
+		return units.Reform2025
+	}
+	return at
+}
+
 // place shows a place of birth or hometown. Its codes are read at at, the
 // date they were recorded for.
 func (v viewer) place(labelKey string, p registry.Place, at time.Time) row {
@@ -144,7 +156,7 @@ func (v viewer) residence(labelKey string, res *registry.Residence) row {
 	if res == nil {
 		return r
 	}
-	u := v.units(res.Province, res.Commune, dateOr(res.ValidFrom, v.today))
+	u := v.units(res.Province, res.Commune, residenceDate(res.ValidFrom, v.today))
 	text := res.Address
 	if u.Text != "" {
 		if text != "" {
