@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/dancu/dancu/internal/pin"
 	"github.com/dancu/dancu/internal/store"
@@ -172,7 +174,7 @@ func (r *Registry) Search(ctx context.Context, q Query) ([]*Record, Cursor, erro
 	}
 	if q.Name != "" {
 		sq.NameKey = vntext.Key(q.Name)
-		if sq.NameKey == "" {
+		if strings.IndexFunc(sq.NameKey, unicode.IsLetter) < 0 {
 			return nil, Cursor{}, invalid("name", "has no letters")
 		}
 		if vntext.HasDiacritics(q.Name) {

@@ -408,6 +408,8 @@ func TestRegistry_Search(t *testing.T) {
 	}
 	_, _, err := w.reg.Search(w.ctx, registry.Query{Limit: 10})
 	wantKind(t, err, registry.Invalid, "name")
+	_, _, err = w.reg.Search(w.ctx, registry.Query{Name: "!!! ...", Limit: 10})
+	wantKind(t, err, registry.Invalid, "name")
 	_, _, err = w.reg.Search(w.ctx, registry.Query{Name: "a", Limit: 1000})
 	wantKind(t, err, registry.Invalid, "limit")
 }
