@@ -50,13 +50,25 @@
 //
 // # Bulk loading
 //
-// NewLoader writes with COPY, one transaction per Load. When the persons table is
-// empty at NewLoader, it drops the secondary (non-unique) indexes of the
-// registry tables, recording their definitions in deferred_indexes, and Close
-// builds them again; primary keys and unique constraints stay, so a reused key
-// is still reported as store.ErrExists. A loader holds a shared advisory lock
-// (loaderLockKey) while open; the process that closes the last loader, or Open
-// after a crash left indexes missing, rebuilds them under the exclusive lock.
+// NewLoader writes with COPY, one transaction per Load, rows sorted by key.
+// When the persons table is empty at NewLoader, it drops the secondary
+// (non-unique) indexes of the registry tables and the primary keys of the two
+// version tables, recording their definitions in deferred_indexes, and Close
+// builds them again, each in one sorted pass instead of one random B-tree
+// insertion per row. The primary keys of persons and households and the unique
+// event id stay, so a reused key is still reported as store.ErrExists at Load;
+// they also keep (key, version) unique, because a version row is only written
+// with its key row. Until Close, reads by key of a freshly loaded registry scan
+// the version tables: fine for the first load, which nothing else reads.
+//
+// A loader holds a shared advisory lock (loaderLockKey) on a connection of its
+// own while open; the process that closes the last loader, or Open after a
+// crash left indexes missing, rebuilds them under the exclusive lock. Several
+// loaders may run at once, in one process or several, to load in parallel.
+//
+// Load takes the sequence lock before it COPYs the batch's events, so event
+// writers wait for the rest of that Load; keep batches of events to a few
+// thousand rows when loading into a registry that is in service.
 //
 // # Advisory lock keys
 //

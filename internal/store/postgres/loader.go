@@ -1,10 +1,13 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,8 +18,12 @@ import (
 )
 
 // deferrableTables are the tables whose secondary indexes a bulk load into an
-// empty registry drops and rebuilds.
-var deferrableTables = []string{"persons", "person_versions", "households", "household_versions", "events"}
+// empty registry drops and rebuilds; versionTables are those whose primary key
+// it drops too (see dropDeferrableIndexes).
+var (
+	deferrableTables = []string{"persons", "person_versions", "households", "household_versions", "events"}
+	versionTables    = []string{"person_versions", "household_versions"}
+)
 
 // Column lists of the COPYs, in the order the row functions fill them.
 var (
@@ -55,18 +62,25 @@ func (s *Store) NewLoader(ctx context.Context) (store.Loader, error) {
 		l.discard()
 		return nil, wrapErr("new loader: lock", err)
 	}
-	if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return dropSecondaryIndexes(ctx, tx) }); err != nil {
+	if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return dropDeferrableIndexes(ctx, tx) }); err != nil {
 		l.discard()
 		return nil, wrapErr("new loader: drop indexes", err)
 	}
 	return l, nil
 }
 
-// dropSecondaryIndexes drops the non-unique indexes of the registry tables if
-// persons is empty, recording their definitions in deferred_indexes in the same
-// transaction. Loaders opening at once take turns on the table lock, and a
-// later one finds the indexes already gone.
-func dropSecondaryIndexes(ctx context.Context, tx pgx.Tx) error {
+// dropDeferrableIndexes drops, if persons is empty, the indexes a bulk load
+// does better to build at the end, recording how to build each again in
+// deferred_indexes in the same transaction. Loaders opening at once take turns
+// on the table lock, and a later one finds the indexes already gone.
+//
+// The deferred indexes are the non-unique ones and the primary keys of the
+// version tables. Those keys only speed up reads: a version row is only ever
+// written with its key row, in the same statement or Load, and the key tables
+// keep their primary keys, so (key, version) stays unique without them. Random
+// PINs make every insertion into a primary key touch a random page, which is
+// what limits loading once the index outgrows memory.
+func dropDeferrableIndexes(ctx context.Context, tx pgx.Tx) error {
 	if _, err := tx.Exec(ctx, `LOCK TABLE deferred_indexes IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 		return err
 	}
@@ -77,32 +91,44 @@ func dropSecondaryIndexes(ctx context.Context, tx pgx.Tx) error {
 	if !empty {
 		return nil
 	}
-	rows, err := tx.Query(ctx, `SELECT n.nspname, i.relname, pg_get_indexdef(i.oid)
+	rows, err := tx.Query(ctx, `SELECT n.nspname, t.relname, i.relname, pg_get_indexdef(i.oid), coalesce(pg_get_constraintdef(c.oid), '')
 		FROM pg_index x
 		JOIN pg_class i ON i.oid = x.indexrelid
 		JOIN pg_class t ON t.oid = x.indrelid
 		JOIN pg_namespace n ON n.oid = t.relnamespace
+		LEFT JOIN pg_constraint c ON c.conindid = i.oid AND c.conrelid = t.oid AND c.contype = 'p'
 		WHERE n.nspname = current_schema() AND t.relname = ANY($1)
-			AND NOT x.indisunique AND NOT x.indisprimary
-		ORDER BY i.relname`, deferrableTables)
+			AND ((NOT x.indisunique AND NOT x.indisprimary) OR (x.indisprimary AND t.relname = ANY($2)))
+		ORDER BY i.relname`, deferrableTables, versionTables)
 	if err != nil {
 		return err
 	}
-	type index struct{ schema, name, def string }
+	type index struct{ drop, create, name string }
 	idx, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (index, error) {
-		var i index
-		err := r.Scan(&i.schema, &i.name, &i.def)
-		return i, err
+		var schema, table, name, indexDef, constraintDef string
+		if err := r.Scan(&schema, &table, &name, &indexDef, &constraintDef); err != nil {
+			return index{}, err
+		}
+		if constraintDef == "" {
+			return index{name: name, drop: `DROP INDEX ` + pgx.Identifier{schema, name}.Sanitize(), create: indexDef}, nil
+		}
+		t := pgx.Identifier{schema, table}.Sanitize()
+		c := pgx.Identifier{name}.Sanitize()
+		return index{
+			name:   name,
+			drop:   `ALTER TABLE ` + t + ` DROP CONSTRAINT ` + c,
+			create: `ALTER TABLE ` + t + ` ADD CONSTRAINT ` + c + ` ` + constraintDef,
+		}, nil
 	})
 	if err != nil {
 		return err
 	}
 	for _, i := range idx {
 		if _, err := tx.Exec(ctx, `INSERT INTO deferred_indexes (name, definition) VALUES ($1, $2)
-			ON CONFLICT (name) DO NOTHING`, i.name, i.def); err != nil {
+			ON CONFLICT (name) DO NOTHING`, i.name, i.create); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DROP INDEX `+pgx.Identifier{i.schema, i.name}.Sanitize()); err != nil {
+		if _, err := tx.Exec(ctx, i.drop); err != nil {
 			return err
 		}
 	}
@@ -116,18 +142,25 @@ func (l *loader) Load(ctx context.Context, b store.Batch) error {
 	if l.conn == nil {
 		return errors.New("postgres: load: loader is closed")
 	}
+	persons, curPersons, dupP := byKeyVersion(len(b.Persons),
+		func(i int) string { return b.Persons[i].PIN }, func(i int) int64 { return b.Persons[i].Version })
+	households, curHouseholds, dupH := byKeyVersion(len(b.Households),
+		func(i int) string { return b.Households[i].ID }, func(i int) int64 { return b.Households[i].Version })
+	if dupP || dupH {
+		// The version tables' primary keys may be deferred, so this is the
+		// check that catches a version given twice in one batch.
+		return sentinel("load: a version appears twice in the batch", store.ErrExists)
+	}
+	o := batchOrder{persons: persons, curPersons: curPersons, households: households, curHouseholds: curHouseholds}
 	var err error
 	for attempt := range maxAttempts {
 		if attempt > 0 {
 			time.Sleep(rand.N(min(retryBackoff<<(attempt-1), maxBackoff)) + time.Millisecond)
 		}
-		err = pgx.BeginFunc(ctx, l.conn, func(tx pgx.Tx) error { return loadBatch(ctx, tx, b) })
+		err = pgx.BeginFunc(ctx, l.conn, func(tx pgx.Tx) error { return loadBatch(ctx, tx, b, o) })
 		if err == nil || !retryable(err) {
 			break
 		}
-	}
-	if err == nil {
-		return nil
 	}
 	if sqlState(err) == codeUniqueViolation {
 		return sentinel("load", store.ErrExists)
@@ -135,39 +168,46 @@ func (l *loader) Load(ctx context.Context, b store.Batch) error {
 	return wrapErr("load", err)
 }
 
+// batchOrder lists a batch's records by index, in the order they are written:
+// key order, so that consecutive primary-key insertions land on the same
+// B-tree pages instead of all over the index.
+type batchOrder struct {
+	persons, curPersons       []int // every version; the highest of each PIN
+	households, curHouseholds []int
+}
+
+// byKeyVersion sorts the indexes of n records by (key, version) and returns
+// them, the index of the highest version of each key (the current one), and
+// whether a (key, version) repeats.
+func byKeyVersion(n int, key func(int) string, version func(int) int64) (all, current []int, dup bool) {
+	all = make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	slices.SortFunc(all, func(i, j int) int {
+		return cmp.Or(strings.Compare(key(i), key(j)), cmp.Compare(version(i), version(j)))
+	})
+	for k, i := range all {
+		if k+1 < n && key(all[k+1]) == key(i) {
+			dup = dup || version(all[k+1]) == version(i)
+			continue
+		}
+		current = append(current, i)
+	}
+	return all, current, dup
+}
+
 // loadBatch writes the batch's rows. The counter update and the events, which
 // take locks other writers wait for, come last so those locks are held only
 // until the commit.
-func loadBatch(ctx context.Context, tx pgx.Tx, b store.Batch) error {
-	// The highest version of each person and household is the current one.
-	curPerson := make(map[string]int, len(b.Persons))
-	for i, p := range b.Persons {
-		if j, ok := curPerson[p.PIN]; !ok || b.Persons[j].Version < p.Version {
-			curPerson[p.PIN] = i
-		}
-	}
-	curHousehold := make(map[string]int, len(b.Households))
-	for i, h := range b.Households {
-		if j, ok := curHousehold[h.ID]; !ok || b.Households[j].Version < h.Version {
-			curHousehold[h.ID] = i
-		}
-	}
-	current := func(m map[string]int) []int {
-		out := make([]int, 0, len(m))
-		for _, i := range m {
-			out = append(out, i)
-		}
-		return out
-	}
-
-	persons := current(curPerson)
-	if err := copyRows(ctx, tx, "persons", copyPersonCols, len(persons), func(i int, row []any) {
-		personIndexRow(&b.Persons[persons[i]].PersonRow, row)
+func loadBatch(ctx context.Context, tx pgx.Tx, b store.Batch, o batchOrder) error {
+	if err := copyRows(ctx, tx, "persons", copyPersonCols, len(o.curPersons), func(i int, row []any) {
+		personIndexRow(&b.Persons[o.curPersons[i]].PersonRow, row)
 	}); err != nil {
 		return err
 	}
-	if err := copyRows(ctx, tx, "person_versions", copyPersonVersionCols, len(b.Persons), func(i int, row []any) {
-		v := &b.Persons[i]
+	if err := copyRows(ctx, tx, "person_versions", copyPersonVersionCols, len(o.persons), func(i int, row []any) {
+		v := &b.Persons[o.persons[i]]
 		personIndexRow(&v.PersonRow, row)
 		at, ns := splitTime(v.RecordedAt)
 		row[11], row[12], row[13], row[14], row[15], row[16], row[17], row[18] =
@@ -175,14 +215,13 @@ func loadBatch(ctx context.Context, tx pgx.Tx, b store.Batch) error {
 	}); err != nil {
 		return err
 	}
-	households := current(curHousehold)
-	if err := copyRows(ctx, tx, "households", copyHouseholdCols, len(households), func(i int, row []any) {
-		householdIndexRow(&b.Households[households[i]].HouseholdRow, row)
+	if err := copyRows(ctx, tx, "households", copyHouseholdCols, len(o.curHouseholds), func(i int, row []any) {
+		householdIndexRow(&b.Households[o.curHouseholds[i]].HouseholdRow, row)
 	}); err != nil {
 		return err
 	}
-	if err := copyRows(ctx, tx, "household_versions", copyHouseholdVersionCols, len(b.Households), func(i int, row []any) {
-		v := &b.Households[i]
+	if err := copyRows(ctx, tx, "household_versions", copyHouseholdVersionCols, len(o.households), func(i int, row []any) {
+		v := &b.Households[o.households[i]]
 		householdIndexRow(&v.HouseholdRow, row)
 		at, ns := splitTime(v.RecordedAt)
 		row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12] =
@@ -190,11 +229,11 @@ func loadBatch(ctx context.Context, tx pgx.Tx, b store.Batch) error {
 	}); err != nil {
 		return err
 	}
-	if len(persons) > 0 {
+	if len(o.curPersons) > 0 {
 		// One shard per batch: a random one, so that concurrent loaders
 		// rarely wait on each other.
 		if _, err := tx.Exec(ctx, `UPDATE person_counts SET n = n + $1 WHERE shard = $2`,
-			len(persons), rand.IntN(personCountShards)); err != nil {
+			len(o.curPersons), rand.IntN(personCountShards)); err != nil {
 			return err
 		}
 	}

@@ -12,12 +12,13 @@ import (
 	"github.com/dancu/dancu/internal/store/postgres"
 )
 
-// secondaryIndexes counts the deferrable indexes present and recorded as
-// deferred.
+// secondaryIndexes counts the deferrable indexes (and the version tables'
+// primary keys) present and recorded as deferred.
 func secondaryIndexes(t *testing.T, dsn string) (present, deferred int64) {
 	t.Helper()
 	present = query[int64](t, dsn, `SELECT count(*) FROM pg_indexes
-		WHERE indexname IN ('persons_name_key', 'persons_place', 'persons_household', 'events_subjects', 'events_type')`)
+		WHERE indexname IN ('persons_name_key', 'persons_place', 'persons_household', 'events_subjects', 'events_type',
+			'person_versions_pkey', 'household_versions_pkey')`)
 	deferred = query[int64](t, dsn, `SELECT count(*) FROM deferred_indexes`)
 	return present, deferred
 }
@@ -42,14 +43,19 @@ func TestLoader_defersIndexesOnEmptyRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, d := secondaryIndexes(t, dsn); p != 0 || d != 5 {
-		t.Errorf("while loading: %d indexes present, %d deferred; want 0, 5", p, d)
+	if p, d := secondaryIndexes(t, dsn); p != 0 || d != 7 {
+		t.Errorf("while loading: %d indexes present, %d deferred; want 0, 7", p, d)
 	}
 	if err := l.Load(ctx, batch(0, 50)); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Load(ctx, batch(40, 20)); !errors.Is(err, store.ErrExists) || strings.Contains(err.Error(), "079190") {
 		t.Errorf("Load of used PINs = %v, want ErrExists without a PIN", err)
+	}
+	dup := batch(200, 2)
+	dup.Persons = append(dup.Persons, dup.Persons[0])
+	if err := l.Load(ctx, dup); !errors.Is(err, store.ErrExists) {
+		t.Errorf("Load of a batch repeating a version = %v, want ErrExists", err)
 	}
 	// Searches work, only slower, before Close.
 	if rows, err := s.SearchPersons(ctx, store.PersonQuery{NameKey: "nguyen van 7", Limit: 5}); err != nil || len(rows) != 1 {
@@ -64,8 +70,8 @@ func TestLoader_defersIndexesOnEmptyRegistry(t *testing.T) {
 	if err := l.Load(ctx, batch(100, 1)); err == nil {
 		t.Error("Load after Close: want an error")
 	}
-	if p, d := secondaryIndexes(t, dsn); p != 5 || d != 0 {
-		t.Errorf("after Close: %d indexes present, %d deferred; want 5, 0", p, d)
+	if p, d := secondaryIndexes(t, dsn); p != 7 || d != 0 {
+		t.Errorf("after Close: %d indexes present, %d deferred; want 7, 0", p, d)
 	}
 	if n, err := s.CountPersons(ctx); n != 50 || err != nil {
 		t.Errorf("CountPersons = %d, %v; want 50", n, err)
@@ -97,8 +103,8 @@ func TestLoader_keepsIndexesOnNonEmptyRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close(ctx)
-	if p, d := secondaryIndexes(t, dsn); p != 5 || d != 0 {
-		t.Errorf("%d indexes present, %d deferred; want 5, 0", p, d)
+	if p, d := secondaryIndexes(t, dsn); p != 7 || d != 0 {
+		t.Errorf("%d indexes present, %d deferred; want 7, 0", p, d)
 	}
 	if err := l.Load(ctx, batch(0, 10)); err != nil {
 		t.Fatal(err)
@@ -133,8 +139,8 @@ func TestLoader_lastCloseRebuilds(t *testing.T) {
 	if err := l1.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if p, d := secondaryIndexes(t, dsn); p != 0 || d != 5 {
-		t.Errorf("one loader still open: %d indexes present, %d deferred; want 0, 5", p, d)
+	if p, d := secondaryIndexes(t, dsn); p != 0 || d != 7 {
+		t.Errorf("one loader still open: %d indexes present, %d deferred; want 0, 7", p, d)
 	}
 	// Another process starting now must leave the indexes to the loader.
 	s2, err := postgres.Open(ctx, dsn)
@@ -148,8 +154,8 @@ func TestLoader_lastCloseRebuilds(t *testing.T) {
 	if err := l2.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if p, d := secondaryIndexes(t, dsn); p != 5 || d != 0 {
-		t.Errorf("after the last Close: %d indexes present, %d deferred; want 5, 0", p, d)
+	if p, d := secondaryIndexes(t, dsn); p != 7 || d != 0 {
+		t.Errorf("after the last Close: %d indexes present, %d deferred; want 7, 0", p, d)
 	}
 	if n, _ := s.CountPersons(ctx); n != 60 {
 		t.Errorf("CountPersons = %d, want 60", n)
@@ -175,16 +181,16 @@ func TestLoader_openRepairsAfterCrash(t *testing.T) {
 		t.Fatalf("terminated %d loader connections, want 1", n)
 	}
 	s.Close()
-	if p, d := secondaryIndexes(t, dsn); p != 0 || d != 5 {
-		t.Fatalf("after the crash: %d indexes present, %d deferred; want 0, 5", p, d)
+	if p, d := secondaryIndexes(t, dsn); p != 0 || d != 7 {
+		t.Fatalf("after the crash: %d indexes present, %d deferred; want 0, 7", p, d)
 	}
 	s2, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if p, d := secondaryIndexes(t, dsn); p != 5 || d != 0 {
-		t.Errorf("after Open: %d indexes present, %d deferred; want 5, 0", p, d)
+	if p, d := secondaryIndexes(t, dsn); p != 7 || d != 0 {
+		t.Errorf("after Open: %d indexes present, %d deferred; want 7, 0", p, d)
 	}
 	if n, _ := s2.CountPersons(ctx); n != 20 {
 		t.Errorf("CountPersons = %d, want 20", n)
