@@ -161,6 +161,9 @@ func (c Config) Validate() error {
 	if c.Demo.Citizens < 1 {
 		bad("demo.citizens", "must be at least 1 (it is %d)", c.Demo.Citizens)
 	}
+	if c.Demo.Seed < 0 {
+		bad("demo.seed", "must not be negative (it is %d)", c.Demo.Seed)
+	}
 	return errors.Join(errs...)
 }
 

@@ -143,11 +143,7 @@ func Bind(fs *flag.FlagSet, names ...string) *Flags {
 			panic("config: no setting has the flag --" + name)
 		}
 		v := &flagValue{f: f, fl: fl}
-		usage := f.usage
-		if !f.bool {
-			usage += " (" + f.env + ")"
-		}
-		fs.Var(v, name, usage)
+		fs.Var(v, name, f.usage+" ("+f.env+")")
 		// Show the real default in -help without making it a given value.
 		if d := f.get(&def); d != "" && d != "false" && d != "0" {
 			fs.Lookup(name).DefValue = d

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+
+	"github.com/dancu/dancu/internal/api"
+	"github.com/dancu/dancu/internal/auth"
+	"github.com/dancu/dancu/internal/config"
+	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/store"
+	"github.com/dancu/dancu/internal/synth"
+	"github.com/dancu/dancu/internal/web"
+)
+
+// serveEnv is what serve takes from its surroundings besides arguments, so
+// that tests can supply their own.
+type serveEnv struct {
+	lookupEnv func(string) (string, bool)
+	// ready, if set, is called with the base URL once the listener accepts
+	// connections (tests listen on port 0 and need the port).
+	ready func(baseURL string)
+}
+
+// runServe serves the registry until ctx is cancelled, then shuts down
+// gracefully.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return serve(ctx, args, stdout, stderr, serveEnv{lookupEnv: os.LookupEnv})
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env serveEnv) (err error) {
+	fs := newFlagSet("serve", "dancu serve [--addr HOST:PORT] [--data DIR] [--db DSN] [--demo]", stderr)
+	fl := config.Bind(fs, "addr", "data", "db", "demo", "demo-citizens", "log-level", "log-format")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	cfg, err := fl.Load(env.lookupEnv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	logger := newLogger(cfg, stderr)
+	logger.Debug("configuration", "config", cfg)
+
+	st, desc, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("close store: %w", cerr)
+		}
+	}()
+	authn, generated, err := auth.Setup(ctx, st, cfg.AdminToken.Reveal())
+	if err != nil {
+		return err
+	}
+	reg := registry.New(st)
+	if cfg.Demo.Enabled {
+		if err := fillDemo(ctx, reg, st, cfg, stdout); err != nil {
+			return err
+		}
+	}
+
+	srv := api.New(api.Deps{
+		Registry: reg, Store: st, Auth: authn, Logger: logger,
+		Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
+	})
+	web.New(web.Deps{Registry: reg, Auth: authn, Logger: logger}).Mount(srv.Mux())
+	srv.Mux().Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	base := baseURL(ln.Addr())
+	logger.Info("serving", "addr", ln.Addr().String(), "store", desc, "version", version)
+	printWelcome(stdout, base, generated, cfg)
+	if env.ready != nil {
+		env.ready(base)
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", cfg.HTTP.ShutdownTimeout.String())
+	// The signal's context is done; shutdown needs a fresh one to wait for
+	// requests in flight.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		hs.Close()
+		<-served
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// fillDemo generates the demo population into an empty store.
+func fillDemo(ctx context.Context, reg *registry.Registry, st store.Registry, cfg config.Config, stdout io.Writer) error {
+	n, err := reg.Count(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		fmt.Fprintf(stdout, "Demo: the store already holds %s people; nothing generated.\n", thousands(int(n)))
+		return nil
+	}
+	fmt.Fprintf(stdout, "Demo: generating %s synthetic people (seed %d).\n", thousands(cfg.Demo.Citizens), cfg.Demo.Seed)
+	stats, err := generatePopulation(ctx, st, synth.Options{Citizens: cfg.Demo.Citizens, Seed: uint64(cfg.Demo.Seed)}, stdout)
+	if err != nil {
+		return err
+	}
+	printStats(stdout, stats)
+	return nil
+}
+
+// printWelcome tells the operator where things are and how to sign in.
+// The admin token goes to stdout, never to the log.
+func printWelcome(w io.Writer, base string, generated string, cfg config.Config) {
+	fmt.Fprintf(w, "dancu %s listening on %s\n", version, base)
+	fmt.Fprintf(w, "  console:  %s/console/\n", base)
+	fmt.Fprintf(w, "  REST API: %s/v1/  (OpenAPI: %s/openapi.json)\n", base, base)
+	switch {
+	case generated != "":
+		fmt.Fprintf(w, "Admin token (shown only this once; only its hash is stored):\n  %s\n", generated)
+	case !cfg.Demo.Enabled:
+	case cfg.AdminToken != "":
+		fmt.Fprintln(w, "Admin token: the one in DANCU_ADMIN_TOKEN (or admin_token in the config file).")
+	default:
+		fmt.Fprintln(w, "Admin token: printed when this data folder was first used; only its hash is stored.")
+		fmt.Fprintln(w, "  To set a new one, start with DANCU_ADMIN_TOKEN=<at least 16 characters>.")
+	}
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/dancu/dancu/internal/config"
+	"github.com/dancu/dancu/internal/store"
+	"github.com/dancu/dancu/internal/store/postgres"
+	"github.com/dancu/dancu/internal/store/sqlite"
+)
+
+// openStore opens the backend the configuration selects. It is the only
+// place in the program that knows which backends exist. The description
+// names the store for people, without any password.
+func openStore(ctx context.Context, cfg config.Config) (s store.Store, description string, err error) {
+	kind, target := cfg.Store()
+	switch kind {
+	case config.SQLite:
+		// The folder holds personal data: only its owner may enter it.
+		if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+			return nil, "", fmt.Errorf("create data folder: %w", err)
+		}
+		st, err := sqlite.Open(ctx, target)
+		if err != nil {
+			return nil, "", err
+		}
+		return st, "SQLite " + target, nil
+	case config.Postgres:
+		st, err := postgres.Open(ctx, target)
+		if err != nil {
+			return nil, "", err
+		}
+		return st, "PostgreSQL " + cfg.DB.String(), nil
+	}
+	return nil, "", fmt.Errorf("no store backend %q", kind)
+}
+
+// newLogger returns the process logger, writing to w in the configured
+// format and level.
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel()}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// baseURL is the URL people can open for a listener: an unspecified host
+// (":8080", "0.0.0.0:8080") is reached as localhost.
+func baseURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
