@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dancu/dancu/internal/store/postgres/pgtest"
 	"github.com/dancu/dancu/internal/store/sqlite"
 )
 
@@ -256,5 +258,31 @@ func TestBaseURL(t *testing.T) {
 		if got := baseURL(addr); got != tc.want {
 			t.Errorf("baseURL(%s) = %q, want %q", tc.addr, got, tc.want)
 		}
+	}
+}
+
+// TestPostgres generates into and serves from PostgreSQL when
+// DANCU_TEST_POSTGRES names a server (CI always does).
+func TestPostgres(t *testing.T) {
+	dsn := pgtest.NewDSN(t)
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		t.Skip("DANCU_TEST_POSTGRES is not a postgres:// URL, the only form --db takes")
+	}
+	var stdout bytes.Buffer
+	if err := generate(context.Background(), []string{"--citizens", "60", "--db", dsn}, &stdout, &stdout, noEnv); err != nil {
+		t.Fatalf("generate: %v\n%s", err, &stdout)
+	}
+	if !strings.Contains(stdout.String(), "into PostgreSQL") || !strings.Contains(stdout.String(), "Generated 60 people") {
+		t.Errorf("generate stdout:\n%s", &stdout)
+	}
+	const token = "pg-admin-token-0123456789"
+	s := startServe(t, []string{"--addr", "127.0.0.1:0", "--db", dsn}, map[string]string{"DANCU_ADMIN_TOKEN": token})
+	for path, want := range map[string]int{"/readyz": http.StatusOK, "/v1/events?limit=5": http.StatusOK} {
+		if status, _, body := get(t, s.base+path, token); status != want {
+			t.Errorf("GET %s = %d, want %d: %s", path, status, want, body)
+		}
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -43,6 +43,16 @@ func RequestID(ctx context.Context) string {
 	return ""
 }
 
+// SetPrincipal records who made the request, for its access log line. The
+// bearer-token middleware does this for /v1/; handlers that authenticate
+// another way (the console's session cookie) call it so that their
+// requests are attributed too.
+func SetPrincipal(ctx context.Context, id string) {
+	if info := infoFrom(ctx); info != nil {
+		info.principal = id
+	}
+}
+
 // recordError keeps the internal cause of a failure for the access log.
 func recordError(ctx context.Context, err error) {
 	if info := infoFrom(ctx); info != nil && err != nil {

@@ -424,6 +424,17 @@ func logLine(t *testing.T, logs, id string) map[string]any {
 	return nil
 }
 
+func TestSetPrincipal(t *testing.T) {
+	f := newFixture(t)
+	f.srv.Mux().HandleFunc("GET /console/page", func(w http.ResponseWriter, r *http.Request) {
+		api.SetPrincipal(r.Context(), "officer-17")
+	})
+	f.do(req{path: "/console/page", noAuth: true, header: map[string]string{api.RequestIDHeader: "req-console"}})
+	if line := logLine(t, f.logs.String(), "req-console"); line[api.KeyPrincipal] != "officer-17" {
+		t.Errorf("principal = %v, want officer-17", line[api.KeyPrincipal])
+	}
+}
+
 func TestRouteLabels(t *testing.T) {
 	f := newFixture(t)
 	id := "req-route"
