@@ -164,19 +164,30 @@ func (s *Store) SearchPersons(ctx context.Context, q store.PersonQuery) ([]store
 		return fmt.Sprintf("$%d", len(args))
 	}
 	// A word-boundary prefix match of k is name = k or name in [k+" ", k+"!"):
-	// with COLLATE "C" that is one bytewise range scan [k, k+"!") of the
+	// with COLLATE "C" that is one bytewise range [k, k+"!") of the
 	// (name_key, pin) index, minus the names that continue k with a byte below
 	// the space.
-	prefix := func(col, k string) {
-		where = append(where, fmt.Sprintf("%s >= %s AND %s < %s AND (%s = %s OR %s >= %s)",
-			col, arg(k), col, arg(k+"!"), col, arg(k), col, arg(k+" ")))
+	prefix := func(col, k string) string {
+		return fmt.Sprintf("%s < %s AND (%s = %s OR %s >= %s)", col, arg(k+"!"), col, arg(k), col, arg(k+" "))
 	}
 	eq := func(col string, v any) { where = append(where, col+" = "+arg(v)) }
-	if q.NameKey != "" {
-		prefix("p.name_key", q.NameKey)
+	order := "p.pin"
+	if k := q.NameKey; k != "" {
+		order = "p.name_key, p.pin"
+		// One lower bound, so that the index scan starts right at it: a
+		// cursor inside the range replaces the range's start, and a cursor
+		// before the range excludes nothing.
+		if q.AfterKey >= k && (q.AfterKey != "" || q.AfterPIN != "") {
+			where = append(where, fmt.Sprintf("(p.name_key, p.pin) > (%s, %s)", arg(q.AfterKey), arg(q.AfterPIN)))
+		} else {
+			where = append(where, "p.name_key >= "+arg(k))
+		}
+		where = append(where, prefix("p.name_key", k))
+	} else if q.AfterPIN != "" {
+		where = append(where, "p.pin > "+arg(q.AfterPIN))
 	}
-	if q.NameFold != "" {
-		prefix("p.name_fold", q.NameFold)
+	if f := q.NameFold; f != "" {
+		where = append(where, "p.name_fold >= "+arg(f)+" AND "+prefix("p.name_fold", f))
 	}
 	if q.BirthDate != "" {
 		eq("p.birth_date", q.BirthDate)
@@ -195,15 +206,6 @@ func (s *Store) SearchPersons(ctx context.Context, q store.PersonQuery) ([]store
 	}
 	if q.State != "" {
 		eq("p.state", q.State)
-	}
-	order := "p.pin"
-	if q.NameKey != "" {
-		order = "p.name_key, p.pin"
-		if q.AfterKey != "" || q.AfterPIN != "" {
-			where = append(where, fmt.Sprintf("(p.name_key, p.pin) > (%s, %s)", arg(q.AfterKey), arg(q.AfterPIN)))
-		}
-	} else if q.AfterPIN != "" {
-		where = append(where, "p.pin > "+arg(q.AfterPIN))
 	}
 	var b strings.Builder
 	b.WriteString(`SELECT p.pin, p.version, p.name_key, p.name_fold, p.birth_year, p.birth_date, p.sex,
