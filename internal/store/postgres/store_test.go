@@ -544,6 +544,9 @@ func TestSearchPersons(t *testing.T) {
 		{"limit", store.PersonQuery{NameKey: "nguyen", Limit: 2}, []string{"4", "3"}},
 		{"name cursor", store.PersonQuery{NameKey: "nguyen", AfterKey: "nguyen van an", AfterPIN: "000000000003"}, []string{"5", "2", "1"}},
 		{"pin cursor", store.PersonQuery{AfterPIN: "000000000004"}, []string{"5", "6"}},
+		{"cursor before the name range", store.PersonQuery{NameKey: "nguyen van", AfterKey: "a", AfterPIN: "9"}, []string{"4", "3", "5", "2"}},
+		{"cursor after the name range", store.PersonQuery{NameKey: "nguyen van", AfterKey: "nguyen vanh", AfterPIN: ""}, nil},
+		{"cursor at the exact name", store.PersonQuery{NameKey: "nguyen van", AfterKey: "nguyen van", AfterPIN: "000000000004"}, []string{"3", "5", "2"}},
 	} {
 		if got := pins(tc.q); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
