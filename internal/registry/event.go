@@ -99,6 +99,9 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (*Result, error) {
 		return res, err
 	}
 	typ := eventTypes[ev.Type]
+	if s.IfMatch != 0 && !typ.subject {
+		return nil, invalid("If-Match", "this event type has no subject record to match")
+	}
 	var res *Result
 	err = r.store.Update(ctx, func(tx store.Tx) error {
 		now := r.now().UTC()

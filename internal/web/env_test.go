@@ -261,7 +261,11 @@ func (e *env) get(t *testing.T, path string, cookies ...*http.Cookie) (*http.Res
 	return resp, readBody(t, resp)
 }
 
-func slogJSON(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
+// slogJSON logs at debug level so that the console's own request lines (debug
+// when the api server logs the request) are checked too.
+func slogJSON(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
 
 // session returns a valid session cookie, as signing in would set.
 func (e *env) session() *http.Cookie {

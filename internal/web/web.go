@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/registry"
 )
@@ -217,7 +218,12 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (h *Handler) chain(next http.Handler, acc access) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rq := &request{id: newRequestID()}
+		// Behind the api server the request already has an id (and an access
+		// log line); standing alone, the console makes its own.
+		rq := &request{id: api.RequestID(r.Context())}
+		if rq.id == "" {
+			rq.id = newRequestID()
+		}
 		sw := &statusWriter{ResponseWriter: w}
 		setSecurityHeaders(sw.Header())
 		// Every console response may carry personal data or depend on the
@@ -240,7 +246,7 @@ func (h *Handler) chain(next http.Handler, acc access) http.Handler {
 			}
 			// Only the route pattern is logged: the path and query hold PINs
 			// and names.
-			h.log.Info("console request",
+			h.log.Debug("console request",
 				logKeyRequestID, rq.id,
 				logKeyMethod, r.Method,
 				logKeyRoute, r.Pattern,
@@ -265,6 +271,7 @@ func (h *Handler) chain(next http.Handler, acc access) http.Handler {
 				return
 			}
 			rq.principal, rq.session = p, c.Value
+			api.SetPrincipal(r.Context(), p.ID)
 			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
 		}
 		next.ServeHTTP(sw, r)
