@@ -29,6 +29,9 @@ func TestBrowser_signInSearchOpen(t *testing.T) {
 		t.Skip("browser test skipped in -short mode")
 	}
 	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("DANCU_REQUIRE_BROWSER") != "" {
+			t.Fatalf("no Chromium at %s, and DANCU_REQUIRE_BROWSER is set (CI installs it)", chromiumPath)
+		}
 		t.Skipf("no Chromium at %s (apt-get install chromium); skipping the browser test", chromiumPath)
 	}
 	e := newEnv(t)
