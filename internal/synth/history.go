@@ -374,7 +374,10 @@ func (e *encoder) birth(h *hh, house *registry.Household, hver int64, ev hev) er
 	for _, q := range parents {
 		c.people[q].rec.Children = append(c.people[q].rec.Children, e.rels[i])
 	}
-	rel := deriveRelationship(house, motherPIN, fatherPIN)
+	// The relationship is given in the event rather than left to the
+	// registry to derive, which could not know a grandchild whose parents
+	// live elsewhere.
+	rel := p.rel
 	house.Members = append(house.Members, registry.HouseholdMember{PIN: e.pins[i], Relationship: rel})
 	r.HouseholdID, r.RelationshipToHead = house.ID, rel
 	p.rel = rel
@@ -425,25 +428,6 @@ type birthRequest struct {
 	MotherPIN         string         `json:"mother_pin,omitempty"`
 	HouseholdID       string         `json:"household_id"`
 	Relationship      string         `json:"relationship"`
-}
-
-// deriveRelationship mirrors the registry's rule for a newborn's
-// relationship to the head of the household it joins.
-func deriveRelationship(h *registry.Household, mother, father string) string {
-	if h.Head != "" && (h.Head == mother || h.Head == father) {
-		return registry.RelChild
-	}
-	for _, m := range h.Members {
-		if (m.PIN == mother || m.PIN == father) && m.Relationship != "" {
-			switch m.Relationship {
-			case registry.RelSpouse:
-				return registry.RelChild
-			case registry.RelChild:
-				return registry.RelGrandchild
-			}
-		}
-	}
-	return registry.RelOther
 }
 
 // card issues chip card number ev.card, as applyCardIssued does: earlier

@@ -64,7 +64,6 @@ type person struct {
 type hh struct {
 	members []int32 // head first
 	addr    registry.Residence
-	from    day
 }
 
 // chunk is a slice of the population generated from its own random stream,
@@ -83,23 +82,21 @@ type chunk struct {
 
 // gen builds one chunk.
 type gen struct {
-	m    *model
-	r    *rand.Rand
-	c    *chunk
-	seed uint64
+	m *model
+	r *rand.Rand
+	c *chunk
 
 	// the household being built
 	prov    *province
 	comm    commune
 	eth     int
-	relig   string
 	members []int32
 	buf     []byte
 }
 
 // Household kinds and their shares, tuned so that households average about
-// 3.5 people (the 2019 census found 3.5) with about one in eight living
-// alone.
+// 3.5 people (the 2019 census found 3.5), four being the commonest size and
+// about one household in seven a person alone.
 const (
 	kindCouple = iota
 	kindSingleParent
@@ -113,7 +110,7 @@ const (
 // grandchildren.
 const maxHousehold = 20
 
-var kindWeights = []float64{kindCouple: 66, kindSingleParent: 8, kindAlone: 14, kindSkipped: 3, kindSiblings: 1.5}
+var kindWeights = []float64{kindCouple: 66, kindSingleParent: 8, kindAlone: 10, kindSkipped: 3, kindSiblings: 1.5}
 
 func (m *model) newGen(seed uint64, index, first, count int) *gen {
 	// Room for the last household, which is built whole and then cut back
@@ -122,7 +119,7 @@ func (m *model) newGen(seed uint64, index, first, count int) *gen {
 	// Each chunk has its own stream: PCG seeded with the run's seed and a
 	// mix of the chunk index.
 	r := rand.New(rand.NewPCG(seed, uint64(index)*0x9E3779B97F4A7C15+0x5DEECE66D))
-	return &gen{m: m, r: r, c: c, seed: seed}
+	return &gen{m: m, r: r, c: c}
 }
 
 // generate fills the chunk with count people in whole households.
@@ -288,13 +285,13 @@ func stayShare(age int, female bool) float64 {
 	var s float64
 	switch {
 	case age < 23:
-		s = 0.8
+		s = 0.75
 	case age < 28:
-		s = 0.6
+		s = 0.5
 	case age < 35:
-		s = 0.35
+		s = 0.28
 	case age < 45:
-		s = 0.15
+		s = 0.12
 	default:
 		s = 0.05
 	}
@@ -320,7 +317,7 @@ func (g *gen) coupleHousehold() {
 	g.children(w, h, registry.RelChild)
 	hp := &g.c.people[h]
 	switch {
-	case age < 55 && chance(g.r, 0.3):
+	case age < 55 && chance(g.r, 0.25):
 		// One or both of the husband's parents live with the family.
 		fAge := age + 24 + g.r.IntN(10)
 		if fAge > 100 {
@@ -350,7 +347,7 @@ func (g *gen) coupleHousehold() {
 			hp.family = fam
 			hp.rec.FullName = g.m.names.full(g.r, hp.rec.Ethnicity, fam, false, hp.born.year())
 		}
-	case age >= 52 && chance(g.r, 0.45):
+	case age >= 52 && chance(g.r, 0.35):
 		// A married son lives with his parents, with his wife and children.
 		g.marriedSon(h, w)
 	}
@@ -372,7 +369,7 @@ func (g *gen) widowHousehold(husbandAge int) {
 	w := g.adult(true, min(max(husbandAge-gap, 50), 99), registry.RelHead, -1)
 	g.c.people[w].rec.MaritalStatus = registry.Widowed
 	g.children(w, -1, registry.RelChild)
-	if chance(g.r, 0.45) {
+	if chance(g.r, 0.35) {
 		g.marriedSon(-1, w)
 	}
 }
@@ -532,7 +529,7 @@ func (g *gen) finishHousehold() {
 		from = goLive - 1
 	}
 	relig := religions[g.religion(head.rec.Ethnicity)]
-	h := hh{members: members, from: from}
+	h := hh{members: members}
 	h.addr = registry.Residence{Province: g.prov.code, Commune: g.comm.code, Address: g.address(head.rec.Ethnicity), ValidFrom: from.date()}
 	g.c.households = append(g.c.households, h)
 

@@ -58,8 +58,20 @@ func TestGenerate_people(t *testing.T) {
 	today := p.opts.today()
 	now := time.Date(today.year(), 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(today-dayOf(today.year(), 1, 1)))
 	e := newErrs(t)
+	seen := map[string]string{}
+	unique := func(kind, v, id string) {
+		if v == "" {
+			return
+		}
+		other, dup := seen[kind+v]
+		e.check(!dup, kind+" unique", id+" and "+other)
+		seen[kind+v] = id
+	}
 	for _, id := range p.sortedPINs() {
 		r := p.current[id]
+		unique("old ID number", r.OldIDNumber, id)
+		unique("phone", r.Phone, id)
+		unique("email", r.Email, id)
 		pn, err := pin.Parse(r.PIN)
 		e.check(err == nil && r.PIN == id, "PIN parses and is the key", id)
 		sex := pin.Male

@@ -116,3 +116,29 @@ func TestGenerate_shape(t *testing.T) {
 		}
 	}
 }
+
+// TestHouseholdSizes checks the distribution of household sizes: four
+// people is the commonest, and about one household in seven or eight is one
+// person (the 2019 census found 3.5 people on average).
+func TestHouseholdSizes(t *testing.T) {
+	p := testPopulation(t)
+	var sizes [8]int
+	n := 0
+	for _, h := range p.currentHH {
+		if h.Head != "" {
+			sizes[min(len(h.Members), 7)]++
+			n++
+		}
+	}
+	for i, k := range sizes[1:] {
+		t.Logf("%d people: %.3f", i+1, float64(k)/float64(n))
+	}
+	if one := float64(sizes[1]) / float64(n); one < 0.08 || one > 0.2 {
+		t.Errorf("one-person households: %.3f, want 0.08-0.20", one)
+	}
+	for i, k := range sizes {
+		if i != 4 && k >= sizes[4] {
+			t.Errorf("%d-person households (%d) at least as common as 4-person ones (%d)", i, k, sizes[4])
+		}
+	}
+}
