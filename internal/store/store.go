@@ -25,6 +25,8 @@ var (
 type Store interface {
 	Registry
 	Settings
+	Directory
+	AccessLog
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the store's resources. It does not lose committed writes.

@@ -18,12 +18,29 @@ import (
 // for it to be closed and removed when the test ends.
 type Opener func(t *testing.T) store.Store
 
+// conformanceTest is one named case of the suite.
+type conformanceTest struct {
+	name string
+	fn   func(t *testing.T, s store.Store)
+}
+
 // Run runs every conformance test against the backend that open returns.
 func Run(t *testing.T, open Opener) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s store.Store)
-	}{
+	tests := append(append(registryTests(), directoryTests...), accessLogTests...)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, open(t))
+		})
+	}
+}
+
+// directoryTests and accessLogTests are the cases for the Directory and
+// AccessLog interfaces, in their own files.
+var directoryTests, accessLogTests []conformanceTest
+
+func registryTests() []conformanceTest {
+	return []conformanceTest{
 		{"PersonNotFound", testPersonNotFound},
 		{"PutPersonRoundTrip", testPutPersonRoundTrip},
 		{"PutPersonExists", testPutPersonExists},
@@ -40,12 +57,6 @@ func Run(t *testing.T, open Opener) {
 		{"LoaderRejectsExisting", testLoaderRejectsExisting},
 		{"Settings", testSettings},
 		{"ConcurrentUpdatesLoseNothing", testConcurrentUpdates},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.fn(t, open(t))
-		})
 	}
 }
 
