@@ -251,3 +251,20 @@ func TestBatches_cancel(t *testing.T) {
 		t.Errorf("Batches after cancel: %v, want context.Canceled", err)
 	}
 }
+
+func TestBatches_eventsInDateOrder(t *testing.T) {
+	_, err := Batches(context.Background(), Options{Citizens: ChunkSize + 500, Seed: 3}, func(b store.Batch) error {
+		for i := 1; i < len(b.Events); i++ {
+			if b.Events[i].EffectiveDate < b.Events[i-1].EffectiveDate {
+				t.Fatalf("event %d on %s after one on %s", i, b.Events[i].EffectiveDate, b.Events[i-1].EffectiveDate)
+			}
+		}
+		if len(b.Events) == 0 || b.Events[0].Type != evInitial {
+			t.Errorf("a batch does not start with the initial registrations")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

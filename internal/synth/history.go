@@ -43,14 +43,9 @@ type encoder struct {
 	rels   []registry.Relative
 	pins   []string
 	buf    []byte
-	evs    []timedEvent
+	evDays []day // the day of each event in c.batch.Events
 	hist   []hev
 	touchP []int32
-}
-
-type timedEvent struct {
-	d  day
-	ev store.EventRow
 }
 
 // hev is an event of one household's history.
@@ -90,28 +85,15 @@ func (e *encoder) encode() error {
 		Persons:    make([]store.PersonVersion, 0, n*3/2),
 		Households: make([]store.HouseholdVersion, 0, len(c.households)*3/2),
 	}
-	e.evs = make([]timedEvent, 0, n)
+	c.batch.Events = make([]store.EventRow, 0, n)
+	e.evDays = make([]day, 0, n)
 	for hi := range c.households {
 		if err := e.household(hi); err != nil {
 			return err
 		}
 	}
-	// Events in date order; within a day, in the order they were made.
-	order := make([]int32, len(e.evs))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int {
-		if da, db := e.evs[a].d, e.evs[b].d; da != db {
-			return int(da) - int(db)
-		}
-		return int(a) - int(b)
-	})
-	c.batch.Events = make([]store.EventRow, len(e.evs))
-	for i, k := range order {
-		c.batch.Events[i] = e.evs[k].ev
-	}
-	e.evs = nil
+	c.batch.Events = sortByDay(c.batch.Events, e.evDays)
+	e.evDays = nil
 	s := &c.stats
 	s.People = n
 	s.Households = len(c.households)
@@ -670,11 +652,37 @@ func (e *encoder) event(d day, ch store.Change, subject string, subjects []strin
 		res = append(res, ']')
 	}
 	res = append(res, '}')
-	e.evs = append(e.evs, timedEvent{d: d, ev: store.EventRow{
+	e.c.batch.Events = append(e.c.batch.Events, store.EventRow{
 		ID: ch.EventID, Type: ch.EventType, Actor: ch.Actor, Reason: ch.Reason,
 		EffectiveDate: ch.ValidFrom, RecordedAt: ch.RecordedAt,
 		Subjects: subjects, Request: req, Result: res,
-	}})
+	})
+	e.evDays = append(e.evDays, d)
+}
+
+// sortByDay orders events by day, keeping the order they were made in within
+// a day (a counting sort: the days span a few years).
+func sortByDay(evs []store.EventRow, days []day) []store.EventRow {
+	if len(evs) == 0 {
+		return evs
+	}
+	lo, hi := days[0], days[0]
+	for _, d := range days {
+		lo, hi = min(lo, d), max(hi, d)
+	}
+	start := make([]int, int(hi-lo)+2)
+	for _, d := range days {
+		start[d-lo+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	out := make([]store.EventRow, len(evs))
+	for i, d := range days {
+		out[start[d-lo]] = evs[i]
+		start[d-lo]++
+	}
+	return out
 }
 
 func dataHousehold(id string) []byte {
