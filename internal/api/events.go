@@ -130,7 +130,7 @@ func (h *RegistryHandler) mountEvents(api huma.API) {
 				}},
 			},
 		},
-		Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict,
+		Errors: []int{http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusConflict,
 			http.StatusPreconditionFailed, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
 	}, h.submitEvent)
 	register(api, huma.Operation{

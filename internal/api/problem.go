@@ -135,6 +135,8 @@ func registryProblem(ctx context.Context, op *huma.Operation, e *registry.Error)
 		status = http.StatusConflict
 	case registry.Stale:
 		status = http.StatusPreconditionFailed
+	case registry.Forbidden:
+		status = http.StatusForbidden
 	default:
 		recordError(ctx, e)
 		return internalProblem(ctx, http.StatusInternalServerError)

@@ -20,6 +20,9 @@ const (
 	Conflict
 	// Stale: the client's If-Match version is not the current one (412).
 	Stale
+	// Forbidden: the submitter may not do this to these records, such as a
+	// registrar posting an event for someone outside their units (403).
+	Forbidden
 )
 
 // Error is a failure the client can act on. Field names the offending input in

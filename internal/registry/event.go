@@ -39,6 +39,25 @@ type Submission struct {
 	Event   Event
 	Actor   string
 	IfMatch int64 // 0: no precondition
+	// Authorize, if set, decides inside the event's transaction whether the
+	// submitter may post it, given the units the event belongs to as read
+	// there (see UnitRef), so that no concurrent move can slip between the
+	// check and the write. An error refuses the event as Forbidden and
+	// nothing is written. It may be called more than once, as the
+	// transaction may be retried, and must keep no state.
+	Authorize func(targets []UnitRef) error
+}
+
+// UnitRef is an administrative unit (today's codes) an event belongs to,
+// for Submission.Authorize. The targets of an event are alternatives, any
+// of which places it: for a birth or initial registration, the registration
+// place (of a birth) and the household joined or founded; for a permanent
+// residence registration, the destination; for every other event, the
+// subject's permanent residence before the event. An empty list means the
+// event cannot be placed (a subject with no permanent residence).
+type UnitRef struct {
+	Province string
+	Commune  string
 }
 
 // Result is what applying an event produced.
@@ -63,6 +82,10 @@ type VersionRef struct {
 type eventType struct {
 	subject bool // the event needs a subject PIN
 	apply   func(a *applier, data json.RawMessage) error
+	// place returns the units the event belongs to once applied; nil means
+	// the subject's permanent residence before it, which is checked before
+	// apply so that a refused submitter learns nothing from its validation.
+	place func(a *applier) []UnitRef
 }
 
 // eventTypes is the catalogue of life events, filled in by events_*.go.
@@ -114,8 +137,18 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (*Result, error) {
 				return &Error{Kind: Stale, Field: "If-Match", Reason: "the record has changed since it was read"}
 			}
 		}
+		if s.Authorize != nil && typ.place == nil {
+			if err := authorize(s.Authorize, residenceUnits(a.subject().PermanentResidence)); err != nil {
+				return err
+			}
+		}
 		if err := typ.apply(a, ev.Data); err != nil {
 			return err
+		}
+		if s.Authorize != nil && typ.place != nil {
+			if err := authorize(s.Authorize, typ.place(a)); err != nil {
+				return err
+			}
 		}
 		res, err = a.commit(store.Change{
 			EventID: ev.ID, EventType: ev.Type, Actor: s.Actor, Reason: ev.Reason,
@@ -135,6 +168,43 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (*Result, error) {
 	}
 	return res, nil
 }
+
+// authorize asks the submission's hook about targets, turning a refusal
+// into a Forbidden error that says nothing about the records.
+func authorize(hook func([]UnitRef) error, targets []UnitRef) error {
+	if err := hook(targets); err != nil {
+		return &Error{Kind: Forbidden, Reason: "the event concerns people outside the submitter's administrative units"}
+	}
+	return nil
+}
+
+// residenceUnits places a residence; none places nothing.
+func residenceUnits(r *Residence) []UnitRef {
+	if r == nil {
+		return nil
+	}
+	return []UnitRef{{Province: r.Province, Commune: r.Commune}}
+}
+
+// placeRegistration places a birth or initial registration: where a birth
+// is registered (on today's units; an initial registration records an old
+// province code there, which places nothing), and the household the new
+// person joined or founded.
+func placeRegistration(a *applier) []UnitRef {
+	lp := a.people[a.newPIN]
+	if lp == nil {
+		return nil
+	}
+	var out []UnitRef
+	if a.ev.Type == "birth_registration" {
+		rp := lp.p.BirthRegistrationPlace
+		out = append(out, UnitRef{Province: rp.Province, Commune: rp.Commune})
+	}
+	return append(out, residenceUnits(lp.p.PermanentResidence)...)
+}
+
+// placeMove places a permanent residence registration at its destination.
+func placeMove(a *applier) []UnitRef { return residenceUnits(a.subject().PermanentResidence) }
 
 // replay returns the stored result when the event id was used before.
 func (r *Registry) replay(ctx context.Context, id string, request []byte) (*Result, error) {

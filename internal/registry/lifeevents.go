@@ -13,13 +13,13 @@ import (
 // The life events. Each validates its data against the current state of the
 // records it touches and changes them in memory; the applier writes them.
 func init() {
-	eventTypes["birth_registration"] = eventType{apply: applyBirth}
-	eventTypes["initial_registration"] = eventType{apply: applyInitialRegistration}
+	eventTypes["birth_registration"] = eventType{apply: applyBirth, place: placeRegistration}
+	eventTypes["initial_registration"] = eventType{apply: applyInitialRegistration, place: placeRegistration}
 	eventTypes["death"] = eventType{subject: true, apply: applyDeath}
 	eventTypes["declared_missing"] = eventType{subject: true, apply: applyMissing}
 	eventTypes["marriage"] = eventType{subject: true, apply: applyMarriage}
 	eventTypes["divorce"] = eventType{subject: true, apply: applyDivorce}
-	eventTypes["permanent_residence_registration"] = eventType{subject: true, apply: applyPermanentResidence}
+	eventTypes["permanent_residence_registration"] = eventType{subject: true, apply: applyPermanentResidence, place: placeMove}
 	eventTypes["temporary_residence_registration"] = eventType{subject: true, apply: applyTemporaryResidence}
 	eventTypes["temporary_absence_declaration"] = eventType{subject: true, apply: applyTemporaryAbsence}
 	eventTypes["name_change"] = eventType{subject: true, apply: applyNameChange}
