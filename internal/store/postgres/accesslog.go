@@ -1,0 +1,248 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dancu/dancu/internal/store"
+)
+
+// hashBlock is the number of stored hashes per row of access_hashes; see the
+// SQLite backend, which packs them the same way.
+const hashBlock = 256
+
+// AppendAccess implements store.AccessLog. The state row is locked first, so
+// that two processes appending at once are serialised, and the one that
+// lost the race sees the new size and gets ErrConflict instead of a gap.
+// Entries go in with COPY: one round trip for the whole batch.
+func (s *Store) AppendAccess(ctx context.Context, b store.AccessBatch) error {
+	for i, e := range b.Entries {
+		if e.Index != b.First+int64(i) {
+			return fmt.Errorf("postgres: append access: entry %d has index %d, want %d", i, e.Index, b.First+int64(i))
+		}
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var size, count int64
+		if err := tx.QueryRow(ctx, "SELECT size, hash_count FROM access_log_state WHERE id = 1 FOR UPDATE").Scan(&size, &count); err != nil {
+			return err
+		}
+		if size != b.First || count != b.HashStart {
+			return store.ErrConflict
+		}
+		if len(b.Entries) > 0 {
+			rows := make([][]any, len(b.Entries))
+			for i, e := range b.Entries {
+				rows[i] = []any{e.Index, e.Person, e.Data}
+			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"access_log"}, []string{"idx", "person", "data"}, pgx.CopyFromRows(rows)); err != nil {
+				return err
+			}
+		}
+		if err := appendHashes(ctx, tx, b.HashStart, b.Hashes); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "UPDATE access_log_state SET size = $1, hash_count = $2 WHERE id = 1",
+			b.First+int64(len(b.Entries)), b.HashStart+int64(len(b.Hashes)))
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return sentinel("append access", err)
+	case sqlState(err) == codeUniqueViolation:
+		return sentinel("append access", store.ErrConflict)
+	}
+	return wrapErr("append access", err)
+}
+
+// appendHashes packs hashes into blocks, extending the last partial block.
+func appendHashes(ctx context.Context, tx pgx.Tx, start int64, hashes [][32]byte) error {
+	if len(hashes) == 0 {
+		return nil
+	}
+	block := start / hashBlock
+	var buf []byte
+	if start%hashBlock != 0 {
+		if err := tx.QueryRow(ctx, "SELECT hashes FROM access_hashes WHERE block = $1", block).Scan(&buf); err != nil {
+			return err
+		}
+		if int64(len(buf)) != (start%hashBlock)*32 {
+			return fmt.Errorf("hash block %d holds %d bytes, want %d", block, len(buf), (start%hashBlock)*32)
+		}
+	}
+	batch := &pgx.Batch{}
+	const up = "INSERT INTO access_hashes (block, hashes) VALUES ($1, $2) ON CONFLICT (block) DO UPDATE SET hashes = excluded.hashes"
+	for _, h := range hashes {
+		buf = append(buf, h[:]...)
+		if len(buf) == hashBlock*32 {
+			batch.Queue(up, block, buf)
+			block++
+			buf = nil
+		}
+	}
+	if len(buf) > 0 {
+		batch.Queue(up, block, buf)
+	}
+	return tx.SendBatch(ctx, batch).Close()
+}
+
+// AccessLogSize implements store.AccessLog.
+func (s *Store) AccessLogSize(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, "SELECT size FROM access_log_state WHERE id = 1").Scan(&n)
+	return n, wrapErr("access log size", err)
+}
+
+// AccessEntries implements store.AccessLog.
+func (s *Store) AccessEntries(ctx context.Context, from, to int64) ([]store.AccessEntry, error) {
+	return s.accessRows(ctx, "access entries",
+		"SELECT idx, person, data FROM access_log WHERE idx >= $1 AND idx < $2 ORDER BY idx", from, to)
+}
+
+// PersonAccesses implements store.AccessLog.
+func (s *Store) PersonAccesses(ctx context.Context, q store.AccessQuery) ([]store.AccessEntry, error) {
+	if q.Limit <= 0 {
+		return nil, errors.New("postgres: person accesses: limit must be positive")
+	}
+	before := q.Before
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	return s.accessRows(ctx, "person accesses",
+		"SELECT idx, person, data FROM access_log WHERE person = $1 AND idx < $2 ORDER BY idx DESC LIMIT $3",
+		q.Person, before, q.Limit)
+}
+
+func (s *Store) accessRows(ctx context.Context, what, query string, args ...any) ([]store.AccessEntry, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, wrapErr(what, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.AccessEntry, error) {
+		var e store.AccessEntry
+		err := r.Scan(&e.Index, &e.Person, &e.Data)
+		return e, err
+	})
+	return out, wrapErr(what, err)
+}
+
+// AccessHashes implements store.AccessLog. It reads each block once, in one
+// statement, so all blocks come from one snapshot.
+func (s *Store) AccessHashes(ctx context.Context, indexes []int64) ([][32]byte, error) {
+	out := make([][32]byte, len(indexes))
+	if len(indexes) == 0 {
+		return out, nil
+	}
+	seen := map[int64]bool{}
+	var want []int64
+	for _, i := range indexes {
+		if i < 0 {
+			return nil, sentinel(fmt.Sprintf("access hash %d", i), store.ErrNotFound)
+		}
+		if b := i / hashBlock; !seen[b] {
+			seen[b] = true
+			want = append(want, b)
+		}
+	}
+	rows, err := s.pool.Query(ctx, `SELECT b.block, b.hashes, st.hash_count
+		FROM access_log_state st LEFT JOIN access_hashes b ON b.block = ANY($1) WHERE st.id = 1`, want)
+	if err != nil {
+		return nil, wrapErr("access hashes", err)
+	}
+	blocks := map[int64][]byte{}
+	var count int64
+	for rows.Next() {
+		var b *int64
+		var data []byte
+		if err := rows.Scan(&b, &data, &count); err != nil {
+			rows.Close()
+			return nil, wrapErr("access hashes", err)
+		}
+		if b != nil {
+			blocks[*b] = data
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr("access hashes", err)
+	}
+	for k, i := range indexes {
+		data := blocks[i/hashBlock]
+		off := (i % hashBlock) * 32
+		if i >= count || int64(len(data)) < off+32 {
+			return nil, sentinel(fmt.Sprintf("access hash %d", i), store.ErrNotFound)
+		}
+		copy(out[k][:], data[off:off+32])
+	}
+	return out, nil
+}
+
+// PutCheckpoint implements store.AccessLog. The table is locked for the
+// check and the insert, so that two signers cannot both pass the size check.
+func (s *Store) PutCheckpoint(ctx context.Context, c store.Checkpoint) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "LOCK TABLE access_checkpoints IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+			return err
+		}
+		var largest int64
+		if err := tx.QueryRow(ctx, "SELECT coalesce(max(size), -1) FROM access_checkpoints").Scan(&largest); err != nil {
+			return err
+		}
+		switch {
+		case c.Size == largest:
+			return store.ErrExists
+		case c.Size < largest:
+			return store.ErrConflict
+		}
+		_, err := tx.Exec(ctx, "INSERT INTO access_checkpoints (size, root, note, signed_at) VALUES ($1, $2, $3, $4)",
+			c.Size, c.Root[:], c.Note, c.SignedAt.UTC())
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrConflict):
+		return sentinel("put checkpoint", err)
+	case sqlState(err) == codeUniqueViolation:
+		return sentinel("put checkpoint", store.ErrExists)
+	}
+	return wrapErr("put checkpoint", err)
+}
+
+const checkpointCols = "size, root, note, signed_at"
+
+func scanCheckpoint(row pgx.Row) (store.Checkpoint, error) {
+	var c store.Checkpoint
+	var root []byte
+	if err := row.Scan(&c.Size, &root, &c.Note, &c.SignedAt); err != nil {
+		return c, err
+	}
+	if len(root) != len(c.Root) {
+		return c, fmt.Errorf("checkpoint %d: root of %d bytes", c.Size, len(root))
+	}
+	copy(c.Root[:], root)
+	c.SignedAt = c.SignedAt.UTC()
+	return c, nil
+}
+
+// LatestCheckpoint implements store.AccessLog.
+func (s *Store) LatestCheckpoint(ctx context.Context) (store.Checkpoint, error) {
+	c, err := scanCheckpoint(s.pool.QueryRow(ctx, "SELECT "+checkpointCols+" FROM access_checkpoints ORDER BY size DESC LIMIT 1"))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, sentinel("latest checkpoint", store.ErrNotFound)
+	}
+	return c, wrapErr("latest checkpoint", err)
+}
+
+// Checkpoints implements store.AccessLog.
+func (s *Store) Checkpoints(ctx context.Context, afterSize int64, limit int) ([]store.Checkpoint, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, "SELECT "+checkpointCols+" FROM access_checkpoints WHERE size > $1 ORDER BY size LIMIT $2", afterSize, limit)
+	if err != nil {
+		return nil, wrapErr("checkpoints", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Checkpoint, error) { return scanCheckpoint(r) })
+	return out, wrapErr("checkpoints", err)
+}

@@ -1,0 +1,285 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/dancu/dancu/internal/store"
+)
+
+func init() {
+	accessLogTests = []conformanceTest{
+		{"AccessLogEmpty", testAccessLogEmpty},
+		{"AccessLogAppendAndRead", testAccessLogAppendAndRead},
+		{"AccessLogAppendConflict", testAccessLogAppendConflict},
+		{"AccessLogHashBlocks", testAccessLogHashBlocks},
+		{"AccessLogPersonAccesses", testAccessLogPersonAccesses},
+		{"AccessLogCheckpoints", testAccessLogCheckpoints},
+		{"AccessLogConcurrentAppendersNoGap", testAccessLogConcurrentAppenders},
+	}
+}
+
+// hashOf is a recognisable fake hash for stored-hash index i: the store does
+// not interpret hashes, so any 32 bytes do.
+func hashOf(i int64) [32]byte {
+	var h [32]byte
+	copy(h[:], fmt.Sprintf("hash-%026d", i))
+	return h
+}
+
+// accessBatch builds a batch of n entries at first, about people[i%len], with
+// hashCount stored hashes before it and two hashes per entry (the exact count
+// is the audit package's business; the store only checks contiguity).
+func accessBatch(first, hashStart int64, n int, people ...string) store.AccessBatch {
+	b := store.AccessBatch{First: first, HashStart: hashStart}
+	for i := range n {
+		idx := first + int64(i)
+		b.Entries = append(b.Entries, store.AccessEntry{
+			Index:  idx,
+			Person: []byte(people[int(idx)%len(people)]),
+			Data:   []byte(fmt.Sprintf("entry %d", idx)),
+		})
+		b.Hashes = append(b.Hashes, hashOf(hashStart+2*int64(i)), hashOf(hashStart+2*int64(i)+1))
+	}
+	return b
+}
+
+func testAccessLogEmpty(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if n, err := s.AccessLogSize(ctx); n != 0 || err != nil {
+		t.Errorf("AccessLogSize = %d, %v; want 0", n, err)
+	}
+	if _, err := s.LatestCheckpoint(ctx); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LatestCheckpoint = %v, want ErrNotFound", err)
+	}
+	if _, err := s.AccessHashes(ctx, []int64{0}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("AccessHashes(0) = %v, want ErrNotFound", err)
+	}
+	if es, err := s.AccessEntries(ctx, 0, 10); len(es) != 0 || err != nil {
+		t.Errorf("AccessEntries = %v, %v; want none", es, err)
+	}
+}
+
+func testAccessLogAppendAndRead(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	b1 := accessBatch(0, 0, 3, "p1", "p2")
+	b2 := accessBatch(3, 6, 4, "p1", "p2")
+	for _, b := range []store.AccessBatch{b1, b2} {
+		if err := s.AppendAccess(ctx, b); err != nil {
+			t.Fatalf("AppendAccess(%d): %v", b.First, err)
+		}
+	}
+	if n, err := s.AccessLogSize(ctx); n != 7 || err != nil {
+		t.Errorf("AccessLogSize = %d, %v; want 7", n, err)
+	}
+	got, err := s.AccessEntries(ctx, 2, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(append([]store.AccessEntry{}, b1.Entries[2:]...), b2.Entries[:2]...)
+	if len(got) != len(want) {
+		t.Fatalf("AccessEntries(2, 5) = %d entries, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Index != want[i].Index || !bytes.Equal(got[i].Person, want[i].Person) || !bytes.Equal(got[i].Data, want[i].Data) {
+			t.Errorf("entry %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	hs, err := s.AccessHashes(ctx, []int64{13, 0, 7, 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, idx := range []int64{13, 0, 7, 6} {
+		if hs[i] != hashOf(idx) {
+			t.Errorf("AccessHashes[%d] (index %d) = %q, want %q", i, idx, hs[i][:], hashOf(idx))
+		}
+	}
+	if _, err := s.AccessHashes(ctx, []int64{14}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("AccessHashes(14) = %v, want ErrNotFound", err)
+	}
+}
+
+func testAccessLogAppendConflict(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if err := s.AppendAccess(ctx, accessBatch(0, 0, 2, "p")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		b    store.AccessBatch
+	}{
+		{"same index again", accessBatch(0, 0, 1, "p")},
+		{"gap", accessBatch(3, 4, 1, "p")},
+		{"hash count behind", accessBatch(2, 3, 1, "p")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.AppendAccess(ctx, tc.b); !errors.Is(err, store.ErrConflict) {
+				t.Errorf("AppendAccess = %v, want ErrConflict", err)
+			}
+		})
+	}
+	bad := accessBatch(2, 4, 2, "p")
+	bad.Entries[1].Index = 9
+	if err := s.AppendAccess(ctx, bad); err == nil {
+		t.Error("AppendAccess with a misnumbered entry: want an error")
+	}
+	if n, _ := s.AccessLogSize(ctx); n != 2 {
+		t.Errorf("size after refused appends = %d, want 2", n)
+	}
+	if es, _ := s.AccessEntries(ctx, 0, 100); len(es) != 2 {
+		t.Errorf("%d entries after refused appends, want 2", len(es))
+	}
+}
+
+// testAccessLogHashBlocks appends batches whose hashes straddle the
+// backends' block boundaries in every way and reads every hash back.
+func testAccessLogHashBlocks(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var first, hashes int64
+	for _, n := range []int{1, 127, 128, 1, 300, 5, 600} {
+		b := accessBatch(first, hashes, n, "p")
+		if err := s.AppendAccess(ctx, b); err != nil {
+			t.Fatalf("AppendAccess(%d, %d): %v", first, n, err)
+		}
+		first += int64(n)
+		hashes += int64(2 * n)
+	}
+	idx := make([]int64, hashes)
+	for i := range idx {
+		idx[i] = int64(i)
+	}
+	got, err := s.AccessHashes(ctx, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range got {
+		if h != hashOf(int64(i)) {
+			t.Fatalf("hash %d = %q, want %q", i, h[:], hashOf(int64(i)))
+		}
+	}
+}
+
+func testAccessLogPersonAccesses(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if err := s.AppendAccess(ctx, accessBatch(0, 0, 10, "alice", "bob")); err != nil {
+		t.Fatal(err)
+	}
+	indexes := func(q store.AccessQuery) []int64 {
+		t.Helper()
+		es, err := s.PersonAccesses(ctx, q)
+		if err != nil {
+			t.Fatalf("PersonAccesses: %v", err)
+		}
+		var out []int64
+		for _, e := range es {
+			if string(e.Person) != string(q.Person) {
+				t.Errorf("entry %d is about %q, not %q", e.Index, e.Person, q.Person)
+			}
+			out = append(out, e.Index)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		q    store.AccessQuery
+		want []int64
+	}{
+		{"all newest first", store.AccessQuery{Person: []byte("alice"), Limit: 100}, []int64{8, 6, 4, 2, 0}},
+		{"limit", store.AccessQuery{Person: []byte("bob"), Limit: 2}, []int64{9, 7}},
+		{"before", store.AccessQuery{Person: []byte("bob"), Before: 7, Limit: 100}, []int64{5, 3, 1}},
+		{"before 1", store.AccessQuery{Person: []byte("alice"), Before: 1, Limit: 100}, []int64{0}},
+		{"nobody", store.AccessQuery{Person: []byte("carol"), Limit: 100}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := indexes(tc.q)
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func testAccessLogCheckpoints(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	cp := func(size int64) store.Checkpoint {
+		var root [32]byte
+		copy(root[:], fmt.Sprintf("root %d", size))
+		return store.Checkpoint{Size: size, Root: root, Note: []byte(fmt.Sprintf("note %d\n", size)), SignedAt: t0}
+	}
+	for _, size := range []int64{1, 5, 9} {
+		if err := s.PutCheckpoint(ctx, cp(size)); err != nil {
+			t.Fatalf("PutCheckpoint(%d): %v", size, err)
+		}
+	}
+	if err := s.PutCheckpoint(ctx, cp(9)); !errors.Is(err, store.ErrExists) {
+		t.Errorf("PutCheckpoint(9) again = %v, want ErrExists", err)
+	}
+	if err := s.PutCheckpoint(ctx, cp(7)); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("PutCheckpoint(7) after 9 = %v, want ErrConflict", err)
+	}
+	got, err := s.LatestCheckpoint(ctx)
+	want := cp(9)
+	if err != nil || got.Size != want.Size || got.Root != want.Root || !bytes.Equal(got.Note, want.Note) {
+		t.Errorf("LatestCheckpoint = %+v, %v; want %+v", got, err, want)
+	}
+	if got.SignedAt.Unix() != t0.Unix() {
+		t.Errorf("SignedAt = %v, want %v", got.SignedAt, t0)
+	}
+	list, err := s.Checkpoints(ctx, 1, 10)
+	if err != nil || len(list) != 2 || list[0].Size != 5 || list[1].Size != 9 {
+		t.Errorf("Checkpoints(after 1) = %+v, %v; want sizes 5, 9", list, err)
+	}
+	if list, _ := s.Checkpoints(ctx, 0, 1); len(list) != 1 || list[0].Size != 1 {
+		t.Errorf("Checkpoints(limit 1) = %+v; want size 1", list)
+	}
+}
+
+// testAccessLogConcurrentAppenders has several writers race for the same
+// next index: exactly one wins each round, the others get ErrConflict, and
+// the log never has a gap or a duplicate.
+func testAccessLogConcurrentAppenders(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const writers, rounds = 4, 10
+	var mu sync.Mutex // guards nothing in the store: only the test's counters
+	var size int64
+	for range rounds {
+		mu.Lock()
+		first := size
+		mu.Unlock()
+		var wg sync.WaitGroup
+		wins := make([]bool, writers)
+		for w := range writers {
+			wg.Go(func() {
+				err := s.AppendAccess(ctx, accessBatch(first, 2*first, 3, fmt.Sprint("w", w)))
+				if err != nil && !errors.Is(err, store.ErrConflict) {
+					t.Errorf("AppendAccess: %v", err)
+				}
+				wins[w] = err == nil
+			})
+		}
+		wg.Wait()
+		n := 0
+		for _, w := range wins {
+			if w {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("%d writers won the append at %d, want 1", n, first)
+		}
+		size += 3
+	}
+	es, err := s.AccessEntries(ctx, 0, size+10)
+	if err != nil || int64(len(es)) != size {
+		t.Fatalf("AccessEntries = %d entries, %v; want %d", len(es), err, size)
+	}
+	for i, e := range es {
+		if e.Index != int64(i) {
+			t.Fatalf("entry %d has index %d", i, e.Index)
+		}
+	}
+}
