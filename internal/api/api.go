@@ -39,6 +39,10 @@ type Deps struct {
 	Version string
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Clients answers agencies' API clients' reads of a person. If nil,
+	// client principals are refused on GET /v1/citizens/{pin} as on every
+	// other route.
+	Clients ClientReader
 }
 
 // Server is the HTTP handler of a dancu process: the middleware around a
@@ -52,6 +56,12 @@ type Server struct {
 	metrics *httpMetrics
 	maxBody int64
 	handler http.Handler
+	// public are the /v1/ routes served without a bearer token (the OAuth
+	// token endpoint, where clients authenticate by assertion instead);
+	// clientRoutes are the routes agencies' API clients may call. Both are
+	// filled while mounting, before the server serves.
+	public       map[string]bool
+	clientRoutes map[string]bool
 }
 
 // New builds the server and mounts the registry API, health, metrics and
@@ -87,7 +97,12 @@ func New(d Deps) *Server {
 	}
 	s.api = humago.New(s.mux, humaConfig(d.Version))
 	NewHealthHandler(d.Store).Mount(s.api)
-	NewRegistryHandler(d.Registry, d.Logger).Mount(s.api)
+	rh := NewRegistryHandler(d.Registry, d.Logger)
+	if d.Clients != nil {
+		rh.clients = d.Clients
+		s.AllowClients("/v1/citizens/{pin}")
+	}
+	rh.Mount(s.api)
 	s.mux.Handle("GET /metrics", metricsHandler(reg))
 	s.handler = s.observe(s.limitBody(s.authenticate(http.HandlerFunc(s.route))))
 	return s
@@ -100,6 +115,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // handlers (the console). Everything mounted on it gets the request id,
 // access log, metrics, recovery, body limit and, under /v1/, authentication.
 func (s *Server) Mux() *http.ServeMux { return s.mux }
+
+// HandlePublic mounts h at pattern and serves it without bearer
+// authentication, for endpoints that authenticate callers themselves (the
+// OAuth token endpoint). Call it before the server serves requests.
+func (s *Server) HandlePublic(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+	if s.public == nil {
+		s.public = map[string]bool{}
+	}
+	s.public[routeOf(pattern)] = true
+}
+
+// AllowClients lets agencies' API clients call the routes (paths as mounted,
+// such as /v1/citizens/{pin}); every other /v1/ route refuses them with 403.
+// The handlers of these routes must apply the clients' policy themselves.
+func (s *Server) AllowClients(routes ...string) {
+	if s.clientRoutes == nil {
+		s.clientRoutes = map[string]bool{}
+	}
+	for _, r := range routes {
+		s.clientRoutes[routeOf(r)] = true
+	}
+}
 
 // API is the huma API, for packages that add operations to the OpenAPI
 // document.

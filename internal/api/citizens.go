@@ -3,11 +3,13 @@ package api
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/registry"
 )
 
@@ -21,12 +23,19 @@ type citizenInput struct {
 	PIN         string `path:"pin" pattern:"^[0-9]{12}$" doc:"Personal identification number: 12 digits." example:"079190000123"`
 	AsOf        string `query:"as_of" pattern:"^[0-9]{4}-[0-9]{2}-[0-9]{2}$" doc:"Return the record as it was on this date (YYYY-MM-DD) instead of the current one." example:"2020-01-31"`
 	IfNoneMatch string `header:"If-None-Match" doc:"An ETag from an earlier answer: if the record is still at that version the answer is 304 without a body."`
+	// API clients name a purpose and may narrow the fields; see ClientReader.
+	Purpose       string `query:"purpose" maxLength:"100" doc:"API clients: the purpose code of the request (or the X-Purpose header)." example:"social-insurance.enrolment"`
+	PurposeHeader string `header:"X-Purpose" maxLength:"100" doc:"API clients: the purpose code, if not given as the purpose parameter."`
+	CaseRef       string `header:"X-Case-Reference" maxLength:"100" doc:"API clients: the caller's case reference, kept in the access log."`
+	Fields        string `query:"fields" maxLength:"2000" doc:"API clients: comma-separated fields wanted (default: every field the grant releases); asking for one outside the grant is 403."`
 }
 
 type citizenOutput struct {
 	Status int
 	ETag   string `header:"ETag" doc:"The version of the record, for If-None-Match here and If-Match on POST /v1/events."`
-	Body   *registry.Person
+	// Body is a *registry.Person, or for an API client the fields its
+	// grant releases (the same names, fewer of them).
+	Body any
 }
 
 type historyInput struct {
@@ -100,9 +109,15 @@ func (h *RegistryHandler) mountCitizens(api huma.API) {
 		Description: "Returns the current record, or the record as it was on as_of. The ETag names the version.",
 		Tags:        []string{"citizens"},
 		Responses: map[string]*huma.Response{
+			// The body is declared here because its Go type is any: API
+			// clients get the same document with only their granted fields.
+			"200": {Description: "The record; for an API client only the fields its grant releases, with pin and status always.",
+				Content: map[string]*huma.MediaType{"application/json": {
+					Schema: api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[registry.Person](), true, ""),
+				}}},
 			"304": {Description: "The record is still at the version If-None-Match names."},
 		},
-		Errors: []int{http.StatusBadRequest, http.StatusNotFound},
+		Errors: []int{http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusServiceUnavailable},
 	}, h.getCitizen)
 	register(api, huma.Operation{
 		OperationID: "get-citizen-history",
@@ -125,6 +140,9 @@ func (h *RegistryHandler) mountCitizens(api huma.API) {
 }
 
 func (h *RegistryHandler) getCitizen(ctx context.Context, in *citizenInput) (*citizenOutput, error) {
+	if p, _ := auth.FromContext(ctx); p.Kind == auth.KindClient {
+		return h.getCitizenForClient(ctx, p, in)
+	}
 	asOf, err := parseDateParam("as_of", in.AsOf)
 	if err != nil {
 		return nil, err
@@ -138,6 +156,26 @@ func (h *RegistryHandler) getCitizen(ctx context.Context, in *citizenInput) (*ci
 		return &citizenOutput{Status: http.StatusNotModified, ETag: tag}, nil
 	}
 	return &citizenOutput{Status: http.StatusOK, ETag: tag, Body: rec.Person}, nil
+}
+
+// getCitizenForClient hands an API client's read to the exchange, which
+// filters the record by the client's grant and records the access.
+func (h *RegistryHandler) getCitizenForClient(ctx context.Context, p auth.Principal, in *citizenInput) (*citizenOutput, error) {
+	if h.clients == nil {
+		return nil, huma.Error403Forbidden("API clients may not use this resource.")
+	}
+	if in.AsOf != "" {
+		return nil, huma.Error400BadRequest("as_of is not available to API clients.")
+	}
+	purpose := in.Purpose
+	if purpose == "" {
+		purpose = in.PurposeHeader
+	}
+	body, err := h.clients.ReadCitizen(ctx, p, ClientRead{PIN: in.PIN, Purpose: purpose, CaseRef: in.CaseRef, Fields: in.Fields})
+	if err != nil {
+		return nil, err
+	}
+	return &citizenOutput{Status: http.StatusOK, Body: body}, nil
 }
 
 // etagListMatches reports whether an If-None-Match value lists tag, using

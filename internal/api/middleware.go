@@ -284,7 +284,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoFrom(r.Context())
-		if !isV1(r.URL.Path) && (info == nil || !isV1(info.route)) {
+		if !isV1(r.URL.Path) && (info == nil || !isV1(info.route)) || info != nil && s.public[info.route] {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -293,9 +293,22 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			unauthorized(w, `Bearer realm="dancu"`, "This endpoint requires an Authorization: Bearer token.")
 			return
 		}
-		p, ok := s.auth.VerifyToken(token)
+		p, ok := s.auth.VerifyBearer(r.Context(), token)
 		if !ok {
 			unauthorized(w, `Bearer realm="dancu", error="invalid_token"`, "The bearer token is not valid.")
+			return
+		}
+		if p.Kind == auth.KindClient && (info == nil || !s.clientRoutes[info.route]) {
+			// Deny by default: an agency's client reaches only the routes
+			// that enforce purpose-bound policy, never the officers' API.
+			if info != nil {
+				info.principal = p.ID
+			}
+			writeProblem(w, &Problem{
+				Status: http.StatusForbidden,
+				Title:  http.StatusText(http.StatusForbidden),
+				Detail: "API clients may not use this resource.",
+			})
 			return
 		}
 		if info != nil {

@@ -15,6 +15,9 @@ import (
 type RegistryHandler struct {
 	reg *registry.Registry
 	log *slog.Logger
+	// clients answers API clients' reads with their policy applied; nil
+	// when no exchange is wired.
+	clients ClientReader
 }
 
 // NewRegistryHandler returns the registry API over reg.

@@ -26,8 +26,21 @@ const (
 // Principal is an authenticated caller.
 type Principal struct {
 	ID   string `json:"sub"`  // stable identifier, logged instead of personal data
-	Kind string `json:"kind"` // "admin" for the bootstrap administrator
+	Kind string `json:"kind"` // "admin" for the bootstrap administrator, "client" for an agency's API client
+	// Agency is the connected agency an API client belongs to; "" for
+	// everyone else. Policy decisions key on it, never on the client id.
+	Agency string `json:"agency,omitempty"`
 }
+
+// TokenVerifier checks bearer tokens that another package issues, such as
+// the access tokens of agencies' API clients. It answers false for a token
+// it does not recognise, so that several verifiers can be tried in turn.
+type TokenVerifier interface {
+	VerifyBearer(ctx context.Context, token string) (Principal, bool)
+}
+
+// KindClient is the Kind of an agency's API client.
+const KindClient = "client"
 
 // Admin is the principal of the bootstrap administrator token.
 var Admin = Principal{ID: "admin", Kind: "admin"}
@@ -38,6 +51,9 @@ type Authenticator struct {
 	adminHash  []byte
 	sessionKey []byte
 	now        func() time.Time
+	// verifiers are consulted, in order, for tokens that are not the admin
+	// token. They are added during wiring, before any request is served.
+	verifiers []TokenVerifier
 }
 
 // Setup prepares the bootstrap administrator token and the session key. If
@@ -94,6 +110,27 @@ func (a *Authenticator) VerifyToken(token string) (Principal, bool) {
 	}
 	if subtle.ConstantTimeCompare([]byte(hashToken(token)), a.adminHash) == 1 {
 		return Admin, true
+	}
+	return Principal{}, false
+}
+
+// AddVerifier makes VerifyBearer accept the tokens v accepts. Call it while
+// wiring, before the Authenticator serves requests.
+func (a *Authenticator) AddVerifier(v TokenVerifier) { a.verifiers = append(a.verifiers, v) }
+
+// VerifyBearer returns the principal of a bearer token: the admin token, or
+// a token one of the added verifiers accepts.
+func (a *Authenticator) VerifyBearer(ctx context.Context, token string) (Principal, bool) {
+	if p, ok := a.VerifyToken(token); ok {
+		return p, true
+	}
+	if token == "" {
+		return Principal{}, false
+	}
+	for _, v := range a.verifiers {
+		if p, ok := v.VerifyBearer(ctx, token); ok {
+			return p, true
+		}
 	}
 	return Principal{}, false
 }
