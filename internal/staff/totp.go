@@ -94,3 +94,14 @@ func enrolment(issuer, username, secret string) Enrolment {
 	q.Set("period", "30")
 	return Enrolment{URI: "otpauth://totp/" + label + "?" + q.Encode(), Secret: secret}
 }
+
+// TOTPCode returns the code an authenticator app enrolled with secret shows
+// at t. The console and sign-in never need it; tests and the demo do, to
+// play the officer's phone.
+func TOTPCode(secret string, t time.Time) string {
+	key, err := secretEncoding.DecodeString(strings.ToUpper(secret))
+	if err != nil {
+		return ""
+	}
+	return hotp(sha1.New, key, totpStep(t), totpDigits)
+}
