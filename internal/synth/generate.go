@@ -30,7 +30,8 @@ type Options struct {
 	// same records, byte for byte.
 	Seed uint64
 	// Workers is the number of goroutines generating and encoding; 0 means
-	// runtime.GOMAXPROCS(0). It changes the speed, never the output.
+	// runtime.GOMAXPROCS(0), less one in Generate, whose loader needs a core
+	// of its own. It changes the speed, never the output.
 	Workers int
 	// Progress, if not nil, is called with the number of people loaded so
 	// far, from one goroutine, at most ten times a second and once at the
@@ -82,6 +83,13 @@ func Generate(ctx context.Context, s store.Registry, o Options) (Stats, error) {
 	}
 	if err := o.check(); err != nil {
 		return Stats{}, err
+	}
+	if o.Workers == 0 {
+		// The loader is the bottleneck and makes many system calls. A
+		// worker for every core would take the loader's processor each
+		// time it enters a system call and make it queue for one when it
+		// comes back; one core left to it keeps it running.
+		o.Workers = max(1, runtime.GOMAXPROCS(0)-1)
 	}
 	l, err := s.NewLoader(ctx)
 	if err != nil {
