@@ -439,7 +439,7 @@ func (e *encoder) card(ev hev) error {
 	b := append([]byte(nil), `{"kind":"`...)
 	b = append(b, doc.Kind...)
 	b = append(b, `","issue_place":`...)
-	b = appendJSONString(b, cardPlace)
+	b = appendQuoted(b, cardPlace)
 	b = append(b, `,"chip":true}`...)
 	e.event(ev.d, ch, e.pins[i], []string{e.pins[i]}, "", nil, nil, b)
 	return nil
@@ -606,7 +606,7 @@ func (e *encoder) event(d day, ch store.Change, subject string, subjects []strin
 	req = append(req, `,"effective_date":"`...)
 	req = append(req, ch.ValidFrom...)
 	req = append(req, `","reason":`...)
-	req = appendJSONString(req, ch.Reason)
+	req = appendQuoted(req, ch.Reason)
 	if len(data) > 0 {
 		req = append(req, `,"data":`...)
 		req = append(req, data...)
@@ -689,6 +689,24 @@ func dataHousehold(id string) []byte {
 	b := append([]byte(nil), `{"household_id":`...)
 	b = appendJSONString(b, id)
 	return append(b, '}')
+}
+
+// quoted holds the JSON form of the long constant strings every event
+// repeats, so that they are escaped once rather than scanned each time.
+var quoted = func() map[string][]byte {
+	m := map[string][]byte{}
+	for _, s := range []string{reasonInitial, reasonBirth, reasonCCCD, reasonCanCuoc, reasonDeath, cardPlace} {
+		m[s] = appendJSONString(nil, s)
+	}
+	return m
+}()
+
+// appendQuoted appends s as a JSON string, from quoted when it is there.
+func appendQuoted(b []byte, s string) []byte {
+	if q, ok := quoted[s]; ok {
+		return append(b, q...)
+	}
+	return appendJSONString(b, s)
 }
 
 // appendJSONString appends s as a JSON string escaped as encoding/json
