@@ -96,3 +96,13 @@ func EventAuthorizer(a *Account) func([]registry.UnitRef) error {
 		return Authorize(a, SubmitEvent, targets)
 	}
 }
+
+// Allowed reports whether a may do act anywhere at all: the check for
+// showing a page or a link before the targets of an action are known. The
+// action itself is still decided by Authorize on its targets.
+func Allowed(a *Account, act Action) bool {
+	if a == nil {
+		return false
+	}
+	return Authorize(a, act, a.Scope) == nil
+}

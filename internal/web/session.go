@@ -78,6 +78,11 @@ type loginView struct {
 	Next      string
 	ErrorKey  string
 	NoticeKey string
+	// Staff shows the officers' form (username, password, code); Bootstrap
+	// shows the admin token form, for first set-up only.
+	Staff     bool
+	Bootstrap bool
+	Username  string
 }
 
 func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -92,22 +97,28 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("signed_out") == "1" {
 		v.NoticeKey = "login.signed_out"
 	}
-	h.render(w, r, http.StatusOK, pageLogin, "login.title", v)
+	h.renderLogin(w, r, http.StatusOK, v)
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		h.render(w, r, http.StatusBadRequest, pageLogin, "login.title",
-			loginView{CSRF: loginSecret(w, r, true), ErrorKey: "login.expired"})
+		h.renderLogin(w, r, http.StatusBadRequest, loginView{CSRF: loginSecret(w, r, true), ErrorKey: "login.expired"})
 		return
 	}
 	next := safeNext(r.PostFormValue("next"))
 	c, err := r.Cookie(loginCookie)
 	form := r.PostFormValue("csrf")
 	if err != nil || form == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(form)) != 1 {
-		h.render(w, r, http.StatusForbidden, pageLogin, "login.title",
-			loginView{CSRF: loginSecret(w, r, true), Next: next, ErrorKey: "login.expired"})
+		h.renderLogin(w, r, http.StatusForbidden, loginView{CSRF: loginSecret(w, r, true), Next: next, ErrorKey: "login.expired"})
+		return
+	}
+	if h.staff != nil && r.PostFormValue("token") == "" {
+		h.staffLogin(w, r, next)
+		return
+	}
+	if !h.bootstrapOpen(r.Context()) {
+		h.renderLogin(w, r, http.StatusForbidden, loginView{CSRF: loginSecret(w, r, false), Next: next, ErrorKey: "login.bootstrap_closed"})
 		return
 	}
 	p, ok := h.auth.VerifyToken(strings.TrimSpace(r.PostFormValue("token")))
@@ -118,8 +129,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
-		h.render(w, r, http.StatusUnauthorized, pageLogin, "login.title",
-			loginView{CSRF: loginSecret(w, r, false), Next: next, ErrorKey: "login.bad_token"})
+		h.renderLogin(w, r, http.StatusUnauthorized, loginView{CSRF: loginSecret(w, r, false), Next: next, ErrorKey: "login.bad_token"})
 		return
 	}
 	reqOf(r).principal = p

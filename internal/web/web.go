@@ -19,6 +19,7 @@ import (
 	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/staff"
 )
 
 //go:embed templates/*.html
@@ -49,14 +50,25 @@ const (
 	pagePerson    = "person"
 	pageHousehold = "household"
 	pageError     = "error"
+	pageStaffList = "staff_list"
+	pageStaffEdit = "staff_edit"
+	pageEnrol     = "staff_enrol"
+	pagePassword  = "password"
+	pageEvent     = "event"
 )
 
-var pageNames = []string{pageLogin, pageSearch, pagePerson, pageHousehold, pageError}
+var pageNames = []string{pageLogin, pageSearch, pagePerson, pageHousehold, pageError,
+	pageStaffList, pageStaffEdit, pageEnrol, pagePassword, pageEvent}
 
 // Deps are the console's dependencies, wired by cmd/dancu.
 type Deps struct {
 	Registry *registry.Registry
 	Auth     *auth.Authenticator
+	// Staff holds the officers' accounts. With it, officers sign in with
+	// username, password and TOTP code, and the admin token is accepted only
+	// until a national administrator account exists; without it (nil), the
+	// admin token is the only sign-in.
+	Staff *staff.Service
 	// Logger receives one line per request and the causes of internal
 	// errors; nil discards them.
 	Logger *slog.Logger
@@ -68,6 +80,7 @@ type Deps struct {
 type Handler struct {
 	reg    *registry.Registry
 	auth   *auth.Authenticator
+	staff  *staff.Service
 	log    *slog.Logger
 	pages  map[string]map[string]*template.Template // language → page → template
 	static http.Handler
@@ -104,6 +117,7 @@ func New(d Deps) *Handler {
 	h := &Handler{
 		reg:       d.Registry,
 		auth:      d.Auth,
+		staff:     d.Staff,
 		log:       logger,
 		static:    http.StripPrefix(consolePrefix+"static/", http.FileServerFS(staticRoot)),
 		cssURL:    consolePrefix + "static/console.css?v=" + hex.EncodeToString(sum[:6]),
@@ -155,10 +169,11 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("GET "+consolePrefix+"login", h.chain(http.HandlerFunc(h.loginForm), public))
 	mux.Handle("POST "+consolePrefix+"login", h.chain(protect(h.login), public))
 	mux.Handle("POST "+consolePrefix+"logout", h.chain(protect(h.logout), signedIn))
-	mux.Handle("GET "+consolePrefix+"{$}", h.chain(http.HandlerFunc(h.search), signedIn))
-	mux.Handle("GET "+consolePrefix+"people", h.chain(http.HandlerFunc(h.lookupPIN), signedIn))
-	mux.Handle("GET "+consolePrefix+"people/{pin}", h.chain(http.HandlerFunc(h.person), signedIn))
-	mux.Handle("GET "+consolePrefix+"households/{id}", h.chain(http.HandlerFunc(h.household), signedIn))
+	mux.Handle("GET "+consolePrefix+"{$}", h.chain(http.HandlerFunc(h.search), readRegistry))
+	mux.Handle("GET "+consolePrefix+"people", h.chain(http.HandlerFunc(h.lookupPIN), readRegistry))
+	mux.Handle("GET "+consolePrefix+"people/{pin}", h.chain(http.HandlerFunc(h.person), readRegistry))
+	mux.Handle("GET "+consolePrefix+"households/{id}", h.chain(http.HandlerFunc(h.household), readRegistry))
+	h.mountStaff(mux, protect)
 	mux.Handle(consolePrefix, h.chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r, "error.not_found.page")
 	}), signedIn))
@@ -169,8 +184,22 @@ type access int
 
 const (
 	public access = iota
+	// signedIn: anyone signed in, even an officer who must first change
+	// an initial password.
 	signedIn
+	// The others need an account allowed the action somewhere (the
+	// bootstrap administrator is allowed everything).
+	readRegistry
+	manageStaff
+	postEvents
 )
+
+// accessAction is the staff action each access level needs.
+var accessAction = map[access]staff.Action{
+	readRegistry: staff.ReadRegistry,
+	manageStaff:  staff.ManageStaff,
+	postEvents:   staff.SubmitEvent,
+}
 
 // request is what the middleware learns about a request, shared with the
 // handlers through the context.
@@ -179,6 +208,10 @@ type request struct {
 	lang      string
 	principal auth.Principal
 	session   string // the session cookie value; its HMAC is the CSRF token
+	// account is the signed-in officer's account, read afresh on every
+	// request so that disabling it or changing its roles takes effect at
+	// once; nil for the bootstrap administrator.
+	account *staff.Account
 }
 
 type requestKey struct{}
@@ -256,7 +289,7 @@ func (h *Handler) chain(next http.Handler, acc access) http.Handler {
 			)
 		}()
 
-		if acc == signedIn {
+		if acc != public {
 			c, err := r.Cookie(sessionCookie)
 			var p auth.Principal
 			ok := err == nil
@@ -273,6 +306,9 @@ func (h *Handler) chain(next http.Handler, acc access) http.Handler {
 			rq.principal, rq.session = p, c.Value
 			api.SetPrincipal(r.Context(), p.ID)
 			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+			if !h.permit(sw, r, rq, acc) {
+				return
+			}
 		}
 		next.ServeHTTP(sw, r)
 	})
@@ -324,6 +360,7 @@ type pageData struct {
 	Lang      string
 	Title     string
 	Officer   string
+	Nav       navView
 	CSRF      string
 	CSSURL    string
 	LangLinks []langLink
@@ -340,6 +377,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 		Lang:      c.lang,
 		Title:     c.T(titleKey),
 		Officer:   rq.principal.ID,
+		Nav:       h.nav(rq),
 		CSSURL:    h.cssURL,
 		LangLinks: langLinks(r, c.lang),
 		RequestID: rq.id,
@@ -398,6 +436,12 @@ func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request) {
 		errorView{TitleKey: "error.forbidden.title", MessageKey: "error.forbidden.csrf"})
 }
 
+// notAllowed answers a request the officer's roles or units do not allow.
+func (h *Handler) notAllowed(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusForbidden, pageError, "error.forbidden.title",
+		errorView{TitleKey: "error.forbidden.title", MessageKey: "error.forbidden.role"})
+}
+
 // serverError logs err with the request id and shows a page with that id and
 // none of the error's text.
 func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
@@ -416,7 +460,7 @@ func (h *Handler) renderInternal(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusInternalServerError)
 	err := h.pages[c.lang][pageError].Execute(w, pageData{
-		Lang: c.lang, Title: c.T("error.internal.title"), Officer: rq.principal.ID, CSSURL: h.cssURL,
+		Lang: c.lang, Title: c.T("error.internal.title"), Officer: rq.principal.ID, Nav: h.nav(rq), CSSURL: h.cssURL,
 		LangLinks: langLinks(r, c.lang), RequestID: rq.id,
 		Body: errorView{TitleKey: "error.internal.title", MessageKey: "error.internal.body", RequestID: rq.id},
 	})
