@@ -4,6 +4,9 @@ import (
 	"testing"
 )
 
+// BenchmarkStages measures the CPU time per person of the two parallel
+// stages separately: drawing a chunk's people and households, and replaying
+// their history into store rows (mostly registry.PersonRow).
 func BenchmarkStages(b *testing.B) {
 	m, err := newModel((&Options{}).today())
 	if err != nil {
