@@ -22,6 +22,7 @@ type command struct {
 var commands = []command{
 	{"serve", "serve the REST API, the officers' console, health and metrics", runServe},
 	{"generate", "fill an empty store with a synthetic population", runGenerate},
+	{"staff", "manage officers' accounts: add, list, disable, enable, reset", runStaff},
 	{"version", "print the version and build information", runVersion},
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/config"
 	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/staff"
 	"github.com/dancu/dancu/internal/store"
 	"github.com/dancu/dancu/internal/synth"
 	"github.com/dancu/dancu/internal/web"
@@ -71,7 +72,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 		Registry: reg, Store: st, Auth: authn, Logger: logger,
 		Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 	})
-	web.New(web.Deps{Registry: reg, Auth: authn, Logger: logger}).Mount(srv.Mux())
+	web.New(web.Deps{Registry: reg, Auth: authn, Staff: staff.New(st), Logger: logger}).Mount(srv.Mux())
 	srv.Mux().Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
 
 	ln, err := net.Listen("tcp", cfg.Addr)
