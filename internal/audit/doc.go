@@ -4,6 +4,33 @@
 // hashing) with signed checkpoints, so that a citizen can list who used their
 // data and check each entry's inclusion proof without trusting the server.
 //
-// Handlers depend only on the Recorder interface; the log behind it batches
-// appends and answers each caller once its entry is durable.
+// Handlers depend only on the Recorder interface; the Log behind it batches
+// appends (group commit: concurrent Record calls share one transaction) and
+// answers each caller once its entry is durable.
+//
+// Entries. A leaf is a canonical, versioned serialisation of an Access (see
+// leafV1): the person appears only as a keyed pseudonym, the first 16 bytes
+// of HMAC-SHA256 of the PIN under a key generated at first start and kept in
+// the store's settings; the store indexes entries by that pseudonym so that
+// one person's accesses can be listed. The tree is built with
+// golang.org/x/mod/sumdb/tlog, whose stored hashes are kept in the store, so
+// proofs for a log of any size read O(log n) hashes and never recompute from
+// leaves.
+//
+// Checkpoints are C2SP signed notes (c2sp.org/tlog-checkpoint) signed with an
+// Ed25519 note key, generated at first start and kept in the store settings
+// (in clear for now; encrypting it at rest is a later issue). The origin line
+// is the key's name. A checkpoint is signed only after the leaves added since
+// the previous one were re-hashed and matched, and a consistency proof from
+// the previous checkpoint checked out; Verify re-derives the whole tree from
+// the entries.
+//
+// Single writer. One process appends and signs: the Log keeps the right edge
+// of the tree in memory, and the store refuses an append whose first index is
+// not the current size (store.ErrConflict), so a second writer fails instead
+// of forking the log. When several processes share PostgreSQL (issue 10),
+// Open's writer and signer are to run under a lease, with other processes
+// forwarding their Record calls or taking over when the holder dies; the
+// writer already reloads its state from the store after any failed append,
+// which is what a new lease holder needs.
 package audit

@@ -1,0 +1,438 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/dancu/dancu/internal/store"
+)
+
+// Store is what the log needs of the store: the access-log tables and the
+// settings where its keys live.
+type Store interface {
+	store.AccessLog
+	Setting(ctx context.Context, key string) (string, error)
+	SetSettingIfAbsent(ctx context.Context, key, value string) (string, error)
+}
+
+// Options configure a Log. The zero value is usable.
+type Options struct {
+	// Origin names the log in checkpoints and is the signing key's name;
+	// it is fixed when the key is generated at first start. Default
+	// DefaultOrigin.
+	Origin string
+	// CheckpointEvery is how often a checkpoint is signed when the tree
+	// grew. Default 2s; negative disables the background signer (tests call
+	// Checkpoint themselves).
+	CheckpointEvery time.Duration
+	// MaxBatch bounds the entries committed in one transaction. Default 8192.
+	MaxBatch int
+	// Linger is how long the writer waits for more callers before a commit
+	// when the last batch had several: as many as it had, or until Linger
+	// passes. Default 2ms, about one disk sync.
+	Linger time.Duration
+	// Logger receives failures of the background signer; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// ErrClosed is returned by Record after Close.
+var ErrClosed = errors.New("audit: log closed")
+
+// Log is the access log: it implements Recorder with group commit, signs
+// checkpoints and answers proofs. It is the single writer of the log (see
+// the package documentation); it is safe for concurrent use.
+type Log struct {
+	st     Store
+	keys   *keys
+	origin string
+	opts   Options
+	log    *slog.Logger
+
+	reqs chan *request
+	stop chan struct{}
+	// exited is closed when the writer has stopped and failed the queue.
+	exited chan struct{}
+	done   sync.WaitGroup
+	once   sync.Once
+
+	// Writer state, owned by the writer goroutine.
+	w writerState
+
+	// signMu makes one Checkpoint call at a time.
+	signMu sync.Mutex
+}
+
+// request is one Record call waiting for its batch to commit.
+type request struct {
+	leaves  [][]byte
+	persons [][]byte
+	done    chan error
+}
+
+// writerState is the tree as the writer knows it: the size, the number of
+// stored hashes, and the hashes of the complete subtrees along the right
+// edge, which are all that appending (and the root) needs. Keeping them in
+// memory means an append reads nothing from the store.
+type writerState struct {
+	loaded    bool
+	size      int64
+	hashCount int64
+	frontier  map[int64]tlog.Hash
+}
+
+// Open returns the log over st, generating its keys at first start, and
+// starts the writer and the background checkpoint signer. Close stops them.
+func Open(ctx context.Context, st Store, opts Options) (*Log, error) {
+	if opts.Origin == "" {
+		opts.Origin = DefaultOrigin
+	}
+	if opts.CheckpointEvery == 0 {
+		opts.CheckpointEvery = 2 * time.Second
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 8192
+	}
+	if opts.Linger <= 0 {
+		opts.Linger = 2 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	k, err := setupKeys(ctx, st, opts.Origin)
+	if err != nil {
+		return nil, err
+	}
+	l := &Log{
+		st: st, keys: k, origin: opts.Origin, opts: opts, log: logger,
+		reqs: make(chan *request, 4096),
+		stop: make(chan struct{}), exited: make(chan struct{}),
+	}
+	if err := l.load(ctx); err != nil {
+		return nil, err
+	}
+	l.done.Add(1)
+	go l.writer()
+	if opts.CheckpointEvery > 0 {
+		l.done.Add(1)
+		go l.signer(opts.CheckpointEvery)
+	}
+	return l, nil
+}
+
+// Close stops the writer after the batches in flight, failing the calls
+// still queued with ErrClosed, and stops the signer after signing a last
+// checkpoint.
+func (l *Log) Close() error {
+	l.once.Do(func() { close(l.stop) })
+	l.done.Wait()
+	return nil
+}
+
+// VerifierKey returns the checkpoint verifier key in the signed-note format
+// ("origin+hash+base64"), which note.NewVerifier accepts.
+func (l *Log) VerifierKey() string { return l.keys.vkey }
+
+// Verifier returns the note verifier of the log's checkpoints.
+func (l *Log) Verifier() note.Verifier { return l.keys.verifier }
+
+// Origin returns the log's origin line.
+func (l *Log) Origin() string { return l.origin }
+
+// Pseudonym returns the keyed pseudonym under which a person's entries are
+// stored, for listing them.
+func (l *Log) Pseudonym(pin string) []byte { return pseudonym(l.keys.pseudonym, pin) }
+
+// Record appends the accesses and returns once they are durable. Calls from
+// many goroutines are gathered into one transaction (group commit): each
+// caller waits for the commit of the batch its entries went into. It
+// implements Recorder.
+func (l *Log) Record(ctx context.Context, accesses ...Access) error {
+	if len(accesses) == 0 {
+		return nil
+	}
+	req := &request{
+		leaves:  make([][]byte, len(accesses)),
+		persons: make([][]byte, len(accesses)),
+		done:    make(chan error, 1),
+	}
+	now := l.opts.Now()
+	for i, a := range accesses {
+		if err := a.validate(); err != nil {
+			return err
+		}
+		if a.Time.IsZero() {
+			a.Time = now
+		}
+		p := pseudonym(l.keys.pseudonym, a.PIN)
+		leaf, err := encodeLeaf(a, p)
+		if err != nil {
+			return err
+		}
+		req.leaves[i], req.persons[i] = leaf, p
+	}
+	select {
+	case <-l.stop:
+		return ErrClosed
+	default:
+	}
+	select {
+	case l.reqs <- req:
+	case <-l.stop:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-l.exited:
+		select {
+		case err := <-req.done:
+			return err
+		default:
+			return ErrClosed
+		}
+	case <-ctx.Done():
+		// The entries may still be committed: an access recorded but
+		// not answered is the safe side.
+		return ctx.Err()
+	}
+}
+
+// writer commits queued requests: it takes one, adds every other request
+// already waiting (up to MaxBatch entries), commits them in one
+// transaction and answers them all. While it commits, new requests queue
+// up for the next batch, so the batch size follows the load.
+func (l *Log) writer() {
+	defer l.done.Done()
+	defer close(l.exited)
+	lastBatch := 0
+	for {
+		var first *request
+		select {
+		case first = <-l.reqs:
+		case <-l.stop:
+			l.failQueued()
+			return
+		}
+		batch := []*request{first}
+		n := len(first.leaves)
+		// Under load, the callers just answered are about to come back:
+		// wait a moment for them rather than sync a batch of one. A lone
+		// caller (the last batch was one request) is not kept waiting.
+		var linger <-chan time.Time
+		var timer *time.Timer
+		if lastBatch > 1 {
+			timer = time.NewTimer(l.opts.Linger)
+			linger = timer.C
+		}
+	gather:
+		for n < l.opts.MaxBatch {
+			select {
+			case r := <-l.reqs:
+				batch = append(batch, r)
+				n += len(r.leaves)
+				continue
+			default:
+			}
+			if linger == nil || len(batch) >= lastBatch {
+				break
+			}
+			select {
+			case r := <-l.reqs:
+				batch = append(batch, r)
+				n += len(r.leaves)
+			case <-linger:
+				break gather
+			}
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		lastBatch = len(batch)
+		err := l.commit(context.Background(), batch, n)
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
+}
+
+func (l *Log) failQueued() {
+	for {
+		select {
+		case r := <-l.reqs:
+			r.done <- ErrClosed
+		default:
+			return
+		}
+	}
+}
+
+// commit appends one batch.
+func (l *Log) commit(ctx context.Context, batch []*request, n int) error {
+	w := &l.w
+	if !w.loaded {
+		if err := l.load(ctx); err != nil {
+			return err
+		}
+	}
+	b := store.AccessBatch{
+		First: w.size, HashStart: w.hashCount,
+		Entries: make([]store.AccessEntry, 0, n),
+		Hashes:  make([][32]byte, 0, 2*n+64),
+	}
+	// pending holds this batch's new hashes; reads fall through to the
+	// frontier, then (never in practice) to the store.
+	pending := make(map[int64]tlog.Hash, 2*n+64)
+	r := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		var miss []int64
+		for i, x := range idx {
+			if h, ok := pending[x]; ok {
+				out[i] = h
+			} else if h, ok := w.frontier[x]; ok {
+				out[i] = h
+			} else {
+				miss = append(miss, x)
+			}
+		}
+		if len(miss) > 0 {
+			got, err := l.st.AccessHashes(ctx, miss)
+			if err != nil {
+				return nil, err
+			}
+			j := 0
+			for i, x := range idx {
+				if _, ok := pending[x]; ok {
+					continue
+				}
+				if _, ok := w.frontier[x]; ok {
+					continue
+				}
+				out[i] = got[j]
+				j++
+			}
+		}
+		return out, nil
+	})
+	idx := w.size
+	for _, req := range batch {
+		for i, leaf := range req.leaves {
+			hs, err := tlog.StoredHashesForRecordHash(idx, tlog.RecordHash(leaf), r)
+			if err != nil {
+				return fmt.Errorf("audit: hash entry %d: %w", idx, err)
+			}
+			for _, h := range hs {
+				pending[b.HashStart+int64(len(b.Hashes))] = h
+				b.Hashes = append(b.Hashes, h)
+			}
+			b.Entries = append(b.Entries, store.AccessEntry{Index: idx, Person: req.persons[i], Data: leaf})
+			idx++
+		}
+	}
+	if err := l.st.AppendAccess(ctx, b); err != nil {
+		// The outcome may be unknown (a lost connection after the commit):
+		// start again from what the store holds.
+		w.loaded = false
+		return fmt.Errorf("audit: append: %w", err)
+	}
+	front, err := frontier(idx, r)
+	if err != nil {
+		w.loaded = false
+		return nil // committed; the next batch reloads
+	}
+	w.size, w.hashCount, w.frontier = idx, b.HashStart+int64(len(b.Hashes)), front
+	return nil
+}
+
+// load reads the writer state from the store.
+func (l *Log) load(ctx context.Context) error {
+	size, err := l.st.AccessLogSize(ctx)
+	if err != nil {
+		return fmt.Errorf("audit: load: %w", err)
+	}
+	front, err := frontier(size, l.storeHashes(ctx))
+	if err != nil {
+		return fmt.Errorf("audit: load: %w", err)
+	}
+	l.w = writerState{loaded: true, size: size, hashCount: tlog.StoredHashCount(size), frontier: front}
+	return nil
+}
+
+// frontierIndexes returns the stored-hash indexes of the complete subtrees
+// that make up a tree of size n, largest first: the nodes a new entry's
+// hashes combine with, and the inputs of the root.
+func frontierIndexes(n int64) []int64 {
+	var idx []int64
+	for level := 62; level >= 0; level-- {
+		if n>>level&1 == 1 {
+			idx = append(idx, tlog.StoredHashIndex(level, n>>level-1))
+		}
+	}
+	return idx
+}
+
+func frontier(n int64, r tlog.HashReader) (map[int64]tlog.Hash, error) {
+	idx := frontierIndexes(n)
+	hs, err := r.ReadHashes(idx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[int64]tlog.Hash, len(idx))
+	for i, x := range idx {
+		m[x] = hs[i]
+	}
+	return m, nil
+}
+
+// storeHashes reads stored hashes from the store.
+func (l *Log) storeHashes(ctx context.Context) tlog.HashReader {
+	return storeHashReader(ctx, l.st)
+}
+
+func storeHashReader(ctx context.Context, st store.AccessLog) tlog.HashReader {
+	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		raw, err := st.AccessHashes(ctx, idx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]tlog.Hash, len(raw))
+		for i, h := range raw {
+			out[i] = h
+		}
+		return out, nil
+	})
+}
+
+// signer signs a checkpoint every interval when the tree grew.
+func (l *Log) signer(every time.Duration) {
+	defer l.done.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-l.stop:
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*every+10*time.Second)
+		if _, err := l.Checkpoint(ctx); err != nil {
+			// Loud: an unsigned log is a log nobody can check.
+			l.log.Error("access log checkpoint not signed", "error", err)
+		}
+		cancel()
+	}
+}
