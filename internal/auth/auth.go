@@ -138,11 +138,15 @@ func (a *Authenticator) VerifyBearer(ctx context.Context, token string) (Princip
 type sessionClaims struct {
 	Principal
 	Expires int64 `json:"exp"`
+	// IssuedMs is when the session began, in Unix milliseconds, so that
+	// the sessions an account began before a reset can be refused.
+	IssuedMs int64 `json:"iat_ms,omitempty"`
 }
 
 // NewSession returns a signed session value for p that expires after ttl.
 func (a *Authenticator) NewSession(p Principal, ttl time.Duration) string {
-	body, _ := json.Marshal(sessionClaims{Principal: p, Expires: a.now().Add(ttl).Unix()})
+	now := a.now()
+	body, _ := json.Marshal(sessionClaims{Principal: p, Expires: now.Add(ttl).Unix(), IssuedMs: now.UnixMilli()})
 	payload := base64.RawURLEncoding.EncodeToString(body)
 	return payload + "." + a.sign(payload)
 }
@@ -156,19 +160,30 @@ func (a *Authenticator) sign(payload string) string {
 // VerifySession returns the principal of a session value that is authentic
 // and not expired.
 func (a *Authenticator) VerifySession(value string) (Principal, bool) {
+	p, _, ok := a.VerifySessionIssued(value)
+	return p, ok
+}
+
+// VerifySessionIssued is VerifySession that also returns when the session
+// was issued (the zero time for a session from before this was recorded).
+func (a *Authenticator) VerifySessionIssued(value string) (Principal, time.Time, bool) {
 	payload, sig, ok := strings.Cut(value, ".")
 	if !ok || !hmac.Equal([]byte(sig), []byte(a.sign(payload))) {
-		return Principal{}, false
+		return Principal{}, time.Time{}, false
 	}
 	body, err := base64.RawURLEncoding.DecodeString(payload)
 	if err != nil {
-		return Principal{}, false
+		return Principal{}, time.Time{}, false
 	}
 	var c sessionClaims
 	if json.Unmarshal(body, &c) != nil || a.now().Unix() >= c.Expires || c.ID == "" {
-		return Principal{}, false
+		return Principal{}, time.Time{}, false
 	}
-	return c.Principal, true
+	var issued time.Time
+	if c.IssuedMs > 0 {
+		issued = time.UnixMilli(c.IssuedMs)
+	}
+	return c.Principal, issued, true
 }
 
 type ctxKey struct{}

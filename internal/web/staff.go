@@ -60,7 +60,8 @@ func (h *Handler) permit(w http.ResponseWriter, r *http.Request, rq *request, ac
 		return false
 	}
 	a, err := h.staff.Account(r.Context(), rq.principal.ID)
-	if errors.Is(err, staff.ErrNotFound) || err == nil && a.Disabled {
+	// A reset ends the sessions begun before it.
+	if errors.Is(err, staff.ErrNotFound) || err == nil && (a.Disabled || rq.issued.Before(a.SessionsNotBefore)) {
 		clearCookie(w, r, sessionCookie, consolePrefix)
 		redirectToLogin(w, r)
 		return false

@@ -287,6 +287,8 @@ func TestHandler_staffFlow(t *testing.T) {
 
 	// Reset: new credentials work, the old ones do not.
 	boss.post("/console/staff/reg7/disabled", url.Values{"disabled": {"0"}})
+	reg2 := e.browser()
+	wantRedirect(t, "sign-in before reset", reg2.signIn("reg7", "mật khẩu của cán bộ", regSecret), "/console/")
 	resp, body = boss.post("/console/staff/reg7/reset", url.Values{})
 	wantStatus(t, "reset", resp, http.StatusOK)
 	newPW, newSecret := credentials(t, body)
@@ -297,6 +299,8 @@ func TestHandler_staffFlow(t *testing.T) {
 		t.Errorf("old password after reset: %d", resp.StatusCode)
 	}
 	wantRedirect(t, "sign-in after reset", e.browser().signIn("reg7", newPW, newSecret), "/console/password")
+	resp, _ = reg2.get("/console/password")
+	wantRedirect(t, "a session begun before the reset", resp, "/console/login")
 
 	// Roles: the registrar becomes an auditor and loses the registry.
 	resp, _ = boss.post("/console/staff/reg7/roles", url.Values{"role": {"auditor"}})

@@ -212,6 +212,7 @@ type request struct {
 	// request so that disabling it or changing its roles takes effect at
 	// once; nil for the bootstrap administrator.
 	account *staff.Account
+	issued  time.Time // when the session began
 }
 
 type requestKey struct{}
@@ -294,7 +295,7 @@ func (h *Handler) chain(next http.Handler, acc access) http.Handler {
 			var p auth.Principal
 			ok := err == nil
 			if ok {
-				p, ok = h.auth.VerifySession(c.Value)
+				p, rq.issued, ok = h.auth.VerifySessionIssued(c.Value)
 			}
 			if !ok {
 				if err == nil {
