@@ -118,7 +118,7 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: encode event: %w", err)
 	}
-	if res, err := r.replay(ctx, ev.ID, request); res != nil || err != nil {
+	if res, err := r.replay(ctx, ev.ID, s.Actor, request); res != nil || err != nil {
 		return res, err
 	}
 	typ := eventTypes[ev.Type]
@@ -159,7 +159,7 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (*Result, error) {
 	if errors.Is(err, store.ErrExists) {
 		// Another request with the same id committed between our check and our
 		// write: answer as for any repeat.
-		if res, rerr := r.replay(ctx, ev.ID, request); res != nil || rerr != nil {
+		if res, rerr := r.replay(ctx, ev.ID, s.Actor, request); res != nil || rerr != nil {
 			return res, rerr
 		}
 	}
@@ -207,7 +207,9 @@ func placeRegistration(a *applier) []UnitRef {
 func placeMove(a *applier) []UnitRef { return residenceUnits(a.subject().PermanentResidence) }
 
 // replay returns the stored result when the event id was used before.
-func (r *Registry) replay(ctx context.Context, id string, request []byte) (*Result, error) {
+// Only the actor who submitted the event gets its result again: another
+// actor reusing the id learns nothing about it.
+func (r *Registry) replay(ctx context.Context, id, actor string, request []byte) (*Result, error) {
 	prev, err := r.store.Event(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
@@ -215,7 +217,7 @@ func (r *Registry) replay(ctx context.Context, id string, request []byte) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	if !bytes.Equal(prev.Request, request) {
+	if prev.Actor != actor || !bytes.Equal(prev.Request, request) {
 		return nil, conflict("id", "already used for a different event")
 	}
 	var res Result

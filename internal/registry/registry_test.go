@@ -281,6 +281,11 @@ func TestSubmit_IdempotentByID(t *testing.T) {
 	if n != 3 {
 		t.Errorf("people after a replay = %d, want 3", n)
 	}
+	// Another actor reusing the id learns nothing.
+	raw, _ := json.Marshal(data)
+	_, err = w.reg.Submit(w.ctx, registry.Submission{Actor: "someone-else", Event: registry.Event{ID: "client-key-1",
+		Type: "initial_registration", EffectiveDate: registry.MustParseDate("2026-02-01"), Reason: "test", Data: raw}})
+	wantKind(t, err, registry.Conflict, "id")
 	data["full_name"] = "Phạm Văn Dũng Khác"
 	_, err = w.tryID("client-key-1", "initial_registration", "", "2026-02-01", data, 0)
 	wantKind(t, err, registry.Conflict, "id")
