@@ -23,6 +23,7 @@ var commands = []command{
 	{"serve", "serve the REST API, the officers' console, health and metrics", runServe},
 	{"generate", "fill an empty store with a synthetic population", runGenerate},
 	{"staff", "manage officers' accounts: add, list, disable, enable, reset", runStaff},
+	{"audit", "verify the access log: audit verify [--data DIR | --db DSN]", runAudit},
 	{"version", "print the version and build information", runVersion},
 }
 

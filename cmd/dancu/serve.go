@@ -11,6 +11,8 @@ import (
 	"os"
 
 	"github.com/dancu/dancu/internal/api"
+	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/audit/audithttp"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/config"
 	"github.com/dancu/dancu/internal/registry"
@@ -68,10 +70,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 		}
 	}
 
+	// The access log: this process is its single writer and signer (a
+	// lease for several processes comes with the multi-process issue).
+	accessLog, err := audit.Open(ctx, st, audit.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	// Deferred after the store's Close, so it runs first: the last batch
+	// commits before the store goes away.
+	defer accessLog.Close()
+
 	srv := api.New(api.Deps{
-		Registry: reg, Store: st, Auth: authn, Logger: logger,
+		Registry: reg, Store: st, Auth: authn, Logger: logger, Recorder: accessLog,
 		Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 	})
+	audithttp.New(accessLog).Mount(srv.API())
+	srv.AllowAnonymous(audithttp.PublicRoutes...)
 	web.New(web.Deps{Registry: reg, Auth: authn, Staff: staff.New(st), Logger: logger}).Mount(srv.Mux())
 	srv.Mux().Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
 

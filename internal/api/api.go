@@ -10,6 +10,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dancu/dancu/internal/audit"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/registry"
 )
@@ -31,6 +32,10 @@ type Deps struct {
 	Store    Pinger
 	Auth     *auth.Authenticator
 	Logger   *slog.Logger
+	// Recorder receives an access-log entry for every read or write of a
+	// person's data, before the answer is written. Required: production
+	// passes the audit log, tests may pass a fake.
+	Recorder audit.Recorder
 	// Metrics is where the HTTP metrics are registered and what /metrics
 	// serves. If nil, New makes a registry with the Go runtime and process
 	// collectors; a caller that brings its own adds those itself.
@@ -77,6 +82,8 @@ func New(d Deps) *Server {
 		panic("api: Deps.Auth is nil")
 	case d.Logger == nil:
 		panic("api: Deps.Logger is nil")
+	case d.Recorder == nil:
+		panic("api: Deps.Recorder is nil")
 	}
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = DefaultMaxBodyBytes
@@ -98,6 +105,7 @@ func New(d Deps) *Server {
 	s.api = humago.New(s.mux, humaConfig(d.Version))
 	NewHealthHandler(d.Store).Mount(s.api)
 	rh := NewRegistryHandler(d.Registry, d.Logger)
+	rh.rec = d.Recorder
 	if d.Clients != nil {
 		rh.clients = d.Clients
 		s.AllowClients("/v1/citizens/{pin}")

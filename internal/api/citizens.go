@@ -155,6 +155,9 @@ func (h *RegistryHandler) getCitizen(ctx context.Context, in *citizenInput) (*ci
 	if in.IfNoneMatch != "" && etagListMatches(in.IfNoneMatch, tag) {
 		return &citizenOutput{Status: http.StatusNotModified, ETag: tag}, nil
 	}
+	if err := h.recordAccess(ctx, "read", topLevelFields(rec.Person), in.PIN); err != nil {
+		return nil, err
+	}
 	return &citizenOutput{Status: http.StatusOK, ETag: tag, Body: rec.Person}, nil
 }
 
@@ -193,6 +196,13 @@ func etagListMatches(list, tag string) bool {
 func (h *RegistryHandler) citizenHistory(ctx context.Context, in *historyInput) (*historyOutput, error) {
 	recs, err := h.reg.History(ctx, in.PIN)
 	if err != nil {
+		return nil, err
+	}
+	fields := []string{"history"}
+	for _, r := range recs {
+		fields = append(fields, topLevelFields(r.Person)...)
+	}
+	if err := h.recordAccess(ctx, "read", fields, in.PIN); err != nil {
 		return nil, err
 	}
 	out := &historyOutput{Body: CitizenHistory{Items: make([]CitizenVersion, len(recs))}}
@@ -240,8 +250,18 @@ func (h *RegistryHandler) searchCitizens(ctx context.Context, in *searchInput) (
 		}
 		page.Items[i] = s
 	}
+	pins := make([]string, len(page.Items))
+	for i, s := range page.Items {
+		pins[i] = s.PIN
+	}
+	if err := h.recordAccess(ctx, "read", searchFields, pins...); err != nil {
+		return nil, err
+	}
 	return &searchOutput{Body: page}, nil
 }
+
+// searchFields are the fields a search result releases of each person.
+var searchFields = []string{"pin", "full_name", "birth_date", "sex", "permanent_residence", "household_id", "status"}
 
 // parseDateParam parses an optional date parameter, reporting a malformed
 // one against its name.

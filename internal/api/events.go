@@ -169,11 +169,34 @@ func (h *RegistryHandler) submitEvent(ctx context.Context, in *submitInput) (*su
 	if err != nil {
 		return nil, err
 	}
+	// The write happened; what is recorded before answering is who made
+	// it. A failure here answers 503, and the client's retry with the same
+	// id is answered from the first result, and recorded then.
+	pins := make([]string, 0, len(res.People))
+	for _, p := range res.People {
+		pins = append(pins, p.ID)
+	}
+	if err := h.recordAccess(ctx, "write", eventFields(in.Body.Type, in.Body.Data), pins...); err != nil {
+		return nil, err
+	}
 	status := http.StatusCreated
 	if res.Replayed {
 		status = http.StatusOK
 	}
 	return &submitOutput{Status: status, Location: eventLocation(res.EventID), Body: res}, nil
+}
+
+// eventFields names what an event writes: its type and the top-level fields
+// of its data.
+func eventFields(typ string, data json.RawMessage) []string {
+	fields := []string{"event." + typ}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) == nil {
+		for k := range m {
+			fields = append(fields, k)
+		}
+	}
+	return fields
 }
 
 func eventLocation(id string) string { return "/v1/events/" + url.PathEscape(id) }

@@ -56,6 +56,7 @@ type fixture struct {
 	logs   *syncBuffer
 	people map[string]*registry.Person // by short name: an, hoa, binh, minh, lan
 	hh     *registry.Household
+	rec    *fakeRecorder
 }
 
 // options change how newFixture builds the server.
@@ -63,6 +64,7 @@ type options struct {
 	wrapStore func(store.Store) store.Store
 	pinger    api.Pinger
 	logTo     io.Writer // instead of the fixture's buffer, at info level
+	recordErr error     // the recorder fails every Record with it
 }
 
 func newFixture(t testing.TB) *fixture { return newFixtureWith(t, options{}) }
@@ -95,9 +97,10 @@ func newFixtureWith(t testing.TB, o options) *fixture {
 	if o.pinger != nil {
 		pinger = o.pinger
 	}
+	rec := &fakeRecorder{err: o.recordErr}
 	f := &fixture{
-		t: t, store: s, reg: reg, logs: logs,
-		srv: api.New(api.Deps{Registry: reg, Store: pinger, Auth: a, Logger: logger, Version: "test"}),
+		t: t, store: s, reg: reg, logs: logs, rec: rec,
+		srv: api.New(api.Deps{Registry: reg, Store: pinger, Auth: a, Logger: logger, Version: "test", Recorder: rec}),
 	}
 	f.seed()
 	return f

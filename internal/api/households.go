@@ -75,5 +75,17 @@ func (h *RegistryHandler) getHousehold(ctx context.Context, in *householdInput) 
 			out.Body.Members[i].FullName = p.Person.FullName
 		}
 	}
+	// Each member's name and the household's address are that member's
+	// data.
+	pins := make([]string, len(out.Body.Members))
+	for i, m := range out.Body.Members {
+		pins[i] = m.PIN
+	}
+	if err := h.recordAccess(ctx, "read", householdFields, pins...); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
+
+// householdFields are the fields a household answer releases of each member.
+var householdFields = []string{"household_id", "permanent_residence", "full_name", "relationship_to_head"}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/dancu/dancu/internal/audit"
 	"github.com/dancu/dancu/internal/registry"
 )
 
@@ -18,6 +19,9 @@ type RegistryHandler struct {
 	// clients answers API clients' reads with their policy applied; nil
 	// when no exchange is wired.
 	clients ClientReader
+	// rec records every officer's read and write of a person before the
+	// answer goes out.
+	rec audit.Recorder
 }
 
 // NewRegistryHandler returns the registry API over reg.

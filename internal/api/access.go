@@ -1,0 +1,64 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/auth"
+)
+
+// PurposeAdministration is the purpose recorded for the registry API's
+// officers and administrators: they keep the registry, and need no purpose
+// per request as agencies do.
+const PurposeAdministration = "registry.administration"
+
+// recordAccess records that the caller read or wrote the listed people's
+// fields, and returns once the entries are durable. It must run before any
+// of the data is answered: when it fails the request answers 503 with no
+// data, since an access that cannot be accounted for must not happen.
+func (h *RegistryHandler) recordAccess(ctx context.Context, action string, fields []string, pins ...string) error {
+	if len(pins) == 0 {
+		return nil
+	}
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return errNoPrincipal
+	}
+	as := make([]audit.Access, len(pins))
+	for i, pin := range pins {
+		as[i] = audit.Access{
+			ActorKind: p.Kind, Actor: p.ID, Purpose: PurposeAdministration,
+			PIN: pin, Fields: fields, Action: action, RequestID: RequestID(ctx),
+		}
+	}
+	if err := h.rec.Record(ctx, as...); err != nil {
+		recordError(ctx, err)
+		return huma.Error503ServiceUnavailable("The access could not be recorded; no data was released.")
+	}
+	return nil
+}
+
+// topLevelFields returns the names of the top-level JSON fields v encodes
+// with a value: what an answer carrying v releases.
+func topLevelFields(v any) []string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	out := make([]string, 0, len(m))
+	for k, raw := range m {
+		if s := string(raw); s != "null" && s != `""` && s != "[]" && s != "{}" {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,124 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dancu/dancu/internal/audit"
+)
+
+// fakeRecorder keeps the accesses recorded, or fails with err.
+type fakeRecorder struct {
+	mu  sync.Mutex
+	got []audit.Access
+	err error
+}
+
+func (r *fakeRecorder) Record(_ context.Context, as ...audit.Access) error {
+	if r.err != nil {
+		return r.err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, as...)
+	return nil
+}
+
+// take returns and forgets what was recorded.
+func (r *fakeRecorder) take() []audit.Access {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	got := r.got
+	r.got = nil
+	return got
+}
+
+func pinsOf(as []audit.Access) []string {
+	var out []string
+	for _, a := range as {
+		out = append(out, a.PIN)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestRegistryHandler_recordsAccesses(t *testing.T) {
+	f := newFixture(t)
+	an := f.people["an"]
+	var members []string
+	for _, m := range f.hh.Members {
+		members = append(members, m.PIN)
+	}
+	slices.Sort(members)
+	f.rec.take() // seeding records nothing, but be sure
+	for _, tc := range []struct {
+		name       string
+		req        req
+		wantStatus int
+		wantPINs   []string
+		wantAction string
+		wantField  string
+	}{
+		{"citizen", req{path: "/v1/citizens/" + an.PIN}, http.StatusOK, []string{an.PIN}, "read", "full_name"},
+		{"history", req{path: "/v1/citizens/" + an.PIN + "/history"}, http.StatusOK, []string{an.PIN}, "read", "history"},
+		{"household", req{path: "/v1/households/" + f.hh.ID}, http.StatusOK, members, "read", "full_name"},
+		{"search", req{path: "/v1/citizens?name=" + strings.ReplaceAll(an.FullName, " ", "+")}, http.StatusOK, []string{an.PIN}, "read", "full_name"},
+		{"not found records nothing", req{path: "/v1/citizens/079190999999"}, http.StatusNotFound, nil, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := f.do(tc.req)
+			mustStatus(t, r, tc.wantStatus)
+			got := f.rec.take()
+			if !slices.Equal(pinsOf(got), tc.wantPINs) {
+				t.Fatalf("recorded PINs %v, want %v", pinsOf(got), tc.wantPINs)
+			}
+			for _, a := range got {
+				if a.Actor != "admin" || a.ActorKind != "admin" || a.Purpose != "registry.administration" ||
+					a.Action != tc.wantAction || a.RequestID != r.header.Get("X-Request-Id") || !slices.Contains(a.Fields, tc.wantField) {
+					t.Errorf("recorded %+v; want admin %s with field %s and the request id", a, tc.wantAction, tc.wantField)
+				}
+			}
+		})
+	}
+}
+
+func TestRegistryHandler_recordFailureAnswers503WithoutData(t *testing.T) {
+	f := newFixtureWith(t, options{recordErr: errors.New("disk full")})
+	an := f.people["an"]
+	for _, path := range []string{
+		"/v1/citizens/" + an.PIN,
+		"/v1/citizens/" + an.PIN + "/history",
+		"/v1/households/" + f.hh.ID,
+		"/v1/citizens?name=" + strings.ReplaceAll(an.FullName, " ", "+"),
+	} {
+		r := f.get(path)
+		mustStatus(t, r, http.StatusServiceUnavailable)
+		if strings.Contains(string(r.body), an.FullName) || strings.Contains(string(r.body), "disk full") {
+			t.Errorf("%s: 503 body %s carries data or the internal error", path, r.body)
+		}
+	}
+}
+
+func TestRegistryHandler_recordsWrites(t *testing.T) {
+	f := newFixture(t)
+	an, hoa, binh := f.people["an"], f.people["hoa"], f.people["binh"]
+	f.rec.take()
+	r := f.rename(an.PIN, "Nguyễn Văn Ân", "2026-02-01", "rename-rec")
+	mustStatus(t, r, http.StatusCreated)
+	got := f.rec.take()
+	want := []string{an.PIN, hoa.PIN, binh.PIN}
+	slices.Sort(want)
+	if !slices.Equal(pinsOf(got), want) {
+		t.Fatalf("recorded PINs %v, want %v", pinsOf(got), want)
+	}
+	for _, a := range got {
+		if a.Action != "write" || !slices.Contains(a.Fields, "event.name_change") {
+			t.Errorf("recorded %+v, want a write of event.name_change", a)
+		}
+	}
+}
