@@ -48,6 +48,7 @@ type env struct {
 	logs *syncBuffer
 	fam  family
 	st   *sqlite.Store
+	rec  *fakeRecorder
 	// names and pins of everyone in the fixture, for the log check.
 	names []string
 	pins  []string
@@ -148,7 +149,8 @@ func buildEnv(path string) (*env, error) {
 	if err := e.populate(ctx); err != nil {
 		return nil, err
 	}
-	e.h = New(Deps{Registry: reg, Auth: a, Logger: slogJSON(e.logs)})
+	e.rec = &fakeRecorder{}
+	e.h = New(Deps{Registry: reg, Auth: a, Logger: slogJSON(e.logs), Recorder: e.rec})
 	e.h.failDelay = time.Millisecond
 	e.h.now = func() time.Time { return testNow }
 	e.mux = http.NewServeMux()

@@ -93,6 +93,13 @@ func (h *Handler) household(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Members = append(v.Members, mr)
 	}
+	pins := make([]string, 0, len(v.Members))
+	for _, m := range v.Members {
+		pins = append(pins, m.PIN)
+	}
+	if !h.recordAccess(w, r, householdPageFields, pins...) {
+		return
+	}
 	h.render(w, r, http.StatusOK, pageHousehold, "household.title", v)
 }
 

@@ -113,6 +113,9 @@ func (h *Handler) person(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
+	if !h.recordAccess(w, r, personPageFields, p) {
+		return
+	}
 	// The box is plain text rather than a date input, whose format follows
 	// the browser's locale instead of the page's language; a date that
 	// parsed is shown back in the language's format.

@@ -83,7 +83,7 @@ func newStaffEnv(t *testing.T) *staffEnv {
 		}
 		*p.pin = res.PIN
 	}
-	e.h = New(Deps{Registry: e.reg, Auth: a, Staff: e.staff, Logger: slogJSON(e.logs)})
+	e.h = New(Deps{Registry: e.reg, Auth: a, Staff: e.staff, Logger: slogJSON(e.logs), Recorder: &fakeRecorder{}})
 	e.h.failDelay = time.Millisecond
 	mux := http.NewServeMux()
 	e.h.Mount(mux)

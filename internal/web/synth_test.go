@@ -42,7 +42,7 @@ func TestHandler_syntheticPopulation(t *testing.T) {
 	}
 	reg := registry.New(st, registry.WithClock(func() time.Time { return testNow }))
 	logs := &syncBuffer{}
-	h := New(Deps{Registry: reg, Auth: a, Logger: slogJSON(logs)})
+	h := New(Deps{Registry: reg, Auth: a, Logger: slogJSON(logs), Recorder: &fakeRecorder{}})
 	h.now = func() time.Time { return testNow }
 	e := &env{h: h, mux: http.NewServeMux(), reg: reg, auth: a, logs: logs}
 	h.Mount(e.mux)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dancu/dancu/internal/api"
+	"github.com/dancu/dancu/internal/audit"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/staff"
@@ -72,6 +73,10 @@ type Deps struct {
 	// Logger receives one line per request and the causes of internal
 	// errors; nil discards them.
 	Logger *slog.Logger
+	// Recorder receives an access-log entry for every person shown, before
+	// the page is written. Required: production passes the audit log,
+	// tests may pass a fake.
+	Recorder audit.Recorder
 }
 
 // Handler serves the officers' console. It keeps no per-user state: sessions
@@ -81,6 +86,7 @@ type Handler struct {
 	reg    *registry.Registry
 	auth   *auth.Authenticator
 	staff  *staff.Service
+	rec    audit.Recorder
 	log    *slog.Logger
 	pages  map[string]map[string]*template.Template // language → page → template
 	static http.Handler
@@ -103,6 +109,9 @@ func New(d Deps) *Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if d.Recorder == nil {
+		panic("web: Deps.Recorder is nil")
+	}
 	staticRoot, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		panic("web: embedded static files: " + err.Error())
@@ -118,6 +127,7 @@ func New(d Deps) *Handler {
 		reg:       d.Registry,
 		auth:      d.Auth,
 		staff:     d.Staff,
+		rec:       d.Recorder,
 		log:       logger,
 		static:    http.StripPrefix(consolePrefix+"static/", http.FileServerFS(staticRoot)),
 		cssURL:    consolePrefix + "static/console.css?v=" + hex.EncodeToString(sum[:6]),

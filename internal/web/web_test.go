@@ -631,7 +631,7 @@ func (failingStore) Household(context.Context, string) (store.HouseholdVersion, 
 func TestHandler_internalError(t *testing.T) {
 	e := newEnv(t)
 	logs := &syncBuffer{}
-	h := New(Deps{Registry: registry.New(failingStore{}), Auth: e.auth, Logger: slogJSON(logs)})
+	h := New(Deps{Registry: registry.New(failingStore{}), Auth: e.auth, Logger: slogJSON(logs), Recorder: &fakeRecorder{}})
 	mux := http.NewServeMux()
 	h.Mount(mux)
 	for _, path := range []string{"/console/people/079085123456", "/console/?name=an", "/console/households/H1"} {
