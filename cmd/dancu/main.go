@@ -24,6 +24,9 @@ var commands = []command{
 	{"generate", "fill an empty store with a synthetic population", runGenerate},
 	{"staff", "manage officers' accounts: add, list, disable, enable, reset", runStaff},
 	{"audit", "verify the access log: audit verify [--data DIR | --db DSN]", runAudit},
+	{"agency", "manage connected agencies: add, list", runAgency},
+	{"client", "manage agencies' API clients: add, list, disable, enable, keys", runClient},
+	{"grant", "manage agencies' purpose-bound grants: set, list", runGrant},
 	{"version", "print the version and build information", runVersion},
 }
 

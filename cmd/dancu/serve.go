@@ -80,10 +80,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	// commits before the store goes away.
 	defer accessLog.Close()
 
+	// Connected agencies: their clients' access tokens are verified by the
+	// same middleware as the admin token, and their reads go through policy.
+	exch, err := newExchange(ctx, st, reg, accessLog, authn, exchangeIssuer(env.lookupEnv, cfg.Addr), logger)
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Deps{
 		Registry: reg, Store: st, Auth: authn, Logger: logger, Recorder: accessLog,
-		Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
+		Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Clients: exch,
 	})
+	exch.Mount(srv)
 	audithttp.New(accessLog).Mount(srv.API())
 	srv.AllowAnonymous(audithttp.PublicRoutes...)
 	web.New(web.Deps{Registry: reg, Auth: authn, Staff: staff.New(st), Logger: logger, Recorder: accessLog}).Mount(srv.Mux())

@@ -162,7 +162,7 @@ func newEnv(t testing.TB, st store.Store) *env {
 		t.Fatal(err)
 	}
 	a.AddVerifier(svc)
-	srv := api.New(api.Deps{Registry: reg, Store: st, Auth: a, Logger: log, Clients: svc})
+	srv := api.New(api.Deps{Registry: reg, Store: st, Auth: a, Logger: log, Recorder: rec, Clients: svc})
 	svc.Mount(srv)
 	e := &env{t: t, st: st, svc: svc, rec: rec, h: srv}
 	e.ts = httptest.NewServer(srv)
@@ -335,7 +335,7 @@ func newEnvNoPeople(t testing.TB, st store.Store) *env {
 		t.Fatal(err)
 	}
 	a.AddVerifier(svc)
-	srv := api.New(api.Deps{Registry: reg, Store: st, Auth: a, Logger: log, Clients: svc})
+	srv := api.New(api.Deps{Registry: reg, Store: st, Auth: a, Logger: log, Recorder: rec, Clients: svc})
 	svc.Mount(srv)
 	e := &env{t: t, st: st, svc: svc, rec: rec, h: srv}
 	e.ts = httptest.NewServer(srv)
