@@ -265,9 +265,10 @@ func (c *batchCache) first(t *testing.T, k int) batchKeys {
 	if k > len(c.batches) {
 		c.batches = c.batches[:0]
 		// The generator works a few batches ahead of the one it hands
-		// out: keeping two more costs little and usually serves the
-		// next, later kill.
-		upTo := min(k+2, genCitizens/synth.ChunkSize)
+		// out, so keeping a few more costs little, and the kill windows
+		// are about two batches apart: the next, later kill usually
+		// finds its batches here.
+		upTo := min(k+4, genCitizens/synth.ChunkSize)
 		_, err := synth.Batches(context.Background(), synth.Options{Citizens: genCitizens, Seed: genSeed}, func(b store.Batch) error {
 			keys := batchKeys{persons: map[string]int64{}, households: map[string]int64{}, events: map[string]bool{}}
 			for _, v := range b.Persons {
