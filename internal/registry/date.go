@@ -115,15 +115,38 @@ func (d Date) IsFull() bool { return d.Day != 0 }
 
 // String returns the ISO 8601 form, or "" for the zero Date.
 func (d Date) String() string {
-	switch {
-	case d.Year == 0:
-		return ""
-	case d.Month == 0:
-		return fmt.Sprintf("%04d", d.Year)
-	case d.Day == 0:
-		return fmt.Sprintf("%04d-%02d", d.Year, d.Month)
+	var b [10]byte
+	return string(d.AppendText(b[:0]))
+}
+
+// AppendText appends the ISO 8601 form to b. It is the hot path of encoding
+// records, so it writes digits directly instead of going through fmt.
+func (d Date) AppendText(b []byte) []byte {
+	if d.Year == 0 {
+		return b
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+	b = appendDigits(b, d.Year, 4)
+	if d.Month == 0 {
+		return b
+	}
+	b = appendDigits(append(b, '-'), d.Month, 2)
+	if d.Day == 0 {
+		return b
+	}
+	return appendDigits(append(b, '-'), d.Day, 2)
+}
+
+// appendDigits appends v zero-padded to width digits (v is never negative).
+func appendDigits(b []byte, v, width int) []byte {
+	var buf [8]byte
+	i := len(buf)
+	for v > 0 || width > 0 {
+		i--
+		buf[i] = byte('0' + v%10)
+		v /= 10
+		width--
+	}
+	return append(b, buf[i:]...)
 }
 
 // Earliest returns the first day the date can mean: 1985 → 1985-01-01.
@@ -164,7 +187,7 @@ func (d Date) AgeAt(t time.Time) int {
 }
 
 // MarshalText implements encoding.TextMarshaler.
-func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+func (d Date) MarshalText() ([]byte, error) { return d.AppendText(nil), nil }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (d *Date) UnmarshalText(b []byte) error {

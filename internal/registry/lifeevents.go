@@ -318,7 +318,7 @@ func applyDeath(a *applier, raw json.RawMessage) error {
 		if err != nil {
 			return err
 		}
-		if s.MaritalStatus == Married && s.Spouse != nil && s.Spouse.PIN == p.PIN {
+		if s.Status.State != Dead && s.MaritalStatus == Married && s.Spouse != nil && s.Spouse.PIN == p.PIN {
 			s.MaritalStatus = Widowed
 			a.touch(s)
 		}
@@ -741,8 +741,10 @@ func applyCardIssued(a *applier, raw json.RawMessage) error {
 		d.Place = "Bộ Công an"
 	}
 	chip := d.Chip == nil || *d.Chip
+	// A new card cancels every earlier one, the old CMND included (it is
+	// handed in and cut when the chip card is issued).
 	for i := range p.Documents {
-		if p.Documents[i].Kind != CMND && p.Documents[i].Status == "valid" {
+		if p.Documents[i].Status == "valid" {
 			p.Documents[i].Status = "replaced"
 		}
 	}

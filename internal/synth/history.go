@@ -412,8 +412,8 @@ type birthRequest struct {
 	Relationship      string         `json:"relationship"`
 }
 
-// card issues chip card number ev.card, as applyCardIssued does: earlier
-// chip cards become replaced (an old CMND keeps its status).
+// card issues chip card number ev.card, as applyCardIssued does: every
+// earlier valid document, an old CMND included, becomes replaced.
 func (e *encoder) card(ev hev) error {
 	c := e.c
 	i := ev.who
@@ -427,7 +427,7 @@ func (e *encoder) card(ev hev) error {
 	ch := e.change(ev.d, e.eventID("card-", g, ev.card+1), evCard, reason, g<<2|2|uint64(ev.card)<<40)
 	for k := range p.rec.Documents {
 		d := &p.rec.Documents[k]
-		if d.Kind != registry.CMND && d.Status == "valid" {
+		if d.Status == "valid" {
 			d.Status = "replaced"
 		}
 	}

@@ -37,6 +37,12 @@ var compoundSurnames = []string{
 	"Gia Cát",
 	"Hoàng Phủ",
 	"Thượng Quan",
+	// Gia Rai clan names of two words, written first like Kinh surnames
+	// ("Rơ Châm Ớt").
+	"Rơ Châm",
+	"Rơ Mah",
+	"Rơ Lan",
+	"Rah Lan",
 }
 
 // surnameLastCompounds lists multi-word family names of the peoples (Ê Đê

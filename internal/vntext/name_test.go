@@ -18,6 +18,8 @@ func TestSplitName(t *testing.T) {
 		{"Nguye\u0302\u0303n Va\u0306n An", NameParts{Surname: "Nguyễn", Middle: "Văn", Given: "An"}},
 		{"Tôn Thất Thuyết", NameParts{Surname: "Tôn Thất", Given: "Thuyết"}},
 		{"Tôn Thất Tùng", NameParts{Surname: "Tôn Thất", Given: "Tùng"}},
+		{"Rơ Châm Ớt", NameParts{Surname: "Rơ Châm", Given: "Ớt"}},
+		{"Rơ Mah Thị Hoa", NameParts{Surname: "Rơ Mah", Middle: "Thị", Given: "Hoa"}},
 		{"TÔN THẤT TÙNG", NameParts{Surname: "TÔN THẤT", Given: "TÙNG"}},
 		{"Ton That Tung", NameParts{Surname: "Ton That", Given: "Tung"}},
 		{"Tôn Nữ Thị Ninh", NameParts{Surname: "Tôn Nữ", Middle: "Thị", Given: "Ninh"}},
