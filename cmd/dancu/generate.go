@@ -52,6 +52,14 @@ func generate(ctx context.Context, args []string, stdout, stderr io.Writer, look
 		}
 	}()
 
+	// generate never resumes: a store that already holds people (perhaps from
+	// an interrupted run) is refused with what to do about it.
+	if n, err := st.CountPersons(ctx); err != nil {
+		return fmt.Errorf("count people: %w", err)
+	} else if n > 0 {
+		return fmt.Errorf("%s already holds %s people: generate only into an empty registry (an interrupted run cannot be resumed); "+
+			"give another --data or --db, or move the database away, and run again", desc, thousands(int(n)))
+	}
 	fmt.Fprintf(stdout, "Generating %s people into %s\n", thousands(*citizens), desc)
 	stats, err := generatePopulation(ctx, st, synth.Options{Citizens: *citizens, Seed: *seed, Workers: *workers}, stdout)
 	if err != nil {
