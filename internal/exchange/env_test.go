@@ -295,7 +295,12 @@ func (e *env) setup(agency, client string, k clientKey, g exchange.Grant) {
 		e.t.Fatal(err)
 	}
 	if client != "" {
-		if _, err := e.svc.AddClient(ctx, exchange.Client{ID: client, Agency: agency, Name: "system", JWKS: jwksOf(e.t, k)}); err != nil {
+		_, err := e.svc.AddClient(ctx, exchange.Client{ID: client, Agency: agency, Name: "system", JWKS: jwksOf(e.t, k)})
+		if errors.Is(err, store.ErrExists) {
+			// A benchmark runs its body again on the same store.
+			_, err = e.svc.SetClientKeys(ctx, client, jwksOf(e.t, k))
+		}
+		if err != nil {
 			e.t.Fatal(err)
 		}
 	}

@@ -3,6 +3,7 @@ package exchange
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/dancu/dancu/internal/audit"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/store"
 	"github.com/dancu/dancu/internal/vntext"
 )
 
@@ -47,7 +49,7 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, purpose, fields 
 	if !purposePattern.MatchString(purpose) {
 		return Decision{}, huma.Error400BadRequest("The purpose is not a purpose code.")
 	}
-	grants, err := s.Grants(ctx, p.Agency)
+	grants, err := s.grantFor(ctx, p.Agency, purpose)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -66,6 +68,20 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, purpose, fields 
 	default:
 		return d, huma.Error403Forbidden("The agency holds no grant for this purpose.")
 	}
+}
+
+// grantFor reads the agency's grant for the purpose, if any: one point
+// read of the agency's own key, so no other agency's grant is ever loaded.
+func (s *Service) grantFor(ctx context.Context, agency, purpose string) ([]Grant, error) {
+	var g Grant
+	_, err := s.getDoc(ctx, kindGrant, grantID(agency, purpose), &g)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []Grant{g}, nil
 }
 
 // access builds the access-log entry of a client's use of one person.

@@ -61,6 +61,7 @@ type Service struct {
 
 	signer    jose.Signer
 	publicKey jose.JSONWebKey
+	tokens    tokenCache
 }
 
 // Option changes a Service.

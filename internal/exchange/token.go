@@ -292,7 +292,8 @@ func (s *Service) checkScope(ctx context.Context, c *Client, scope string) (stri
 }
 
 func (s *Service) agencyActive(ctx context.Context, id string) (bool, error) {
-	a, err := s.Agency(ctx, id)
+	var a statusDoc
+	_, err := s.getDoc(ctx, kindAgency, id, &a)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
@@ -310,21 +311,16 @@ func (s *Service) VerifyBearer(ctx context.Context, token string) (auth.Principa
 	if strings.Count(token, ".") != 2 || len(token) > 8<<10 {
 		return auth.Principal{}, false
 	}
-	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.EdDSA})
-	if err != nil || len(tok.Headers) != 1 || tok.Headers[0].KeyID != s.publicKey.KeyID {
-		return auth.Principal{}, false
+	c, ok := s.tokens.get(token, s.now())
+	if !ok {
+		if c, ok = s.verifySignature(token); !ok {
+			return auth.Principal{}, false
+		}
+		s.tokens.put(token, c, s.now())
 	}
-	var c accessClaims
-	if err := tok.Claims(s.publicKey.Key, &c); err != nil {
-		return auth.Principal{}, false
-	}
-	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: s.issuer, AnyAudience: jwt.Audience{s.issuer}, Time: s.now()}, 0); err != nil {
-		return auth.Principal{}, false
-	}
-	if c.Subject == "" || c.Subject != c.ClientID || c.Agency == "" || c.Expiry == nil {
-		return auth.Principal{}, false
-	}
-	client, err := s.Client(ctx, c.Subject)
+	// Only the status and agency are decoded: this runs on every request.
+	var client statusDoc
+	_, err := s.getDoc(ctx, kindClient, c.Subject, &client)
 	if err != nil || client.Status != Active || client.Agency != c.Agency {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.WarnContext(ctx, "exchange: token check could not read the client", "client_id", c.Subject, "error", err)
@@ -334,7 +330,34 @@ func (s *Service) VerifyBearer(ctx context.Context, token string) (auth.Principa
 	if ok, err := s.agencyActive(ctx, c.Agency); err != nil || !ok {
 		return auth.Principal{}, false
 	}
-	return auth.Principal{ID: client.ID, Kind: auth.KindClient, Agency: client.Agency}, true
+	return auth.Principal{ID: c.Subject, Kind: auth.KindClient, Agency: c.Agency}, true
+}
+
+// statusDoc is the part of an agency or client document that says whether
+// it may act.
+type statusDoc struct {
+	Status Status `json:"status"`
+	Agency string `json:"agency"`
+}
+
+// verifySignature checks an access token's signature and claims, without
+// the client's status.
+func (s *Service) verifySignature(token string) (tokenClaims, bool) {
+	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.EdDSA})
+	if err != nil || len(tok.Headers) != 1 || tok.Headers[0].KeyID != s.publicKey.KeyID {
+		return tokenClaims{}, false
+	}
+	var c accessClaims
+	if err := tok.Claims(s.publicKey.Key, &c); err != nil {
+		return tokenClaims{}, false
+	}
+	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: s.issuer, AnyAudience: jwt.Audience{s.issuer}, Time: s.now()}, 0); err != nil {
+		return tokenClaims{}, false
+	}
+	if c.Subject == "" || c.Subject != c.ClientID || c.Agency == "" || c.Expiry == nil {
+		return tokenClaims{}, false
+	}
+	return tokenClaims{Subject: c.Subject, Agency: c.Agency, Expiry: c.Expiry.Time()}, true
 }
 
 // marshalJSON is json.Marshal for the handlers' fixed shapes.
