@@ -27,6 +27,7 @@ type Store interface {
 	Settings
 	Directory
 	AccessLog
+	Datasets
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the store's resources. It does not lose committed writes.

@@ -26,7 +26,7 @@ type conformanceTest struct {
 
 // Run runs every conformance test against the backend that open returns.
 func Run(t *testing.T, open Opener) {
-	tests := append(append(registryTests(), directoryTests...), accessLogTests...)
+	tests := append(append(append(registryTests(), directoryTests...), accessLogTests...), datasetTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -37,7 +37,7 @@ func Run(t *testing.T, open Opener) {
 
 // directoryTests and accessLogTests are the cases for the Directory and
 // AccessLog interfaces, in their own files.
-var directoryTests, accessLogTests []conformanceTest
+var directoryTests, accessLogTests, datasetTests []conformanceTest
 
 func registryTests() []conformanceTest {
 	return []conformanceTest{
