@@ -67,6 +67,8 @@ type Server struct {
 	// filled while mounting, before the server serves.
 	public       map[string]bool
 	clientRoutes map[string]bool
+	// bodyLimits are the routes with a body limit other than maxBody.
+	bodyLimits map[string]int64
 }
 
 // New builds the server and mounts the registry API, health, metrics and

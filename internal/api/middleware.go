@@ -263,16 +263,17 @@ func (s *Server) finish(ctx context.Context, r *http.Request, rw *responseWriter
 // limitBody bounds what a request may send, before anything reads it.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.maxBody {
+		limit := s.bodyLimit(r)
+		if r.ContentLength > limit {
 			writeProblem(w, &Problem{
 				Status: http.StatusRequestEntityTooLarge,
 				Title:  http.StatusText(http.StatusRequestEntityTooLarge),
-				Detail: fmt.Sprintf("The request body exceeds %d bytes.", s.maxBody),
+				Detail: fmt.Sprintf("The request body exceeds %d bytes.", limit),
 			})
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

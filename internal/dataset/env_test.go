@@ -1,0 +1,5 @@
+package dataset
+
+import "os"
+
+func testingEnv(k string) string { return os.Getenv(k) }
