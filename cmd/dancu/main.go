@@ -27,6 +27,7 @@ var commands = []command{
 	{"agency", "manage connected agencies: add, list", runAgency},
 	{"client", "manage agencies' API clients: add, list, disable, enable, keys", runClient},
 	{"grant", "manage agencies' purpose-bound grants: set, list", runGrant},
+	{"dataset", "manage linked datasets: add, list, upload", runDataset},
 	{"version", "print the version and build information", runVersion},
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/dancu/dancu/internal/audit/audithttp"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/config"
+	"github.com/dancu/dancu/internal/dataset"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/staff"
 	"github.com/dancu/dancu/internal/store"
@@ -91,6 +92,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 		Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Clients: exch,
 	})
 	exch.Mount(srv)
+	dataset.New(st, exch, accessLog, logger).Mount(srv, 0)
 	audithttp.New(accessLog).Mount(srv.API())
 	srv.AllowAnonymous(audithttp.PublicRoutes...)
 	web.New(web.Deps{Registry: reg, Auth: authn, Staff: staff.New(st), Logger: logger, Recorder: accessLog}).Mount(srv.Mux())
