@@ -1,42 +1,14 @@
 package api_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/dancu/dancu/internal/audit"
 )
-
-// fakeRecorder keeps the accesses recorded, or fails with err.
-type fakeRecorder struct {
-	mu  sync.Mutex
-	got []audit.Access
-	err error
-}
-
-func (r *fakeRecorder) Record(_ context.Context, as ...audit.Access) error {
-	if r.err != nil {
-		return r.err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.got = append(r.got, as...)
-	return nil
-}
-
-// take returns and forgets what was recorded.
-func (r *fakeRecorder) take() []audit.Access {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	got := r.got
-	r.got = nil
-	return got
-}
 
 func pinsOf(as []audit.Access) []string {
 	var out []string
@@ -55,7 +27,7 @@ func TestRegistryHandler_recordsAccesses(t *testing.T) {
 		members = append(members, m.PIN)
 	}
 	slices.Sort(members)
-	f.rec.take() // seeding records nothing, but be sure
+	f.rec.Take() // seeding records nothing, but be sure
 	for _, tc := range []struct {
 		name       string
 		req        req
@@ -73,7 +45,7 @@ func TestRegistryHandler_recordsAccesses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := f.do(tc.req)
 			mustStatus(t, r, tc.wantStatus)
-			got := f.rec.take()
+			got := f.rec.Take()
 			if !slices.Equal(pinsOf(got), tc.wantPINs) {
 				t.Fatalf("recorded PINs %v, want %v", pinsOf(got), tc.wantPINs)
 			}
@@ -107,10 +79,10 @@ func TestRegistryHandler_recordFailureAnswers503WithoutData(t *testing.T) {
 func TestRegistryHandler_recordsWrites(t *testing.T) {
 	f := newFixture(t)
 	an, hoa, binh := f.people["an"], f.people["hoa"], f.people["binh"]
-	f.rec.take()
+	f.rec.Take()
 	r := f.rename(an.PIN, "Nguyễn Văn Ân", "2026-02-01", "rename-rec")
 	mustStatus(t, r, http.StatusCreated)
-	got := f.rec.take()
+	got := f.rec.Take()
 	want := []string{an.PIN, hoa.PIN, binh.PIN}
 	slices.Sort(want)
 	if !slices.Equal(pinsOf(got), want) {

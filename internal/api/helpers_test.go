@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dancu/dancu/internal/api"
+	"github.com/dancu/dancu/internal/audit/audittest"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/pin"
 	"github.com/dancu/dancu/internal/registry"
@@ -56,7 +57,7 @@ type fixture struct {
 	logs   *syncBuffer
 	people map[string]*registry.Person // by short name: an, hoa, binh, minh, lan
 	hh     *registry.Household
-	rec    *fakeRecorder
+	rec    *audittest.Recorder
 }
 
 // options change how newFixture builds the server.
@@ -97,7 +98,7 @@ func newFixtureWith(t testing.TB, o options) *fixture {
 	if o.pinger != nil {
 		pinger = o.pinger
 	}
-	rec := &fakeRecorder{err: o.recordErr}
+	rec := audittest.Failing(o.recordErr)
 	f := &fixture{
 		t: t, store: s, reg: reg, logs: logs, rec: rec,
 		srv: api.New(api.Deps{Registry: reg, Store: pinger, Auth: a, Logger: logger, Version: "test", Recorder: rec}),

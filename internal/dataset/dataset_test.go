@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/audit/audittest"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/exchange"
 	"github.com/dancu/dancu/internal/store"
@@ -34,23 +34,6 @@ func (f *fakeExchange) Agency(_ context.Context, id string) (*exchange.Agency, e
 
 func (f *fakeExchange) Grants(_ context.Context, agency string) ([]exchange.Grant, error) {
 	return f.grants[agency], nil
-}
-
-// fakeRecorder keeps what it is given, or fails.
-type fakeRecorder struct {
-	mu   sync.Mutex
-	got  []audit.Access
-	fail bool
-}
-
-func (r *fakeRecorder) Record(_ context.Context, a ...audit.Access) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.fail {
-		return errors.New("log down")
-	}
-	r.got = append(r.got, a...)
-	return nil
 }
 
 // backends opens a store of each available kind.
@@ -201,7 +184,7 @@ func TestService_Upload(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			loadPeople(t, st, 100)
-			svc, d := newService(t, st, &fakeRecorder{})
+			svc, d := newService(t, st, &audittest.Recorder{})
 			var in strings.Builder
 			for i := range 50 {
 				in.WriteString(siLine(i, "active") + "\n")
@@ -264,7 +247,7 @@ func TestService_Upload(t *testing.T) {
 
 func TestService_UploadCapsErrors(t *testing.T) {
 	st := backends(t)["sqlite"]
-	svc, d := newService(t, st, &fakeRecorder{})
+	svc, d := newService(t, st, &audittest.Recorder{})
 	in := strings.Repeat("nope\n", MaxListedErrors+7)
 	got, err := svc.Upload(context.Background(), d, "vss", strings.NewReader(in), nil)
 	if err != nil {
@@ -280,7 +263,7 @@ func TestService_Isolation(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			loadPeople(t, st, 5)
-			rec := &fakeRecorder{}
+			rec := &audittest.Recorder{}
 			svc, d := newService(t, st, rec)
 			if _, err := svc.Upload(ctx, d, "vss", strings.NewReader(siLine(1, "active")), nil); err != nil {
 				t.Fatal(err)
@@ -318,10 +301,10 @@ func TestService_Isolation(t *testing.T) {
 			}
 			want := audit.Access{ActorKind: "client", Actor: "bank-app", Agency: "bank", Purpose: "kyc", CaseRef: "case-9",
 				PIN: pinOf(1), Fields: []string{"dataset:vss-si"}, Action: "read", RequestID: "req-1"}
-			if len(rec.got) != 1 || fmt.Sprint(rec.got[0]) != fmt.Sprint(want) {
-				t.Errorf("recorded %+v, want %+v", rec.got, want)
+			if len(rec.All()) != 1 || fmt.Sprint(rec.All()[0]) != fmt.Sprint(want) {
+				t.Errorf("recorded %+v, want %+v", rec.All(), want)
 			}
-			rec.fail = true
+			rec.Fail(errors.New("log down"))
 			if _, err := svc.Read(ctx, client("bank"), d, pinOf(1), "kyc", "", "req-2"); !errors.Is(err, ErrUnavailable) {
 				t.Errorf("Read with the log down: %v, want ErrUnavailable", err)
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/audit/audittest"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/exchange"
 	"github.com/dancu/dancu/internal/registry"
@@ -116,7 +117,7 @@ func BenchmarkClientLookup(b *testing.B) {
 			a.AddVerifier(svc)
 			srv := api.New(api.Deps{Registry: reg, Store: st, Auth: a, Logger: log, Recorder: rec, Clients: svc})
 			svc.Mount(srv)
-			e := &env{t: b, st: st, svc: svc, rec: &fakeRecorder{}, h: srv}
+			e := &env{t: b, st: st, svc: svc, rec: &audittest.Recorder{}, h: srv}
 			e.ts = httptest.NewServer(srv)
 			defer e.ts.Close()
 			k := newKey(b, "k1")

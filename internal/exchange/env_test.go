@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +21,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/dancu/dancu/internal/api"
-	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/audit/audittest"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/exchange"
 	"github.com/dancu/dancu/internal/registry"
@@ -75,43 +74,12 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, open func(testing.TB) st
 	}
 }
 
-// fakeRecorder keeps the accesses handlers record, or fails on demand.
-type fakeRecorder struct {
-	mu   sync.Mutex
-	got  []audit.Access
-	fail bool
-}
-
-func (r *fakeRecorder) Record(_ context.Context, as ...audit.Access) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.fail {
-		return errors.New("log unavailable")
-	}
-	r.got = append(r.got, as...)
-	return nil
-}
-
-func (r *fakeRecorder) take() []audit.Access {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.got
-	r.got = nil
-	return out
-}
-
-func (r *fakeRecorder) setFail(v bool) {
-	r.mu.Lock()
-	r.fail = v
-	r.mu.Unlock()
-}
-
 // env is a dancu server with the exchange mounted, over one store.
 type env struct {
 	t   testing.TB
 	st  store.Store
 	svc *exchange.Service
-	rec *fakeRecorder
+	rec *audittest.Recorder
 	ts  *httptest.Server
 	h   http.Handler
 }
@@ -155,7 +123,7 @@ func newEnv(t testing.TB, st store.Store) *env {
 		t.Fatal(err)
 	}
 	reg := registry.New(st)
-	rec := &fakeRecorder{}
+	rec := &audittest.Recorder{}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc, err := exchange.New(ctx, st, reg, rec, log, exchange.Config{Issuer: issuer})
 	if err != nil {
@@ -333,7 +301,7 @@ func newEnvNoPeople(t testing.TB, st store.Store) *env {
 		t.Fatal(err)
 	}
 	reg := registry.New(st)
-	rec := &fakeRecorder{}
+	rec := &audittest.Recorder{}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc, err := exchange.New(ctx, st, reg, rec, log, exchange.Config{Issuer: issuer})
 	if err != nil {

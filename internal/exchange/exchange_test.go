@@ -3,6 +3,7 @@ package exchange_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"net/http"
 	"net/url"
@@ -47,7 +48,7 @@ func TestEndToEnd(t *testing.T) {
 		if string(got["full_name"]) != `"Nguyễn Văn An"` || string(got["status"]) != `{"state":"alive"}` {
 			t.Errorf("body = %s", body)
 		}
-		acc := e.rec.take()
+		acc := e.rec.Take()
 		if len(acc) != 1 {
 			t.Fatalf("recorded %d accesses, want 1", len(acc))
 		}
@@ -96,17 +97,17 @@ func TestEndToEnd(t *testing.T) {
 				t.Errorf("%s: error body leaks personal data: %s", tc.name, body)
 			}
 		}
-		if acc := e.rec.take(); len(acc) != 1 { // only the header lookup above
+		if acc := e.rec.Take(); len(acc) != 1 { // only the header lookup above
 			t.Errorf("recorded %d accesses for refused requests, want only the successful one", len(acc))
 		}
 
 		// A failing access log releases nothing.
-		e.rec.setFail(true)
+		e.rec.Fail(errors.New("log unavailable"))
 		status, body = e.do("GET", "/v1/citizens/"+personAn.PIN+"?purpose="+enrolment, tok, nil)
 		if status != http.StatusServiceUnavailable || strings.Contains(string(body), "Nguyễn") {
 			t.Errorf("with the log down: %d %s, want 503 without data", status, body)
 		}
-		e.rec.setFail(false)
+		e.rec.Fail(nil)
 	})
 }
 
@@ -334,7 +335,7 @@ func TestBatch(t *testing.T) {
 	if out.Results[2].PIN != "" {
 		t.Errorf("an invalid value that is not PIN-shaped was echoed")
 	}
-	acc := e.rec.take()
+	acc := e.rec.Take()
 	var got []string
 	for _, a := range acc {
 		got = append(got, a.PIN)
@@ -394,7 +395,7 @@ func TestCheck(t *testing.T) {
 			t.Errorf("%s: the answer holds registry values: %s", tc.name, body)
 		}
 	}
-	if acc := e.rec.take(); len(acc) != len(tests) || acc[0].Action != "verify" {
+	if acc := e.rec.Take(); len(acc) != len(tests) || acc[0].Action != "verify" {
 		t.Errorf("recorded %d accesses, want %d verifications", len(acc), len(tests))
 	}
 	if status, _ := e.do("POST", "/v1/citizens/"+personAn.PIN+"/check?purpose="+enrolment, tok, map[string]string{}); status != 400 {

@@ -1,47 +1,15 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/audit/audittest"
 )
-
-// fakeRecorder keeps the accesses recorded, or fails with err.
-type fakeRecorder struct {
-	mu  sync.Mutex
-	got []audit.Access
-	err error
-}
-
-func (r *fakeRecorder) Record(_ context.Context, as ...audit.Access) error {
-	if r.err != nil {
-		return r.err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.got = append(r.got, as...)
-	return nil
-}
-
-// forRequest returns the accesses a request recorded.
-func (r *fakeRecorder) forRequest(id string) []audit.Access {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []audit.Access
-	for _, a := range r.got {
-		if a.RequestID == id {
-			out = append(out, a)
-		}
-	}
-	return out
-}
 
 func TestHandler_recordsAccesses(t *testing.T) {
 	e := newEnv(t)
@@ -58,7 +26,7 @@ func TestHandler_recordsAccesses(t *testing.T) {
 			if res.StatusCode != http.StatusOK {
 				t.Fatalf("status %d", res.StatusCode)
 			}
-			got := e.rec.forRequest(res.Header.Get("X-Request-Id"))
+			got := e.rec.ForRequest(res.Header.Get("X-Request-Id"))
 			if len(got) == 0 {
 				t.Fatal("no access recorded")
 			}
@@ -81,7 +49,7 @@ func TestHandler_recordsAccesses(t *testing.T) {
 
 func TestHandler_recordFailureShowsNothing(t *testing.T) {
 	e := newEnv(t)
-	h := New(Deps{Registry: e.reg, Auth: e.auth, Recorder: &fakeRecorder{err: errors.New("disk full")}})
+	h := New(Deps{Registry: e.reg, Auth: e.auth, Recorder: audittest.Failing(errors.New("disk full"))})
 	mux := http.NewServeMux()
 	h.Mount(mux)
 	for _, path := range []string{"/console/people/" + e.fam.Husband, "/console/households/" + e.fam.Household} {

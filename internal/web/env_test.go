@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dancu/dancu/internal/audit/audittest"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/store/sqlite"
@@ -48,7 +49,7 @@ type env struct {
 	logs *syncBuffer
 	fam  family
 	st   *sqlite.Store
-	rec  *fakeRecorder
+	rec  *audittest.Recorder
 	// names and pins of everyone in the fixture, for the log check.
 	names []string
 	pins  []string
@@ -149,7 +150,7 @@ func buildEnv(path string) (*env, error) {
 	if err := e.populate(ctx); err != nil {
 		return nil, err
 	}
-	e.rec = &fakeRecorder{}
+	e.rec = &audittest.Recorder{}
 	e.h = New(Deps{Registry: reg, Auth: a, Logger: slogJSON(e.logs), Recorder: e.rec})
 	e.h.failDelay = time.Millisecond
 	e.h.now = func() time.Time { return testNow }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dancu/dancu/internal/audit/audittest"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/staff"
@@ -83,7 +84,7 @@ func newStaffEnv(t *testing.T) *staffEnv {
 		}
 		*p.pin = res.PIN
 	}
-	e.h = New(Deps{Registry: e.reg, Auth: a, Staff: e.staff, Logger: slogJSON(e.logs), Recorder: &fakeRecorder{}})
+	e.h = New(Deps{Registry: e.reg, Auth: a, Staff: e.staff, Logger: slogJSON(e.logs), Recorder: &audittest.Recorder{}})
 	e.h.failDelay = time.Millisecond
 	mux := http.NewServeMux()
 	e.h.Mount(mux)

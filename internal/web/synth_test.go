@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dancu/dancu/internal/audit/audittest"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/store/sqlite"
@@ -42,7 +43,7 @@ func TestHandler_syntheticPopulation(t *testing.T) {
 	}
 	reg := registry.New(st, registry.WithClock(func() time.Time { return testNow }))
 	logs := &syncBuffer{}
-	h := New(Deps{Registry: reg, Auth: a, Logger: slogJSON(logs), Recorder: &fakeRecorder{}})
+	h := New(Deps{Registry: reg, Auth: a, Logger: slogJSON(logs), Recorder: &audittest.Recorder{}})
 	h.now = func() time.Time { return testNow }
 	e := &env{h: h, mux: http.NewServeMux(), reg: reg, auth: a, logs: logs}
 	h.Mount(e.mux)

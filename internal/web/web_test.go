@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dancu/dancu/internal/audit/audittest"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/store"
@@ -631,7 +632,7 @@ func (failingStore) Household(context.Context, string) (store.HouseholdVersion, 
 func TestHandler_internalError(t *testing.T) {
 	e := newEnv(t)
 	logs := &syncBuffer{}
-	h := New(Deps{Registry: registry.New(failingStore{}), Auth: e.auth, Logger: slogJSON(logs), Recorder: &fakeRecorder{}})
+	h := New(Deps{Registry: registry.New(failingStore{}), Auth: e.auth, Logger: slogJSON(logs), Recorder: &audittest.Recorder{}})
 	mux := http.NewServeMux()
 	h.Mount(mux)
 	for _, path := range []string{"/console/people/079085123456", "/console/?name=an", "/console/households/H1"} {
