@@ -41,7 +41,8 @@
 //
 // Times are stored as Unix nanoseconds in UTC and come back exactly; the zero
 // time is stored as NULL. Only times between the years 1678 and 2262 can be
-// stored.
+// stored. A nil document comes back nil, and so does an empty one: the driver
+// reads a zero-length blob as NULL.
 //
 // # Bulk loading
 //

@@ -242,11 +242,16 @@ func searchSQL(q store.PersonQuery) (string, []any) {
 	byName := q.NameKey != ""
 	if byName {
 		k := q.NameKey
-		add("p.name_key >= ? AND p.name_key < ?", k, k+"!")
-		add("(+p.name_key = ? OR +p.name_key >= ?)", k, k+" ")
-		if q.AfterKey != "" || q.AfterPIN != "" {
+		// One lower bound, so that SQLite seeks straight to it: a cursor
+		// inside the range replaces the range's start, and one before the
+		// range excludes nothing.
+		if q.AfterKey >= k && (q.AfterKey != "" || q.AfterPIN != "") {
 			add("(p.name_key, p.pin) > (?, ?)", q.AfterKey, q.AfterPIN)
+		} else {
+			add("p.name_key >= ?", k)
 		}
+		add("p.name_key < ?", k+"!")
+		add("(+p.name_key = ? OR +p.name_key >= ?)", k, k+" ")
 	} else if q.AfterPIN != "" {
 		add("p.pin > ?", q.AfterPIN)
 	}

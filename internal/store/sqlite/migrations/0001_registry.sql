@@ -16,11 +16,14 @@
 
 -- persons holds one row per PIN ever used: the index columns of the current
 -- version and a pointer (cur) to that version's row in person_versions, where
--- the document is. WITHOUT ROWID makes the PIN the table's own key, so reading
--- a person by PIN is one B-tree search, and each secondary index entry carries
--- the PIN itself, which is also the order searches return.
+-- the document is. It is a rowid table with a UNIQUE PIN rather than a table
+-- keyed by PIN: a bulk load then appends rows at the end, and the only
+-- structure that takes inserts in random PIN order is the compact index of
+-- PINs, which stays several times smaller than the rows themselves. That
+-- index decides store.ErrExists, so it is a constraint and never dropped.
 CREATE TABLE persons (
-    pin          TEXT    NOT NULL PRIMARY KEY,
+    pid          INTEGER PRIMARY KEY,
+    pin          TEXT    NOT NULL UNIQUE,
     version      INTEGER NOT NULL,
     cur          INTEGER NOT NULL,
     name_key     TEXT    NOT NULL,
@@ -32,7 +35,7 @@ CREATE TABLE persons (
     commune      TEXT    NOT NULL,
     state        TEXT    NOT NULL,
     household_id TEXT    NOT NULL
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 -- Name searches are ordered by (name_key, pin) and paged with a row-value
 -- cursor, which only an index in exactly that order serves without sorting
@@ -44,7 +47,9 @@ CREATE INDEX persons_name ON persons (name_key, pin, birth_year);
 -- (province, pin) return one commune or one province already in that order.
 CREATE INDEX persons_commune ON persons (commune, pin);
 CREATE INDEX persons_province ON persons (province, pin);
-CREATE INDEX persons_household ON persons (household_id);
+-- No index on household_id yet: no query reads persons by household, and every
+-- index slows the bulk load and each write. The migration that adds such a
+-- query adds its index.
 
 -- person_versions holds every version of every person, the current one too,
 -- so a document is stored once. It is a rowid table: versions are appended at

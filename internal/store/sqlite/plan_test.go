@@ -1,0 +1,56 @@
+package sqlite
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/dancu/dancu/internal/store"
+)
+
+// queryPlan returns SQLite's plan for a statement, one step a line.
+func queryPlan(t *testing.T, s *Store, q string, args ...any) string {
+	t.Helper()
+	rows, err := s.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(detail + "\n")
+	}
+	return b.String()
+}
+
+func TestSearchSQL_Plans(t *testing.T) {
+	s := openTest(t)
+	for _, tc := range []struct {
+		q     store.PersonQuery
+		index string
+	}{
+		{store.PersonQuery{NameKey: "nguyen"}, "persons_name"},
+		{store.PersonQuery{NameKey: "nguyen", AfterKey: "nguyen van", AfterPIN: "001"}, "persons_name ((name_key,pin)>(?,?)"},
+		{store.PersonQuery{NameKey: "nguyen", NameFold: "nguyễn", BirthYear: 1990, Sex: "male", Province: "79", Commune: "26734", BirthDate: "1990", State: "alive"}, "persons_name"},
+		{store.PersonQuery{Commune: "26734"}, "persons_commune"},
+		{store.PersonQuery{Commune: "26734", Province: "79", AfterPIN: "0"}, "persons_commune"},
+		{store.PersonQuery{Province: "79", BirthYear: 1990}, "persons_province"},
+		{store.PersonQuery{Sex: "male", BirthDate: "1990-01-01", AfterPIN: "0"}, ""},
+	} {
+		tc.q.Limit = 20
+		q, args := searchSQL(tc.q)
+		plan := queryPlan(t, s, q, args...)
+		if strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("%+v sorts:\n%s", tc.q, plan)
+		}
+		if tc.index != "" && !strings.Contains(plan, "INDEX "+tc.index) {
+			t.Errorf("%+v does not use %s:\n%s", tc.q, tc.index, plan)
+		}
+		t.Logf("%+v:\n%s", tc.q, plan)
+	}
+}
