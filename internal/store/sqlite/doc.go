@@ -30,10 +30,14 @@
 // version's number, the index columns searches use, and cur, the rowid of the
 // current version's row. person_versions and household_versions hold every
 // version, the current one too, with its document and the change that produced
-// it: a document is stored once. Reading a current record is two B-tree
-// searches; history and as-of reads use the (key, version) index. Version rows
-// are appended in rowid order whatever their key, which keeps bulk loads
-// sequential.
+// it: a document is stored once. persons is a rowid table with a UNIQUE PIN,
+// so that rows, like version rows, are appended in rowid order whatever their
+// key, and the only structure a bulk load writes in random order is the
+// compact index of PINs. Reading a current person is three B-tree searches
+// (PIN, row, version); history and as-of reads use the (key, version) index.
+//
+// Files use 8 KiB pages. The readers map the file into memory (mmap_size), so
+// a page-cache miss costs no system call.
 //
 // Searches pick their index themselves (see searchSQL) so that rows come out
 // of the index in the documented order and a page costs what it returns, not
@@ -47,13 +51,16 @@
 // # Bulk loading
 //
 // NewLoader returns the bulk path used by dancu generate. Each Load is one
-// transaction of multi-row INSERTs through statements prepared once per
-// loader, with rows sorted by key; version rowids are assigned by the loader,
-// so nothing is read back. When the registry holds no person at NewLoader, the
-// loader drops the secondary indexes of the registry tables, recording their
-// definitions in deferred_indexes in the same transaction, and commits its
-// batches with synchronous=NORMAL (the writer connection is set back to FULL
-// after each batch); Close builds the indexes again, one sorted pass each, in
+// transaction of multi-row INSERT OR ROLLBACK statements (no statement
+// journal), prepared once per loader, with rows sorted by key; version rowids
+// are assigned by the loader, so nothing is read back. The writer's page cache
+// grows with the index of PINs during a load and shrinks back at Close.
+//
+// When the registry holds no person at NewLoader, the loader drops the
+// secondary indexes of the registry tables, recording their definitions in
+// deferred_indexes in the same transaction, and commits its batches with
+// synchronous=NORMAL (the writer connection is set back to FULL after each
+// batch); Close builds the indexes again, one sorted pass each, in
 // transactions that commit with FULL. Primary keys and UNIQUE columns stay, so
 // a reused PIN, household id or event id is still store.ErrExists. If the
 // process dies during a load, the next Open builds the missing indexes before

@@ -195,9 +195,9 @@ func dsn(path string, cfg config, readOnly bool) string {
 	q.Add("_pragma", "foreign_keys(1)")
 	if readOnly {
 		q.Add("_pragma", "cache_size(-"+strconv.Itoa(cfg.readCacheKiB)+")")
-		// Reading pages through a memory map saves a pread system call per
-		// page-cache miss, which is most of a random read's cost; the map is
-		// address space, shared by all connections through the OS cache.
+		// Reading pages through a memory map saves a pread system call and a
+		// copy per page-cache miss; the map is address space, shared by all
+		// connections through the OS cache.
 		q.Add("_pragma", "mmap_size("+strconv.Itoa(mmapBytes)+")")
 		q.Add("_pragma", "query_only(1)")
 	} else {
