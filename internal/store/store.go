@@ -28,6 +28,7 @@ type Store interface {
 	Directory
 	AccessLog
 	Datasets
+	Deliveries
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the store's resources. It does not lose committed writes.
