@@ -12,7 +12,14 @@
 // leafV1): the person appears only as a keyed pseudonym, the first 16 bytes
 // of HMAC-SHA256 of the PIN under a key generated at first start and kept in
 // the store's settings; the store indexes entries by that pseudonym so that
-// one person's accesses can be listed. The tree is built with
+// one person's accesses can be listed. That person index is derived data,
+// kept out of the append: an entry is answered once it and its tree hashes
+// are durable, and a background indexer adds entries to the index later in
+// large batches in pseudonym order (random inserts per append cost about one
+// dirty index page per entry). Listings read the index and scan the short
+// unindexed tail, so they are complete at any moment, after a crash too; a
+// restart catches the index up, and Verify checks it against the entries.
+// The tree is built with
 // golang.org/x/mod/sumdb/tlog, whose stored hashes are kept in the store, so
 // proofs for a log of any size read O(log n) hashes and never recompute from
 // leaves.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -38,7 +39,17 @@ type Options struct {
 	// when the last batch had several: as many as it had, or until Linger
 	// passes. Default 2ms, about one disk sync.
 	Linger time.Duration
-	// Logger receives failures of the background signer; nil discards.
+	// IndexEvery is how often the background indexer adds the entries
+	// committed since its last run to the person index; it also runs as
+	// soon as IndexBatch entries wait. Default 1s; negative disables it
+	// (listings stay complete, scanning the unindexed tail).
+	IndexEvery time.Duration
+	// IndexBatch bounds the entries indexed in one transaction. Default
+	// 65536: the larger the batch, the fewer times each index page is
+	// written, but on SQLite appends wait while it commits.
+	IndexBatch int
+	// Logger receives failures of the background signer and indexer; nil
+	// discards.
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -69,6 +80,12 @@ type Log struct {
 
 	// signMu makes one Checkpoint call at a time.
 	signMu sync.Mutex
+
+	// indexed is how far the person index reached at the indexer's last
+	// run; the writer wakes the indexer through indexNow when a batch's
+	// worth of entries waits beyond it.
+	indexed  atomic.Int64
+	indexNow chan struct{}
 }
 
 // request is one Record call waiting for its batch to commit.
@@ -104,6 +121,12 @@ func Open(ctx context.Context, st Store, opts Options) (*Log, error) {
 	if opts.Linger <= 0 {
 		opts.Linger = 2 * time.Millisecond
 	}
+	if opts.IndexEvery == 0 {
+		opts.IndexEvery = time.Second
+	}
+	if opts.IndexBatch <= 0 {
+		opts.IndexBatch = 65536
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -119,6 +142,7 @@ func Open(ctx context.Context, st Store, opts Options) (*Log, error) {
 		st: st, keys: k, origin: opts.Origin, opts: opts, log: logger,
 		reqs: make(chan *request, 4096),
 		stop: make(chan struct{}), exited: make(chan struct{}),
+		indexNow: make(chan struct{}, 1),
 	}
 	if err := l.load(ctx); err != nil {
 		return nil, err
@@ -128,6 +152,10 @@ func Open(ctx context.Context, st Store, opts Options) (*Log, error) {
 	if opts.CheckpointEvery > 0 {
 		l.done.Add(1)
 		go l.signer(opts.CheckpointEvery)
+	}
+	if opts.IndexEvery > 0 {
+		l.done.Add(1)
+		go l.indexer(opts.IndexEvery)
 	}
 	return l, nil
 }
@@ -355,6 +383,12 @@ func (l *Log) commit(ctx context.Context, batch []*request, n int) error {
 		return nil // committed; the next batch reloads
 	}
 	w.size, w.hashCount, w.frontier = idx, b.HashStart+int64(len(b.Hashes)), front
+	if idx-l.indexed.Load() >= int64(l.opts.IndexBatch) {
+		select {
+		case l.indexNow <- struct{}{}:
+		default:
+		}
+	}
 	return nil
 }
 
@@ -415,6 +449,44 @@ func storeHashReader(ctx context.Context, st store.AccessLog) tlog.HashReader {
 		}
 		return out, nil
 	})
+}
+
+// indexer keeps the person index close behind the log: at start (catching
+// up after a crash between an entry's commit and its indexing), every
+// interval, when the writer says a full batch waits, and once more on Close.
+// It is an optimisation only: listings scan what it has not indexed yet.
+func (l *Log) indexer(every time.Duration) {
+	defer l.done.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		l.catchUpIndex(10*every + 10*time.Second)
+		select {
+		case <-t.C:
+		case <-l.indexNow:
+		case <-l.stop:
+			l.catchUpIndex(10 * time.Second)
+			return
+		}
+	}
+}
+
+// catchUpIndex indexes batch after batch until a batch comes back short.
+func (l *Log) catchUpIndex(timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		prev := l.indexed.Load()
+		n, err := l.st.IndexAccesses(ctx, l.opts.IndexBatch)
+		if err != nil {
+			l.log.Error("access log person index not updated", "error", err)
+			return
+		}
+		l.indexed.Store(n)
+		if n-prev < int64(l.opts.IndexBatch) {
+			return
+		}
+	}
 }
 
 // signer signs a checkpoint every interval when the tree grew.

@@ -304,6 +304,7 @@ func TestVerify_tampering(t *testing.T) {
 			"UPDATE access_log SET idx = 9 WHERE idx = -1",
 		}, 3},
 		{"refiled under another person", []string{"UPDATE access_log SET person = (SELECT person FROM access_log WHERE idx = 0) WHERE idx = 11"}, 11},
+		{"dropped from the person index", []string{"DELETE FROM access_person WHERE idx = 13"}, 13},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, path := openStore(t)
@@ -312,6 +313,9 @@ func TestVerify_tampering(t *testing.T) {
 				record(t, l, access(fmt.Sprintf("07919000%04d", i%3), i))
 			}
 			if _, err := l.Checkpoint(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.IndexAccesses(ctx, 1000); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := l.Verify(ctx); err != nil {
@@ -459,4 +463,83 @@ func TestLog_keysPersist(t *testing.T) {
 		t.Error("Open with another origin than the key's: want an error")
 	}
 	var _ store.AccessLog = st
+}
+
+// TestLog_unindexedEntriesListed stops the process between the commit of
+// entries and their indexing (the indexer is off, as if killed before it
+// ran): listings are complete all the same, Verify passes, and after a
+// restart the indexer catches up while entries appended since stay listed.
+func TestLog_unindexedEntriesListed(t *testing.T) {
+	ctx := context.Background()
+	st, path := openStore(t)
+	const pin, other = "079190000001", "079190000002"
+	listing := func(l *audit.Log) []int64 {
+		t.Helper()
+		tr, err := l.Accesses(ctx, pin, 0, 100, audit.OfficerView)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, e := range tr.Entries {
+			got = append(got, e.Index)
+		}
+		return got
+	}
+	indexed := func() int64 {
+		t.Helper()
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var n int64
+		if err := db.QueryRow("SELECT indexed FROM access_index_state").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	l, err := audit.Open(ctx, st, audit.Options{CheckpointEvery: -1, IndexEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		p := pin
+		if i%2 == 1 {
+			p = other
+		}
+		record(t, l, access(p, i))
+	}
+	if _, err := l.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(listing(l)), "[8 6 4 2 0]"; got != want {
+		t.Errorf("listing before indexing = %s, want %s", got, want)
+	}
+	if n := indexed(); n != 0 {
+		t.Fatalf("indexed = %d with the indexer off", n)
+	}
+	if _, err := l.Verify(ctx); err != nil {
+		t.Errorf("Verify before indexing: %v", err)
+	}
+	l.Close()
+
+	// Restart: the indexer catches up at once, in batches of 3.
+	l, err = audit.Open(ctx, st, audit.Options{CheckpointEvery: -1, IndexEvery: time.Hour, IndexBatch: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for deadline := time.Now().Add(10 * time.Second); indexed() != 10; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("indexed = %d after restart, want 10", indexed())
+		}
+	}
+	record(t, l, access(pin, 10), access(other, 11)) // the new tail
+	if got, want := fmt.Sprint(listing(l)), "[10 8 6 4 2 0]"; got != want {
+		t.Errorf("listing after restart = %s, want %s", got, want)
+	}
+	if _, err := l.Verify(ctx); err != nil {
+		t.Errorf("Verify after restart: %v", err)
+	}
 }

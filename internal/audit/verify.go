@@ -164,6 +164,13 @@ func Verify(ctx context.Context, st Store) (Report, error) {
 	} else if len(more) > 0 {
 		return rep, &BadEntryError{Index: size, Reason: fmt.Sprintf("is missing: a checkpoint covers %d entries", more[0].Size)}
 	}
+	// The person index is derived data: a row deleted from it would hide
+	// an entry from the person's listing.
+	if idx, err := st.MissingFromAccessIndex(ctx); err != nil {
+		return rep, fmt.Errorf("audit: verify: %w", err)
+	} else if idx >= 0 {
+		return rep, &BadEntryError{Index: idx, Reason: "is missing from the person index"}
+	}
 	// Rows beyond the recorded size are entries the size does not account for.
 	if extra, err := st.AccessEntries(ctx, size, size+1<<40); err != nil {
 		return rep, fmt.Errorf("audit: verify: %w", err)

@@ -32,8 +32,24 @@ type AccessLog interface {
 	// check for gaps.
 	AccessEntries(ctx context.Context, from, to int64) ([]AccessEntry, error)
 	// PersonAccesses returns the entries about one person (by pseudonym),
-	// newest first, with Index < q.Before when q.Before > 0.
+	// newest first, with Index < q.Before when q.Before > 0. The answer is
+	// complete whatever the state of the person index: entries the index
+	// does not cover yet are found by scanning them (see IndexAccesses).
 	PersonAccesses(ctx context.Context, q AccessQuery) ([]AccessEntry, error)
+	// IndexAccesses adds the next entries, up to max of them in index
+	// order, to the person index in one transaction, and returns how far
+	// the index reaches afterwards: every entry below that index is in it.
+	// The person index is derived data, kept out of AppendAccess so that an
+	// append writes only sequential rows: indexing thousands of entries at
+	// once in pseudonym order dirties each index page once per batch
+	// instead of once per entry. Several callers may index at once; each
+	// entry is indexed exactly once.
+	IndexAccesses(ctx context.Context, max int) (int64, error)
+	// MissingFromAccessIndex returns the first entry within the person
+	// index's reach that the index lacks, or -1 if there is none. The index
+	// is derived data in a table of its own: audit.Verify checks it, so
+	// that deleting an index row cannot hide an access from a listing.
+	MissingFromAccessIndex(ctx context.Context) (int64, error)
 	// AccessHashes returns the stored hashes with the given stored-hash
 	// indexes, in the order asked. It returns ErrNotFound if any of them
 	// was never stored.

@@ -101,7 +101,10 @@ func (s *Store) AccessEntries(ctx context.Context, from, to int64) ([]store.Acce
 		"SELECT idx, person, data FROM access_log WHERE idx >= $1 AND idx < $2 ORDER BY idx", from, to)
 }
 
-// PersonAccesses implements store.AccessLog.
+// PersonAccesses implements store.AccessLog. One statement, so one snapshot:
+// the entries the person index covers are read through it, and the tail it
+// does not cover yet is scanned by index range. The join also checks the
+// person, so a stray index row cannot show another person's entry.
 func (s *Store) PersonAccesses(ctx context.Context, q store.AccessQuery) ([]store.AccessEntry, error) {
 	if q.Limit <= 0 {
 		return nil, errors.New("postgres: person accesses: limit must be positive")
@@ -110,9 +113,62 @@ func (s *Store) PersonAccesses(ctx context.Context, q store.AccessQuery) ([]stor
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	return s.accessRows(ctx, "person accesses",
-		"SELECT idx, person, data FROM access_log WHERE person = $1 AND idx < $2 ORDER BY idx DESC LIMIT $3",
-		q.Person, before, q.Limit)
+	return s.accessRows(ctx, "person accesses", personAccessesQuery, q.Person, before, q.Limit)
+}
+
+const personAccessesQuery = `(SELECT idx, person, data FROM access_log
+	WHERE idx >= (SELECT indexed FROM access_index_state WHERE id = 1) AND idx < $2 AND person = $1
+	ORDER BY idx DESC LIMIT $3)
+UNION ALL
+(SELECT a.idx, a.person, a.data FROM access_person p JOIN access_log a ON a.idx = p.idx AND a.person = p.person
+	WHERE p.person = $1 AND p.idx < $2 AND p.idx < (SELECT indexed FROM access_index_state WHERE id = 1)
+	ORDER BY p.idx DESC LIMIT $3)
+ORDER BY idx DESC LIMIT $3`
+
+// IndexAccesses implements store.AccessLog. The index state row is locked
+// first, so that concurrent indexers take turns; it is not the row appends
+// lock, so indexing and appending do not wait for each other.
+func (s *Store) IndexAccesses(ctx context.Context, max int) (int64, error) {
+	if max <= 0 {
+		return 0, errors.New("postgres: index accesses: max must be positive")
+	}
+	var indexed int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, "SELECT indexed FROM access_index_state WHERE id = 1 FOR UPDATE").Scan(&indexed); err != nil {
+			return err
+		}
+		// Read committed: the size read now covers only committed entries.
+		var size int64
+		if err := tx.QueryRow(ctx, "SELECT size FROM access_log_state WHERE id = 1").Scan(&size); err != nil {
+			return err
+		}
+		hi := min(size, indexed+int64(max))
+		if hi <= indexed {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO access_person (person, idx)
+			SELECT person, idx FROM access_log WHERE idx >= $1 AND idx < $2 ORDER BY person, idx`, indexed, hi); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE access_index_state SET indexed = $1 WHERE id = 1", hi); err != nil {
+			return err
+		}
+		indexed = hi
+		return nil
+	})
+	if err != nil {
+		return 0, wrapErr("index accesses", err)
+	}
+	return indexed, nil
+}
+
+// MissingFromAccessIndex implements store.AccessLog.
+func (s *Store) MissingFromAccessIndex(ctx context.Context) (int64, error) {
+	var idx int64
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(min(a.idx), -1) FROM access_log a
+		WHERE a.idx < (SELECT indexed FROM access_index_state WHERE id = 1)
+		AND NOT EXISTS (SELECT 1 FROM access_person p WHERE p.person = a.person AND p.idx = a.idx)`).Scan(&idx)
+	return idx, wrapErr("missing from access index", err)
 }
 
 func (s *Store) accessRows(ctx context.Context, what, query string, args ...any) ([]store.AccessEntry, error) {

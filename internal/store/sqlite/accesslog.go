@@ -116,7 +116,12 @@ func (s *Store) AccessEntries(ctx context.Context, from, to int64) ([]store.Acce
 		"SELECT idx, person, data FROM access_log WHERE idx >= ? AND idx < ? ORDER BY idx", from, to)
 }
 
-// PersonAccesses implements store.AccessLog.
+// PersonAccesses implements store.AccessLog. One statement, so one snapshot:
+// the entries the person index covers are read through it, and the tail it
+// does not cover yet (at most a few batches of the indexer, or more after a
+// crash until the indexer catches up) is scanned by index range. The join
+// also checks the person, so a stray index row cannot show another person's
+// entry.
 func (s *Store) PersonAccesses(ctx context.Context, q store.AccessQuery) ([]store.AccessEntry, error) {
 	if q.Limit <= 0 {
 		return nil, errors.New("sqlite: person accesses: limit must be positive")
@@ -125,10 +130,68 @@ func (s *Store) PersonAccesses(ctx context.Context, q store.AccessQuery) ([]stor
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	return s.accessRows(ctx, "person accesses",
-		"SELECT idx, person, data FROM access_log WHERE person = ? AND idx < ? ORDER BY idx DESC LIMIT ?",
-		q.Person, before, q.Limit)
+	return s.accessRows(ctx, "person accesses", personAccessesQuery, q.Person, before, q.Limit)
 }
+
+const personAccessesQuery = `SELECT idx, person, data FROM (
+	SELECT idx, person, data FROM access_log
+	WHERE idx >= (SELECT indexed FROM access_index_state WHERE id = 1) AND idx < ?2 AND person = ?1
+	ORDER BY idx DESC LIMIT ?3)
+UNION ALL
+SELECT idx, person, data FROM (
+	SELECT a.idx, a.person, a.data FROM access_person p JOIN access_log a ON a.idx = p.idx AND a.person = p.person
+	WHERE p.person = ?1 AND p.idx < ?2 AND p.idx < (SELECT indexed FROM access_index_state WHERE id = 1)
+	ORDER BY p.idx DESC LIMIT ?3)
+ORDER BY idx DESC LIMIT ?3`
+
+// IndexAccesses implements store.AccessLog. The entries are read back from
+// access_log (recent pages, still in the cache) and inserted in pseudonym
+// order, so each page of the index is written once per call.
+func (s *Store) IndexAccesses(ctx context.Context, max int) (int64, error) {
+	if max <= 0 {
+		return 0, errors.New("sqlite: index accesses: max must be positive")
+	}
+	var indexed int64
+	err := inWriteTx(ctx, s.w, func(tx *sql.Tx) error {
+		var size int64
+		if err := tx.QueryRowContext(ctx, `SELECT i.indexed, l.size FROM access_index_state i, access_log_state l
+			WHERE i.id = 1 AND l.id = 1`).Scan(&indexed, &size); err != nil {
+			return err
+		}
+		hi := min(size, indexed+int64(max))
+		if hi <= indexed {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO access_person (person, idx)
+			SELECT person, idx FROM access_log WHERE idx >= ? AND idx < ? ORDER BY person, idx`, indexed, hi); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE access_index_state SET indexed = ? WHERE id = 1", hi); err != nil {
+			return err
+		}
+		indexed = hi
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: index accesses: %w", err)
+	}
+	return indexed, nil
+}
+
+// MissingFromAccessIndex implements store.AccessLog: one pass over the
+// indexed entries, one index lookup each.
+func (s *Store) MissingFromAccessIndex(ctx context.Context) (int64, error) {
+	var idx int64
+	err := s.r.QueryRowContext(ctx, missingFromAccessIndexQuery).Scan(&idx)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: missing from access index: %w", err)
+	}
+	return idx, nil
+}
+
+const missingFromAccessIndexQuery = `SELECT coalesce(min(a.idx), -1) FROM access_log a
+	WHERE a.idx < (SELECT indexed FROM access_index_state WHERE id = 1)
+	AND NOT EXISTS (SELECT 1 FROM access_person p WHERE p.person = a.person AND p.idx = a.idx)`
 
 func (s *Store) accessRows(ctx context.Context, what, query string, args ...any) ([]store.AccessEntry, error) {
 	rows, err := s.r.QueryContext(ctx, query, args...)

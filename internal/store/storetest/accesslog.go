@@ -18,6 +18,7 @@ func init() {
 		{"AccessLogAppendConflict", testAccessLogAppendConflict},
 		{"AccessLogHashBlocks", testAccessLogHashBlocks},
 		{"AccessLogPersonAccesses", testAccessLogPersonAccesses},
+		{"AccessLogIndexAccesses", testAccessLogIndexAccesses},
 		{"AccessLogCheckpoints", testAccessLogCheckpoints},
 		{"AccessLogConcurrentAppendersNoGap", testAccessLogConcurrentAppenders},
 	}
@@ -183,23 +184,101 @@ func testAccessLogPersonAccesses(t *testing.T, s store.Store) {
 		}
 		return out
 	}
-	for _, tc := range []struct {
-		name string
-		q    store.AccessQuery
-		want []int64
+	// The listing is the same whether the person index covers none, part
+	// or all of the entries: the unindexed tail is scanned.
+	for _, step := range []struct {
+		name  string
+		index int // entries IndexAccesses may add before the cases run
+		want  int64
 	}{
-		{"all newest first", store.AccessQuery{Person: []byte("alice"), Limit: 100}, []int64{8, 6, 4, 2, 0}},
-		{"limit", store.AccessQuery{Person: []byte("bob"), Limit: 2}, []int64{9, 7}},
-		{"before", store.AccessQuery{Person: []byte("bob"), Before: 7, Limit: 100}, []int64{5, 3, 1}},
-		{"before 1", store.AccessQuery{Person: []byte("alice"), Before: 1, Limit: 100}, []int64{0}},
-		{"nobody", store.AccessQuery{Person: []byte("carol"), Limit: 100}, nil},
+		{"unindexed", 0, 0},
+		{"partly indexed", 3, 3},
+		{"more indexed", 2, 5},
+		{"indexed", 100, 10},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := indexes(tc.q)
-			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
-				t.Errorf("got %v, want %v", got, tc.want)
+		if step.index > 0 {
+			got, err := s.IndexAccesses(ctx, step.index)
+			if err != nil || got != step.want {
+				t.Fatalf("%s: IndexAccesses(%d) = %d, %v; want %d", step.name, step.index, got, err, step.want)
+			}
+		}
+		for _, tc := range []struct {
+			name string
+			q    store.AccessQuery
+			want []int64
+		}{
+			{"all newest first", store.AccessQuery{Person: []byte("alice"), Limit: 100}, []int64{8, 6, 4, 2, 0}},
+			{"limit", store.AccessQuery{Person: []byte("bob"), Limit: 2}, []int64{9, 7}},
+			{"limit across the tail", store.AccessQuery{Person: []byte("alice"), Limit: 3}, []int64{8, 6, 4}},
+			{"before", store.AccessQuery{Person: []byte("bob"), Before: 7, Limit: 100}, []int64{5, 3, 1}},
+			{"before 1", store.AccessQuery{Person: []byte("alice"), Before: 1, Limit: 100}, []int64{0}},
+			{"nobody", store.AccessQuery{Person: []byte("carol"), Limit: 100}, nil},
+		} {
+			t.Run(step.name+"/"+tc.name, func(t *testing.T) {
+				got := indexes(tc.q)
+				if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+					t.Errorf("got %v, want %v", got, tc.want)
+				}
+			})
+		}
+	}
+}
+
+// testAccessLogIndexAccesses checks that indexing stops at the log's size,
+// picks up entries appended later, and indexes each entry once when several
+// indexers run at once.
+func testAccessLogIndexAccesses(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := s.IndexAccesses(ctx, 0); err == nil {
+		t.Error("IndexAccesses(0): want an error")
+	}
+	if got, err := s.IndexAccesses(ctx, 10); got != 0 || err != nil {
+		t.Fatalf("IndexAccesses on an empty log = %d, %v; want 0", got, err)
+	}
+	if err := s.AppendAccess(ctx, accessBatch(0, 0, 50, "alice", "bob", "carol")); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				n, err := s.IndexAccesses(ctx, 7)
+				if err != nil {
+					t.Errorf("IndexAccesses: %v", err)
+					return
+				}
+				if n == 50 {
+					return
+				}
 			}
 		})
+	}
+	wg.Wait()
+	if err := s.AppendAccess(ctx, accessBatch(50, 100, 5, "alice", "bob", "carol")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.IndexAccesses(ctx, 1000); got != 55 || err != nil {
+		t.Fatalf("IndexAccesses = %d, %v; want 55", got, err)
+	}
+	es, err := s.PersonAccesses(ctx, store.AccessQuery{Person: []byte("carol"), Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, e := range es {
+		got = append(got, e.Index)
+	}
+	var want []int64
+	for i := int64(54); i >= 0; i-- {
+		if i%3 == 2 {
+			want = append(want, i)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("carol's entries = %v, want %v", got, want)
+	}
+	if got, err := s.MissingFromAccessIndex(ctx); got != -1 || err != nil {
+		t.Errorf("MissingFromAccessIndex = %d, %v; want -1", got, err)
 	}
 }
 
