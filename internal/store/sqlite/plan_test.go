@@ -54,3 +54,39 @@ func TestSearchSQL_Plans(t *testing.T) {
 		t.Logf("%+v:\n%s", tc.q, plan)
 	}
 }
+
+// The point reads and event lists each use an index, never a scan.
+func TestReadPlans(t *testing.T) {
+	s := openTest(t)
+	for _, tc := range []struct {
+		q     string
+		args  []any
+		index string
+	}{
+		{qPerson, []any{"p"}, "sqlite_autoindex_persons_1"},
+		{qPersonAsOf, []any{"p", "2020-01-01"}, "person_versions_pin"},
+		{qPersonHistory, []any{"p"}, "person_versions_pin"},
+		{qHousehold, []any{"h"}, "PRIMARY KEY (id=?)"},
+		{qHouseholdHistory, []any{"h"}, "household_versions_id"},
+		{qEvent, []any{"e"}, "sqlite_autoindex_events_1"},
+	} {
+		plan := queryPlan(t, s, tc.q, tc.args...)
+		if strings.Contains(plan, "SCAN") || strings.Contains(plan, "TEMP B-TREE") || !strings.Contains(plan, tc.index) {
+			t.Errorf("%s\nplan:\n%s\nwant a search on %s", tc.q, plan, tc.index)
+		}
+	}
+	for _, tc := range []struct {
+		q     store.EventQuery
+		index string
+	}{
+		{store.EventQuery{Subject: "p", Type: "t", Limit: 10}, "event_subjects_pin"},
+		{store.EventQuery{Type: "t", AfterSeq: 5}, "events_type"},
+		{store.EventQuery{AfterSeq: 5, Limit: 10}, "INTEGER PRIMARY KEY"},
+	} {
+		q, args := eventsSQL(tc.q)
+		plan := queryPlan(t, s, q, args...)
+		if strings.Contains(plan, "TEMP B-TREE") || !strings.Contains(plan, tc.index) {
+			t.Errorf("%+v\nplan:\n%s\nwant %s", tc.q, plan, tc.index)
+		}
+	}
+}

@@ -159,11 +159,18 @@ func (s *Store) Event(ctx context.Context, id string) (store.EventRow, error) {
 // Events returns events after q.AfterSeq in Seq order. A Limit of zero or less
 // means no limit.
 func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]store.EventRow, error) {
+	query, args := eventsSQL(q)
+	return queryAll(ctx, s, "events", scanEvent, query, args...)
+}
+
+// eventsSQL builds the statement of Events. A subject filter walks that PIN's
+// entries of event_subjects in seq order and fetches each event; otherwise
+// the events table (or its type index) is walked in seq order.
+func eventsSQL(q store.EventQuery) (string, []any) {
 	var b strings.Builder
 	var args []any
 	b.WriteString("SELECT " + eventCols)
 	if q.Subject != "" {
-		// Walk the subject's index entries in seq order and fetch each event.
 		b.WriteString(" FROM event_subjects s CROSS JOIN events e ON e.seq = s.seq WHERE s.pin = ? AND s.seq > ?")
 		args = append(args, q.Subject, q.AfterSeq)
 	} else {
@@ -178,12 +185,16 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]store.EventRo
 		}
 		args = append(args, q.Type)
 	}
-	b.WriteString(" ORDER BY e.seq")
+	if q.Subject != "" {
+		b.WriteString(" ORDER BY s.seq")
+	} else {
+		b.WriteString(" ORDER BY e.seq")
+	}
 	if q.Limit > 0 {
 		b.WriteString(" LIMIT ?")
 		args = append(args, q.Limit)
 	}
-	return queryAll(ctx, s, "events", scanEvent, b.String(), args...)
+	return b.String(), args
 }
 
 // Outbox returns up to limit outbox rows with Seq > afterSeq, in Seq order.
