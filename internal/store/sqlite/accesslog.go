@@ -32,17 +32,8 @@ func (s *Store) AppendAccess(ctx context.Context, b store.AccessBatch) error {
 		if size != b.First || count != b.HashStart {
 			return store.ErrConflict
 		}
-		if len(b.Entries) > 0 {
-			ins, err := tx.PrepareContext(ctx, "INSERT INTO access_log (idx, person, data) VALUES (?, ?, ?)")
-			if err != nil {
-				return err
-			}
-			defer ins.Close()
-			for _, e := range b.Entries {
-				if _, err := ins.ExecContext(ctx, e.Index, e.Person, e.Data); err != nil {
-					return err
-				}
-			}
+		if err := insertEntries(ctx, tx, b.Entries); err != nil {
+			return err
 		}
 		if err := s.appendHashes(ctx, tx, b.HashStart, b.Hashes); err != nil {
 			return err
@@ -59,6 +50,51 @@ func (s *Store) AppendAccess(ctx context.Context, b store.AccessBatch) error {
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: append access: %w", err)
+	}
+	return nil
+}
+
+// entriesPerInsert is the rows of one multi-row INSERT into access_log: a
+// statement execution costs far more than a row through database/sql and
+// the driver, and 3*128 parameters stay well under SQLite's limit.
+const entriesPerInsert = 128
+
+var insertEntriesSQL = "INSERT INTO access_log (idx, person, data) VALUES (?, ?, ?)" +
+	strings.Repeat(", (?, ?, ?)", entriesPerInsert-1)
+
+// insertEntries inserts entries entriesPerInsert at a time, the rest one by
+// one.
+func insertEntries(ctx context.Context, tx *sql.Tx, es []store.AccessEntry) error {
+	if len(es) >= entriesPerInsert {
+		ins, err := tx.PrepareContext(ctx, insertEntriesSQL)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		args := make([]any, 0, 3*entriesPerInsert)
+		for len(es) >= entriesPerInsert {
+			args = args[:0]
+			for _, e := range es[:entriesPerInsert] {
+				args = append(args, e.Index, e.Person, e.Data)
+			}
+			if _, err := ins.ExecContext(ctx, args...); err != nil {
+				return err
+			}
+			es = es[entriesPerInsert:]
+		}
+	}
+	if len(es) == 0 {
+		return nil
+	}
+	one, err := tx.PrepareContext(ctx, "INSERT INTO access_log (idx, person, data) VALUES (?, ?, ?)")
+	if err != nil {
+		return err
+	}
+	defer one.Close()
+	for _, e := range es {
+		if _, err := one.ExecContext(ctx, e.Index, e.Person, e.Data); err != nil {
+			return err
+		}
 	}
 	return nil
 }
