@@ -47,8 +47,8 @@ type Deliveries interface {
 type PendingDelivery struct {
 	Seq       int64
 	PIN       string
-	Attempts  int
-	FirstAt   time.Time // the first attempt; the retry window counts from it
+	Attempts  int       // 0 for a message held back behind another, not tried yet
+	FirstAt   time.Time // the first attempt, when Attempts > 0; the retry window counts from it
 	NextAt    time.Time
 	LastError string
 }
