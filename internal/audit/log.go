@@ -35,10 +35,6 @@ type Options struct {
 	CheckpointEvery time.Duration
 	// MaxBatch bounds the entries committed in one transaction. Default 8192.
 	MaxBatch int
-	// Linger is how long the writer waits for more callers before a commit
-	// when the last batch had several: as many as it had, or until Linger
-	// passes. Default 2ms, about one disk sync.
-	Linger time.Duration
 	// IndexEvery is how often the background indexer adds the entries
 	// committed since its last run to the person index; it also runs as
 	// soon as IndexBatch entries wait. Default 1s; negative disables it
@@ -75,7 +71,7 @@ type Log struct {
 	done   sync.WaitGroup
 	once   sync.Once
 
-	// Writer state, owned by the writer goroutine.
+	// Writer state, owned by the committer goroutine.
 	w writerState
 
 	// signMu makes one Checkpoint call at a time.
@@ -117,9 +113,6 @@ func Open(ctx context.Context, st Store, opts Options) (*Log, error) {
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 8192
-	}
-	if opts.Linger <= 0 {
-		opts.Linger = 2 * time.Millisecond
 	}
 	if opts.IndexEvery == 0 {
 		opts.IndexEvery = time.Second
@@ -240,57 +233,70 @@ func (l *Log) Record(ctx context.Context, accesses ...Access) error {
 	}
 }
 
-// writer commits queued requests: it takes one, adds every other request
-// already waiting (up to MaxBatch entries), commits them in one
-// transaction and answers them all. While it commits, new requests queue
-// up for the next batch, so the batch size follows the load.
+// writer gathers queued requests into the next batch while the committer
+// appends the previous one, and hands the batch over the moment the
+// committer is free: while batch k syncs, batch k+1 fills. Under load each
+// commit takes everything that arrived during the previous one, so the
+// batch size follows the load with no timer; on an idle log a lone caller
+// is committed at once.
 func (l *Log) writer() {
 	defer l.done.Done()
 	defer close(l.exited)
-	lastBatch := 0
+	commits := make(chan []*request) // unbuffered: a hand-over means the committer is free
+	committed := make(chan struct{})
+	go l.committer(commits, committed)
+	defer func() {
+		close(commits)
+		<-committed // the batch in flight is answered with its outcome
+		l.failQueued()
+	}()
+	var batch []*request
+	n := 0
 	for {
-		var first *request
-		select {
-		case first = <-l.reqs:
-		case <-l.stop:
-			l.failQueued()
-			return
-		}
-		batch := []*request{first}
-		n := len(first.leaves)
-		// Under load, the callers just answered are about to come back:
-		// wait a moment for them rather than sync a batch of one. A lone
-		// caller (the last batch was one request) is not kept waiting.
-		var linger <-chan time.Time
-		var timer *time.Timer
-		if lastBatch > 1 {
-			timer = time.NewTimer(l.opts.Linger)
-			linger = timer.C
-		}
-	gather:
+		// Take everything already queued before offering the batch, so
+		// that the committer gets as large a batch as there is.
+	drain:
 		for n < l.opts.MaxBatch {
 			select {
 			case r := <-l.reqs:
 				batch = append(batch, r)
 				n += len(r.leaves)
-				continue
 			default:
-			}
-			if linger == nil || len(batch) >= lastBatch {
-				break
-			}
-			select {
-			case r := <-l.reqs:
-				batch = append(batch, r)
-				n += len(r.leaves)
-			case <-linger:
-				break gather
+				break drain
 			}
 		}
-		if timer != nil {
-			timer.Stop()
+		var in <-chan *request
+		if n < l.opts.MaxBatch {
+			in = l.reqs
 		}
-		lastBatch = len(batch)
+		var out chan<- []*request
+		if len(batch) > 0 {
+			out = commits
+		}
+		select {
+		case r := <-in:
+			batch = append(batch, r)
+			n += len(r.leaves)
+		case out <- batch:
+			batch, n = nil, 0
+		case <-l.stop:
+			for _, r := range batch {
+				r.done <- ErrClosed
+			}
+			return
+		}
+	}
+}
+
+// committer appends the batches the writer hands over, one at a time, and
+// answers their callers.
+func (l *Log) committer(commits <-chan []*request, committed chan<- struct{}) {
+	defer close(committed)
+	for batch := range commits {
+		n := 0
+		for _, r := range batch {
+			n += len(r.leaves)
+		}
 		err := l.commit(context.Background(), batch, n)
 		for _, r := range batch {
 			r.done <- err
