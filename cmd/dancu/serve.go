@@ -39,8 +39,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env serveEnv) (err error) {
-	fs := newFlagSet("serve", "dancu serve [--addr HOST:PORT] [--data DIR] [--db DSN] [--demo]", stderr)
-	fl := config.Bind(fs, "addr", "data", "db", "demo", "demo-citizens", "log-level", "log-format")
+	fs := newFlagSet("serve", "dancu serve [--addr HOST:PORT] [--data DIR] [--db DSN] [--demo] [--nats URL]", stderr)
+	fl := config.Bind(fs, "addr", "data", "db", "demo", "demo-citizens", "log-level", "log-format", "nats")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -93,6 +93,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	})
 	exch.Mount(srv)
 	dataset.New(st, exch, accessLog, logger).Mount(srv, 0)
+	stopFeeds, err := startFeeds(ctx, cfg, st, exch, accessLog, srv, logger)
+	if err != nil {
+		return err
+	}
+	defer stopFeeds() // before the access log's and the store's Close
 	audithttp.New(accessLog).Mount(srv.API())
 	srv.AllowAnonymous(audithttp.PublicRoutes...)
 	web.New(web.Deps{Registry: reg, Auth: authn, Staff: staff.New(st), Logger: logger, Recorder: accessLog}).Mount(srv.Mux())

@@ -28,6 +28,10 @@ type Config struct {
 	Log        Log    `yaml:"log"`
 	HTTP       HTTP   `yaml:"http"`
 	Demo       Demo   `yaml:"demo"`
+	// NATS, if set, is the nats:// URL of a NATS server with JetStream to
+	// which serve publishes every outbox message (package feed). It may
+	// hold credentials, so it prints redacted like DB.
+	NATS DSN `yaml:"nats"`
 }
 
 // Log configures the process log.
@@ -132,6 +136,11 @@ func (c Config) Validate() error {
 	default:
 		bad("db", "must start with sqlite: or postgres://")
 	}
+	if n := string(c.NATS); n != "" {
+		if u, err := url.Parse(n); err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
+			bad("nats", "not a nats:// or tls:// URL")
+		}
+	}
 	if n := len(c.AdminToken); n > 0 && n < 16 {
 		bad("admin_token", "must be at least 16 characters (it has %d)", n)
 	}
@@ -211,7 +220,8 @@ func (d DSN) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 func (d *DSN) UnmarshalText(b []byte) error { *d = DSN(b); return nil }
 
 func redactDSN(dsn string) string {
-	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") &&
+		!strings.HasPrefix(dsn, "nats://") && !strings.HasPrefix(dsn, "tls://") {
 		return dsn
 	}
 	u, err := url.Parse(dsn)

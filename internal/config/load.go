@@ -101,6 +101,9 @@ var fields = []field{
 	boolField("demo.enabled", "DANCU_DEMO", "demo", "fill an empty store with a synthetic population, then serve", func(c *Config) *bool { return &c.Demo.Enabled }),
 	intField("demo.citizens", "DANCU_DEMO_CITIZENS", "demo-citizens", "`N` people for --demo", func(c *Config) *int { return &c.Demo.Citizens }),
 	intField("demo.seed", "DANCU_DEMO_SEED", "", "", func(c *Config) *int64 { return &c.Demo.Seed }),
+	{key: "nats", env: "DANCU_NATS", flag: "nats", usage: "also publish every outbox message to NATS JetStream at `URL` (nats://...)",
+		set: func(c *Config, s string) error { c.NATS = DSN(s); return nil },
+		get: func(c *Config) string { return c.NATS.String() }},
 }
 
 func fieldByFlag(name string) (*field, bool) {
