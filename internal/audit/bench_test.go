@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/store/postgres"
+	"github.com/dancu/dancu/internal/store/postgres/pgtest"
 )
 
 // BenchmarkLog_Record measures sustained appends on SQLite (synchronous=FULL)
@@ -15,8 +17,23 @@ import (
 // with the background signer signing a checkpoint every second. Run it with
 // a fixed count so that it is sustained, e.g. -benchtime=500000x.
 func BenchmarkLog_Record(b *testing.B) {
-	ctx := context.Background()
 	st, _ := openStore(b)
+	benchmarkRecord(b, st)
+}
+
+// BenchmarkLog_RecordPostgres is BenchmarkLog_Record on PostgreSQL (a fresh
+// database on the server named by DANCU_TEST_POSTGRES; skipped without it).
+func BenchmarkLog_RecordPostgres(b *testing.B) {
+	st, err := postgres.Open(context.Background(), pgtest.NewDSN(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	benchmarkRecord(b, st)
+}
+
+func benchmarkRecord(b *testing.B, st audit.Store) {
+	ctx := context.Background()
 	l, err := audit.Open(ctx, st, audit.Options{CheckpointEvery: time.Second})
 	if err != nil {
 		b.Fatal(err)
