@@ -307,6 +307,9 @@ func (w *sender) retry(ctx context.Context, pol *policy, pend []store.PendingDel
 				ok.Store(true)
 				return
 			}
+			if errors.Is(err, errDeliveryFailed) {
+				return // recorded for the next attempt; not the relay's fault
+			}
 			mu.Lock()
 			if firstErr == nil {
 				firstErr = err
