@@ -30,10 +30,10 @@ import (
 // backend opens an empty store of one kind for a test.
 type backend struct {
 	name string
-	open func(t *testing.T) store.Store
+	open func(t testing.TB) store.Store
 }
 
-func openSQLite(t *testing.T) store.Store {
+func openSQLite(t testing.TB) store.Store {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "dancu.db"))
 	if err != nil {
@@ -48,7 +48,7 @@ func openSQLite(t *testing.T) store.Store {
 func backends() []backend {
 	bs := []backend{{"sqlite", openSQLite}}
 	if os.Getenv(pgtest.EnvVar) != "" {
-		bs = append(bs, backend{"postgres", func(t *testing.T) store.Store {
+		bs = append(bs, backend{"postgres", func(t testing.TB) store.Store {
 			t.Helper()
 			st, err := postgres.Open(context.Background(), pgtest.NewDSN(t))
 			if err != nil {
@@ -123,11 +123,20 @@ var (
 // each; types cycle over the given event types and people over n PINs.
 func appendEvents(t testing.TB, st store.Store, count, people int, types ...string) {
 	t.Helper()
+	appendEventsFrom(t, st, 0, count, people, types...)
+}
+
+// appendEventsFrom is appendEvents numbering the events from first.
+func appendEventsFrom(t testing.TB, st store.Store, first, count, people int, types ...string) {
+	t.Helper()
+	if len(types) == 0 {
+		types = []string{"death", "marriage"}
+	}
 	ctx := context.Background()
 	const chunk = 500
-	for start := 0; start < count; start += chunk {
+	for start := first; start < first+count; start += chunk {
 		err := st.Update(ctx, func(tx store.Tx) error {
-			for i := start; i < min(start+chunk, count); i++ {
+			for i := start; i < min(start+chunk, first+count); i++ {
 				p := &registry.Person{
 					PIN: fmt.Sprintf("0791900%05d", i%people), FullName: "Nguyễn Văn An",
 					Phone: "0900000000", Status: registry.Status{State: registry.Alive},
