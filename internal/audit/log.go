@@ -507,8 +507,9 @@ func (l *Log) signer(every time.Duration) {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*every+10*time.Second)
-		if _, err := l.Checkpoint(ctx); err != nil {
-			// Loud: an unsigned log is a log nobody can check.
+		// An empty log has nothing to sign yet; any other failure is loud: an
+		// unsigned log is a log nobody can check.
+		if _, err := l.Checkpoint(ctx); err != nil && !errors.Is(err, ErrNoCheckpoint) {
 			l.log.Error("access log checkpoint not signed", "error", err)
 		}
 		cancel()
