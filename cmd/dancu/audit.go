@@ -10,6 +10,7 @@ import (
 
 	"github.com/dancu/dancu/internal/audit"
 	"github.com/dancu/dancu/internal/config"
+	"github.com/dancu/dancu/internal/store"
 )
 
 // runAudit runs the audit subcommands; today only verify.
@@ -32,30 +33,19 @@ func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer, l
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	cfg, err := fl.Load(lookupEnv)
-	if err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
-	}
-	st, desc, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := st.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("close store: %w", cerr)
+	return withStore(ctx, fl, lookupEnv, func(cfg config.Config, st store.Store, desc string) error {
+		rep, err := audit.Verify(ctx, st)
+		var bad *audit.BadEntryError
+		if errors.As(err, &bad) {
+			fmt.Fprintf(stdout, "access log in %s: FAILED at entry %d: %s\n", desc, bad.Index, bad.Reason)
+			return fmt.Errorf("access log verification failed at entry %d", bad.Index)
 		}
-	}()
-	rep, err := audit.Verify(ctx, st)
-	var bad *audit.BadEntryError
-	if errors.As(err, &bad) {
-		fmt.Fprintf(stdout, "access log in %s: FAILED at entry %d: %s\n", desc, bad.Index, bad.Reason)
-		return fmt.Errorf("access log verification failed at entry %d", bad.Index)
-	}
-	if err != nil {
-		fmt.Fprintf(stdout, "access log in %s: FAILED: %v\n", desc, err)
-		return err
-	}
-	fmt.Fprintf(stdout, "access log in %s: OK\nsize: %d\nroot: %s\ncheckpoints checked: %d\n",
-		desc, rep.Size, base64.StdEncoding.EncodeToString(rep.Root[:]), rep.Checkpoints)
-	return nil
+		if err != nil {
+			fmt.Fprintf(stdout, "access log in %s: FAILED: %v\n", desc, err)
+			return err
+		}
+		fmt.Fprintf(stdout, "access log in %s: OK\nsize: %d\nroot: %s\ncheckpoints checked: %d\n",
+			desc, rep.Size, base64.StdEncoding.EncodeToString(rep.Root[:]), rep.Checkpoints)
+		return nil
+	})
 }

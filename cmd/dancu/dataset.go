@@ -54,84 +54,73 @@ func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) (e
 	if err := parseFlags(fs, args[1:], stdout); err != nil {
 		return err
 	}
-	cfg, err := fl.Load(os.LookupEnv)
-	if err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
-	}
-	st, _, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := st.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("close store: %w", cerr)
-		}
-	}()
-	ex, err := exchange.New(ctx, st, nil, nil, nil, exchange.Config{Issuer: exchangeIssuer(os.LookupEnv, cfg.Addr)})
-	if err != nil {
-		return err
-	}
-	svc := dataset.New(st, ex, nil, nil)
-	switch sub {
-	case "add":
-		d, err := svc.Register(ctx, dataset.Dataset{Name: *name, Kind: *kind, Agency: *agency})
-		switch {
-		case errors.Is(err, dataset.ErrInvalid):
-			return usageError{msg: strings.ReplaceAll(err.Error(), "\n", "; ")}
-		case errors.Is(err, store.ErrExists):
-			return errors.New("the name is taken")
-		case err != nil:
-			return err
-		}
-		fmt.Fprintf(stdout, "registered dataset %s (%s), owned by %s\n", d.Name, d.Kind, d.Agency)
-		return nil
-	case "list":
-		items, living, err := svc.Datasets(ctx)
+	return withStore(ctx, fl, os.LookupEnv, func(cfg config.Config, st store.Store, desc string) error {
+		ex, err := exchange.New(ctx, st, nil, nil, nil, exchange.Config{Issuer: exchangeIssuer(os.LookupEnv, cfg.Addr)})
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tKIND\tAGENCY\tRECORDS\tLINKED LIVING\tSHARE")
-		for _, c := range items {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f%%\n", c.Name, c.Kind, c.Agency,
-				thousands(int(c.Records)), thousands(int(c.LinkedLiving)), 100*c.LivingShare)
+		svc := dataset.New(st, ex, nil, nil)
+		switch sub {
+		case "add":
+			d, err := svc.Register(ctx, dataset.Dataset{Name: *name, Kind: *kind, Agency: *agency})
+			switch {
+			case errors.Is(err, dataset.ErrInvalid):
+				return usageError{msg: strings.ReplaceAll(err.Error(), "\n", "; ")}
+			case errors.Is(err, store.ErrExists):
+				return errors.New("the name is taken")
+			case err != nil:
+				return err
+			}
+			fmt.Fprintf(stdout, "registered dataset %s (%s), owned by %s\n", d.Name, d.Kind, d.Agency)
+			return nil
+		case "list":
+			items, living, err := svc.Datasets(ctx)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tKIND\tAGENCY\tRECORDS\tLINKED LIVING\tSHARE")
+			for _, c := range items {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f%%\n", c.Name, c.Kind, c.Agency,
+					thousands(int(c.Records)), thousands(int(c.LinkedLiving)), 100*c.LivingShare)
+			}
+			tw.Flush()
+			fmt.Fprintf(stdout, "living population: %s\n", thousands(int(living)))
+			return nil
 		}
-		tw.Flush()
-		fmt.Fprintf(stdout, "living population: %s\n", thousands(int(living)))
-		return nil
-	}
-	// upload
-	if *name == "" || *file == "" {
-		return usageError{msg: "upload needs --name and --file"}
-	}
-	d, err := svc.Dataset(ctx, *name)
-	if errors.Is(err, store.ErrNotFound) {
-		return errors.New("no such dataset")
-	} else if err != nil {
-		return err
-	}
-	if *agency != "" && !dataset.CanWrite(d, *agency) {
-		return errors.New("only the agency that owns the dataset may write it")
-	}
-	in := io.Reader(os.Stdin)
-	if *file != "-" {
-		f, err := os.Open(*file)
-		if err != nil {
+		// upload
+		if *name == "" || *file == "" {
+			return usageError{msg: "upload needs --name and --file"}
+		}
+		d, err := svc.Dataset(ctx, *name)
+		if errors.Is(err, store.ErrNotFound) {
+			return errors.New("no such dataset")
+		} else if err != nil {
 			return err
 		}
-		defer f.Close()
-		in = f
-	}
-	start := time.Now()
-	last := start
-	sum, err := svc.Upload(ctx, d, d.Agency, in, func(lines int) {
-		if now := time.Now(); now.Sub(last) >= 2*time.Second {
-			last = now
-			fmt.Fprintf(stderr, "%s lines, %.0f lines/s\n", thousands(lines), float64(lines)/now.Sub(start).Seconds())
+		if *agency != "" && !dataset.CanWrite(d, *agency) {
+			return errors.New("only the agency that owns the dataset may write it")
 		}
+		in := io.Reader(os.Stdin)
+		if *file != "-" {
+			f, err := os.Open(*file)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			in = f
+		}
+		start := time.Now()
+		last := start
+		sum, err := svc.Upload(ctx, d, d.Agency, in, func(lines int) {
+			if now := time.Now(); now.Sub(last) >= 2*time.Second {
+				last = now
+				fmt.Fprintf(stderr, "%s lines, %.0f lines/s\n", thousands(lines), float64(lines)/now.Sub(start).Seconds())
+			}
+		})
+		out, _ := json.MarshalIndent(sum, "", "  ")
+		fmt.Fprintln(stdout, string(out))
+		fmt.Fprintf(stderr, "%s lines in %s\n", thousands(sum.Lines), time.Since(start).Round(time.Millisecond))
+		return err
 	})
-	out, _ := json.MarshalIndent(sum, "", "  ")
-	fmt.Fprintln(stdout, string(out))
-	fmt.Fprintf(stderr, "%s lines in %s\n", thousands(sum.Lines), time.Since(start).Round(time.Millisecond))
-	return err
 }

@@ -151,35 +151,24 @@ func exchangeCmd(ctx context.Context, cmd, usage string, subs, args []string, st
 			return usageError{msg: "--jwks: " + strings.TrimPrefix(err.Error(), exchange.ErrInvalid.Error()+": ")}
 		}
 	}
-	cfg, err := fl.Load(lookupEnv)
-	if err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
-	}
-	st, _, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := st.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("close store: %w", cerr)
+	return withStore(ctx, fl, lookupEnv, func(cfg config.Config, st store.Store, desc string) error {
+		// The directory commands issue no tokens, so the issuer is only a
+		// placeholder the Service requires.
+		svc, err := exchange.New(ctx, st, nil, nil, nil, exchange.Config{Issuer: exchangeIssuer(lookupEnv, cfg.Addr)})
+		if err != nil {
+			return err
 		}
-	}()
-	// The directory commands issue no tokens, so the issuer is only a
-	// placeholder the Service requires.
-	svc, err := exchange.New(ctx, st, nil, nil, nil, exchange.Config{Issuer: exchangeIssuer(lookupEnv, cfg.Addr)})
-	if err != nil {
+		err = exchangeRun(ctx, svc, cmd+" "+sub, f, keys, stdout)
+		switch {
+		case errors.Is(err, exchange.ErrInvalid):
+			return usageError{msg: strings.ReplaceAll(err.Error(), "\n", "; ")}
+		case errors.Is(err, store.ErrExists):
+			return errors.New("the id is taken")
+		case errors.Is(err, store.ErrNotFound):
+			return errors.New("no such record")
+		}
 		return err
-	}
-	err = exchangeRun(ctx, svc, cmd+" "+sub, f, keys, stdout)
-	switch {
-	case errors.Is(err, exchange.ErrInvalid):
-		return usageError{msg: strings.ReplaceAll(err.Error(), "\n", "; ")}
-	case errors.Is(err, store.ErrExists):
-		return errors.New("the id is taken")
-	case errors.Is(err, store.ErrNotFound):
-		return errors.New("no such record")
-	}
-	return err
+	})
 }
 
 func splitList(s string) []string {

@@ -38,35 +38,23 @@ func generate(ctx context.Context, args []string, stdout, stderr io.Writer, look
 	if given["data"] && given["db"] {
 		return usageError{msg: "give --data or --db, not both"}
 	}
-	cfg, err := fl.Load(lookupEnv)
-	if err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
-	}
-	st, desc, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := st.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("close store: %w", cerr)
+	return withStore(ctx, fl, lookupEnv, func(cfg config.Config, st store.Store, desc string) error {
+		// generate never resumes: a store that already holds people (perhaps from
+		// an interrupted run) is refused with what to do about it.
+		if n, err := st.CountPersons(ctx); err != nil {
+			return fmt.Errorf("count people: %w", err)
+		} else if n > 0 {
+			return fmt.Errorf("%s already holds %s people: generate only into an empty registry (an interrupted run cannot be resumed); "+
+				"give another --data or --db, or move the database away, and run again", desc, thousands(int(n)))
 		}
-	}()
-
-	// generate never resumes: a store that already holds people (perhaps from
-	// an interrupted run) is refused with what to do about it.
-	if n, err := st.CountPersons(ctx); err != nil {
-		return fmt.Errorf("count people: %w", err)
-	} else if n > 0 {
-		return fmt.Errorf("%s already holds %s people: generate only into an empty registry (an interrupted run cannot be resumed); "+
-			"give another --data or --db, or move the database away, and run again", desc, thousands(int(n)))
-	}
-	fmt.Fprintf(stdout, "Generating %s people into %s\n", thousands(*citizens), desc)
-	stats, err := generatePopulation(ctx, st, synth.Options{Citizens: *citizens, Seed: *seed, Workers: *workers}, stdout)
-	if err != nil {
-		return err
-	}
-	printStats(stdout, stats)
-	return nil
+		fmt.Fprintf(stdout, "Generating %s people into %s\n", thousands(*citizens), desc)
+		stats, err := generatePopulation(ctx, st, synth.Options{Citizens: *citizens, Seed: *seed, Workers: *workers}, stdout)
+		if err != nil {
+			return err
+		}
+		printStats(stdout, stats)
+		return nil
+	})
 }
 
 // generatePopulation runs the generator with a progress display on w.

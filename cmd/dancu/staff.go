@@ -79,20 +79,9 @@ func staffCmd(ctx context.Context, args []string, stdout, stderr io.Writer, look
 			}
 		}
 	}
-	cfg, err := fl.Load(lookupEnv)
-	if err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
-	}
-	st, _, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := st.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("close store: %w", cerr)
-		}
-	}()
-	return staffRun(ctx, staff.New(st), sub, *username, newAcct, stdout)
+	return withStore(ctx, fl, lookupEnv, func(cfg config.Config, st store.Store, desc string) error {
+		return staffRun(ctx, staff.New(st), sub, *username, newAcct, stdout)
+	})
 }
 
 // staffRun runs one staff subcommand against svc.

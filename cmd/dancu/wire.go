@@ -41,6 +41,27 @@ func openStore(ctx context.Context, cfg config.Config) (s store.Store, descripti
 	return nil, "", fmt.Errorf("no store backend %q", kind)
 }
 
+// withStore loads the configuration bound to fl, opens the store it names,
+// runs fn with it and closes it again; a failure to close is reported when
+// fn itself succeeded.
+func withStore(ctx context.Context, fl *config.Flags, lookupEnv func(string) (string, bool),
+	fn func(cfg config.Config, st store.Store, desc string) error) (err error) {
+	cfg, err := fl.Load(lookupEnv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	st, desc, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("close store: %w", cerr)
+		}
+	}()
+	return fn(cfg, st, desc)
+}
+
 // newLogger returns the process logger, writing to w in the configured
 // format and level.
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
