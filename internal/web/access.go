@@ -13,6 +13,9 @@ const purposeAdministration = "registry.administration"
 // history.
 var personPageFields = []string{"record", "history"}
 
+// searchResultFields are what a search result row shows of each person.
+var searchResultFields = []string{"pin", "full_name", "birth_date", "sex", "permanent_residence", "status"}
+
 // householdPageFields are what the household page shows of each member.
 var householdPageFields = []string{"household_id", "permanent_residence", "full_name", "birth_date", "sex", "status", "relationship_to_head"}
 
@@ -20,6 +23,11 @@ var householdPageFields = []string{"household_id", "permanent_residence", "full_
 // data, before anything is written. If it cannot, it answers 503 and
 // reports false: nothing is shown that the log does not account for.
 func (h *Handler) recordAccess(w http.ResponseWriter, r *http.Request, fields []string, pins ...string) bool {
+	return h.record(w, r, "read", fields, pins...)
+}
+
+// record is recordAccess for any action ("read", "write").
+func (h *Handler) record(w http.ResponseWriter, r *http.Request, action string, fields []string, pins ...string) bool {
 	if len(pins) == 0 {
 		return true
 	}
@@ -28,7 +36,7 @@ func (h *Handler) recordAccess(w http.ResponseWriter, r *http.Request, fields []
 	for i, p := range pins {
 		as[i] = audit.Access{
 			ActorKind: rq.principal.Kind, Actor: rq.principal.ID, Purpose: purposeAdministration,
-			PIN: p, Fields: fields, Action: "read", RequestID: rq.id,
+			PIN: p, Fields: fields, Action: action, RequestID: rq.id,
 		}
 	}
 	if err := h.rec.Record(r.Context(), as...); err != nil {

@@ -20,6 +20,7 @@ func TestHandler_recordsAccesses(t *testing.T) {
 	}{
 		{"person", "/console/people/" + e.fam.Husband, []string{e.fam.Husband}},
 		{"household", "/console/households/" + e.fam.Household, nil},
+		{"search", "/console/?name=nguyen+van+an", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, _ := e.get(t, tc.path, e.session())
@@ -52,7 +53,7 @@ func TestHandler_recordFailureShowsNothing(t *testing.T) {
 	h := New(Deps{Registry: e.reg, Auth: e.auth, Recorder: audittest.Failing(errors.New("disk full"))})
 	mux := http.NewServeMux()
 	h.Mount(mux)
-	for _, path := range []string{"/console/people/" + e.fam.Husband, "/console/households/" + e.fam.Household} {
+	for _, path := range []string{"/console/people/" + e.fam.Husband, "/console/households/" + e.fam.Household, "/console/?name=nguyen+van+an"} {
 		req := httptest.NewRequest(http.MethodGet, path, nil)
 		req.AddCookie(e.session())
 		w := httptest.NewRecorder()

@@ -108,6 +108,13 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
+	pins := make([]string, len(recs))
+	for i, rec := range recs {
+		pins[i] = rec.Person.PIN
+	}
+	if !h.recordAccess(w, r, searchResultFields, pins...) {
+		return
+	}
 	vw := h.viewer(reqOf(r).lang)
 	for _, rec := range recs {
 		v.Results = append(v.Results, vw.resultRow(rec.Person))

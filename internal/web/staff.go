@@ -573,6 +573,15 @@ func (h *Handler) postEvent(w http.ResponseWriter, r *http.Request) {
 		fail(status, "event.err.registry", re.Error())
 		return
 	}
+	// The write is recorded like the API's; the event itself is committed,
+	// so a failure here answers 503 but cannot undo it.
+	written := make([]string, len(res.People))
+	for i, p := range res.People {
+		written[i] = p.ID
+	}
+	if !h.record(w, r, "write", []string{"event." + ev.Type}, written...) {
+		return
+	}
 	v.Result = res
 	h.render(w, r, http.StatusOK, pageEvent, "event.title", v)
 }

@@ -282,8 +282,9 @@ func (h *Handler) chain(next http.Handler, acc access) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
+				// Only the panic value's type: its text may hold a record's values.
 				h.log.Error("console panic", logKeyRequestID, rq.id, logKeyRoute, r.Pattern,
-					logKeyError, fmt.Sprint(v), "stack", string(debug.Stack()))
+					logKeyError, fmt.Sprintf("panic of type %T", v), "stack", string(debug.Stack()))
 				if sw.status == 0 {
 					h.renderInternal(sw, r)
 				}
