@@ -94,3 +94,29 @@ func TestRegistryHandler_recordsWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistryHandler_recordsEventReads checks that listing or reading events,
+// which name their subjects and carry their data, is recorded for them.
+func TestRegistryHandler_recordsEventReads(t *testing.T) {
+	f := newFixture(t)
+	an := f.people["an"]
+	body := `{"id":"blood-1","type":"correction","subject":"` + an.PIN + `","effective_date":"2026-01-02",` +
+		`"reason":"test","data":{"field":"blood_type","value":"O+"}}`
+	mustStatus(t, f.do(req{method: http.MethodPost, path: "/v1/events", body: body}), http.StatusCreated)
+	f.rec.Take()
+	r := f.do(req{path: "/v1/events?pin=" + an.PIN})
+	mustStatus(t, r, http.StatusOK)
+	got := f.rec.Take()
+	if !slices.Contains(pinsOf(got), an.PIN) {
+		t.Fatalf("listing a person's events recorded %v, want them", pinsOf(got))
+	}
+	for _, a := range got {
+		if a.Action != "read" || !slices.Contains(a.Fields, "event") {
+			t.Errorf("recorded %+v", a)
+		}
+	}
+	mustStatus(t, f.do(req{path: "/v1/events/blood-1"}), http.StatusOK)
+	if got := pinsOf(f.rec.Take()); !slices.Equal(got, []string{an.PIN}) {
+		t.Errorf("reading the event recorded %v, want its subject", got)
+	}
+}

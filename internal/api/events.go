@@ -210,6 +210,9 @@ func (h *RegistryHandler) listEvents(ctx context.Context, in *listEventsInput) (
 	if err != nil {
 		return nil, err
 	}
+	if err := h.recordAccess(ctx, "read", eventReadFields, eventSubjects(rows...)...); err != nil {
+		return nil, err
+	}
 	page := EventPage{Items: make([]EventRecord, len(rows))}
 	for i, row := range rows {
 		if page.Items[i], err = eventRecord(row); err != nil {
@@ -227,11 +230,33 @@ func (h *RegistryHandler) getEvent(ctx context.Context, in *eventInput) (*eventO
 	if err != nil {
 		return nil, err
 	}
+	if err := h.recordAccess(ctx, "read", eventReadFields, eventSubjects(row)...); err != nil {
+		return nil, err
+	}
 	rec, err := eventRecord(row)
 	if err != nil {
 		return nil, err
 	}
 	return &eventOutput{Body: rec}, nil
+}
+
+// eventReadFields is what reading an event releases about its subjects: the
+// event as submitted, which names them and may hold their data.
+var eventReadFields = []string{"event"}
+
+// eventSubjects lists, once each, the people the events are about.
+func eventSubjects(rows ...store.EventRow) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range rows {
+		for _, p := range r.Subjects {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
 
 // eventRecord presents a stored event. Events loaded in bulk (the
