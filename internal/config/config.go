@@ -233,6 +233,13 @@ func redactDSN(dsn string) string {
 		q.Set("password", "xxxxx")
 		u.RawQuery = q.Encode()
 	}
+	// A user without a password is a secret too: NATS token authentication
+	// puts the token there, and url.Redacted keeps it.
+	if u.User != nil {
+		if _, hasPassword := u.User.Password(); !hasPassword {
+			u.User = url.User("xxxxx")
+		}
+	}
 	return u.Redacted()
 }
 

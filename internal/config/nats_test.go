@@ -34,4 +34,9 @@ func TestNATSValidation(t *testing.T) {
 	if strings.Contains(c.NATS.String(), "hunter2") {
 		t.Error("the NATS URL prints its password")
 	}
+	// Token authentication puts the secret where a user name goes.
+	c.NATS = "nats://s3cr3t-token@127.0.0.1:4222"
+	if got := c.NATS.String(); strings.Contains(got, "s3cr3t") || !strings.Contains(got, "127.0.0.1:4222") {
+		t.Errorf("the NATS URL with a token prints as %q", got)
+	}
 }

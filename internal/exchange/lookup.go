@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -60,7 +61,12 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, purpose, fields 
 	case ReasonPurposeMissing:
 		return d, huma.Error400BadRequest("A purpose is required: the purpose parameter or the X-Purpose header.")
 	case ReasonUnknownField:
-		return d, huma.Error400BadRequest(fmt.Sprintf("fields: %q is not a registry field.", d.Field))
+		// The unknown name is the client's input: echo it only when it looks
+		// like a field name, never whatever else (a PIN, a name) was sent.
+		if fieldName.MatchString(d.Field) {
+			return d, huma.Error400BadRequest(fmt.Sprintf("fields: %q is not a registry field.", d.Field))
+		}
+		return d, huma.Error400BadRequest("fields: a requested name is not a registry field.")
 	case ReasonFieldNotGranted:
 		return d, huma.Error403Forbidden(fmt.Sprintf("fields: %q is not granted to the agency for this purpose.", d.Field))
 	case ReasonCheckNotGranted:
@@ -333,3 +339,6 @@ func datesAgree(a, b registry.Date) bool {
 	}
 	return a.Day == 0 || b.Day == 0 || a.Day == b.Day
 }
+
+// fieldName is the shape of a registry field name, which is safe to echo.
+var fieldName = regexp.MustCompile(`^[a-z_]{1,40}$`)
