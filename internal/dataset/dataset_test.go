@@ -295,6 +295,10 @@ func TestService_Isolation(t *testing.T) {
 					t.Errorf("%s: MayRead = %v, want %v", tc.name, err, tc.want)
 				}
 			}
+			// Writing the record was recorded as a write by its source.
+			if w := rec.Take(); len(w) == 0 || w[0].Action != "write" || w[0].PIN != pinOf(1) || w[0].Fields[0] != "dataset:vss-si" {
+				t.Errorf("the write recorded %+v", w)
+			}
 			rs, err := svc.Read(ctx, client("bank"), d, pinOf(1), "kyc", "case-9", "req-1")
 			if err != nil || len(rs) != 1 || rs[0].Source != "vss" {
 				t.Fatalf("Read = %+v, %v", rs, err)

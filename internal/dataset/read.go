@@ -65,6 +65,9 @@ func (s *Service) Put(ctx context.Context, d *Dataset, source, key, pin string, 
 	if err != nil {
 		return PutResult{}, err
 	}
+	if err := s.recordWrites(ctx, d, []string{pin}); err != nil {
+		return PutResult{}, err
+	}
 	out := PutResult{Key: key, Outcome: "unchanged"}
 	switch {
 	case c.Inserted == 1:
@@ -131,4 +134,26 @@ func (s *Service) Read(ctx context.Context, p auth.Principal, d *Dataset, pin, p
 		out[i] = Record{Key: r.Key, Source: r.Source, Version: r.Version, UpdatedAt: r.UpdatedAt, Attributes: r.Data}
 	}
 	return out, nil
+}
+
+// recordWrites records that the caller linked dataset d's records to these
+// people. The records are already committed, so a failure answers 503 but
+// cannot undo them; a retry of the same upload changes nothing and is
+// recorded then. Without a recorder (the operator's command line, which must
+// not append to a log a running server writes) nothing is recorded.
+func (s *Service) recordWrites(ctx context.Context, d *Dataset, pins []string) error {
+	if s.rec == nil || len(pins) == 0 {
+		return nil
+	}
+	p, _ := auth.FromContext(ctx)
+	as := make([]audit.Access, len(pins))
+	for i, pin := range pins {
+		as[i] = audit.Access{ActorKind: p.Kind, Actor: p.ID, Agency: p.Agency, Purpose: "dataset.sync",
+			PIN: pin, Fields: []string{"dataset:" + d.Name}, Action: "write"}
+	}
+	if err := s.rec.Record(ctx, as...); err != nil {
+		s.log.ErrorContext(ctx, "dataset: access log refused a write record", "error", err)
+		return ErrUnavailable
+	}
+	return nil
 }

@@ -92,7 +92,7 @@ func (s *Service) Upload(ctx context.Context, d *Dataset, source string, r io.Re
 		if writeErr != nil {
 			continue // drain, so that the parser ends
 		}
-		n, err := s.writeBatch(ctx, b, &werrs)
+		n, err := s.writeBatch(ctx, d, b, &werrs)
 		if err != nil {
 			writeErr = err
 			cancel()
@@ -205,7 +205,7 @@ func parseStream(ctx context.Context, k *Kind, name, source string, r io.Reader,
 
 // writeBatch checks the batch's PINs against the registry in one query,
 // refuses the lines of unknown ones and upserts the rest.
-func (s *Service) writeBatch(ctx context.Context, b batch, errs *errorList) (store.UpsertCounts, error) {
+func (s *Service) writeBatch(ctx context.Context, d *Dataset, b batch, errs *errorList) (store.UpsertCounts, error) {
 	if len(b.recs) == 0 {
 		return store.UpsertCounts{}, nil
 	}
@@ -231,5 +231,14 @@ func (s *Service) writeBatch(ctx context.Context, b batch, errs *errorList) (sto
 		}
 		keep = append(keep, r)
 	}
-	return s.st.UpsertDatasetRecords(ctx, keep)
+	counts, err := s.st.UpsertDatasetRecords(ctx, keep)
+	if err != nil {
+		return counts, err
+	}
+	written := make([]string, len(keep))
+	for i := range keep {
+		written[i] = keep[i].PIN
+	}
+	slices.Sort(written)
+	return counts, s.recordWrites(ctx, d, slices.Compact(written))
 }
