@@ -40,13 +40,20 @@ func (h *Handler) mountStaff(mux *http.ServeMux, protect func(http.HandlerFunc) 
 
 // permit decides, after the session is verified, whether the principal may
 // use a route of access level acc, and answers the request when not. The
-// bootstrap administrator may use everything (it signs in only until a
-// national administrator exists). An officer's account is read on every
+// bootstrap administrator may use everything while no national
+// administrator exists, and nothing after. An officer's account is read on every
 // request, so that a disabled account or a withdrawn role stops working at
 // once in every process.
 func (h *Handler) permit(w http.ResponseWriter, r *http.Request, rq *request, acc access) bool {
 	switch rq.principal.Kind {
 	case auth.Admin.Kind:
+		// The bootstrap window closes for sessions already open too, not
+		// only for new sign-ins, once a national administrator exists.
+		if !h.bootstrapOpen(r.Context()) {
+			clearCookie(w, r, sessionCookie, consolePrefix)
+			redirectToLogin(w, r)
+			return false
+		}
 		return true
 	case principalStaff:
 	default:

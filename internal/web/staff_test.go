@@ -210,6 +210,9 @@ func TestHandler_staffFlow(t *testing.T) {
 	resp, body = other.post("/console/login", url.Values{"csrf": {other.loginCSRF()}, "token": {testToken}})
 	wantStatus(t, "admin token after set-up", resp, http.StatusForbidden)
 	mustContain(t, body, "không còn dùng để đăng nhập")
+	// The set-up session itself ends too.
+	resp, _ = setup.get("/console/staff")
+	wantRedirect(t, "admin session after set-up", resp, "/console/login")
 
 	// The national admin signs in and must change the issued password first.
 	boss := e.browser()
