@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"slices"
@@ -52,8 +53,13 @@ func (s *Subscription) validate(g *exchange.Grant) error {
 		errs = append(errs, fmt.Errorf("%w: id must be 1-63 lower-case letters, digits, '.', '_' or '-'", ErrInvalid))
 	}
 	u, err := url.Parse(s.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(s.URL) > 2000 {
-		errs = append(errs, fmt.Errorf("%w: url must be an absolute http or https URL", ErrInvalid))
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(s.URL) > 2000:
+		errs = append(errs, fmt.Errorf("%w: url must be an absolute https URL", ErrInvalid))
+	case u.Scheme == "http" && !loopback(u.Hostname()):
+		// Deliveries carry personal data: plain http only to a receiver on
+		// this machine (a local relay or a test).
+		errs = append(errs, fmt.Errorf("%w: url must use https (http only for a loopback receiver)", ErrInvalid))
 	}
 	if g == nil {
 		errs = append(errs, fmt.Errorf("%w: the agency holds no active grant for the purpose", ErrInvalid))
@@ -196,4 +202,13 @@ func (s *Service) Redeliver(ctx context.Context, id string, seq int64) error {
 		return err
 	}
 	return s.st.RedeliverDeadLetter(ctx, sub.consumer(), seq, s.now())
+}
+
+// loopback reports whether host names this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
