@@ -229,12 +229,8 @@ func (s *Service) readHandler(ctx context.Context, in *readInput) (*readOutput, 
 	return out, nil
 }
 
-func requireAdmin(ctx context.Context) error {
-	if p, ok := auth.FromContext(ctx); !ok || p.Kind != auth.Admin.Kind {
-		return huma.Error403Forbidden("Only administrators manage datasets.")
-	}
-	return nil
-}
+// requireAdmin refuses everyone but administrators.
+func requireAdmin(ctx context.Context) error { return api.RequireAdmin(ctx, "manage datasets") }
 
 type listOutput struct {
 	Body struct {

@@ -8,7 +8,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/dancu/dancu/internal/api"
-	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/store"
 )
 
@@ -22,13 +21,9 @@ func (s *Service) Mount(srv *api.Server) {
 	s.mountAdmin(srv.API())
 }
 
-// requireAdmin refuses everyone but administrators. Staff roles will widen
-// this to national administrators when they land.
+// requireAdmin refuses everyone but administrators.
 func requireAdmin(ctx context.Context) error {
-	if p, ok := auth.FromContext(ctx); !ok || p.Kind != auth.Admin.Kind {
-		return huma.Error403Forbidden("Only administrators manage agencies, clients and grants.")
-	}
-	return nil
+	return api.RequireAdmin(ctx, "manage agencies, clients and grants")
 }
 
 // adminError maps the service's errors to statuses. Validation messages name

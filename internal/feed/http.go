@@ -75,10 +75,7 @@ func (s *Service) readHandler(ctx context.Context, in *feedInput) (*feedOutput, 
 
 // requireAdmin refuses everyone but administrators.
 func requireAdmin(ctx context.Context) error {
-	if p, ok := auth.FromContext(ctx); !ok || p.Kind != auth.Admin.Kind {
-		return huma.Error403Forbidden("Only administrators manage webhook subscriptions.")
-	}
-	return nil
+	return api.RequireAdmin(ctx, "manage webhook subscriptions")
 }
 
 func adminError(err error) error {
