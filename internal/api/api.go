@@ -107,7 +107,7 @@ func New(d Deps) *Server {
 	s.api = humago.New(s.mux, humaConfig(d.Version))
 	NewHealthHandler(d.Store).Mount(s.api)
 	rh := NewRegistryHandler(d.Registry, d.Logger)
-	rh.rec = d.Recorder
+	rh.rec, rh.auth = d.Recorder, d.Auth
 	if d.Clients != nil {
 		rh.clients = d.Clients
 		s.AllowClients("/v1/citizens/{pin}")

@@ -231,14 +231,14 @@ func (h *RegistryHandler) searchCitizens(ctx context.Context, in *searchInput) (
 	if q.BirthDate, err = parseDateParam("dob", in.DOB); err != nil {
 		return nil, err
 	}
-	if q.Cursor, err = decodeCursor(in.Cursor); err != nil {
+	if q.Cursor, err = DecodeCursor(h.auth, "cursor", in.Cursor); err != nil {
 		return nil, err
 	}
 	recs, next, err := h.reg.Search(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	page := CitizenPage{Items: make([]CitizenSummary, len(recs)), NextCursor: encodeCursor(next)}
+	page := CitizenPage{Items: make([]CitizenSummary, len(recs)), NextCursor: EncodeCursor(h.auth, next)}
 	for i, r := range recs {
 		p := r.Person
 		s := CitizenSummary{

@@ -1,11 +1,14 @@
 package api
 
 import (
-	"encoding/base64"
 	"encoding/json"
 
+	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/registry"
 )
+
+// cursorPurpose separates sealed cursors from any other sealed value.
+const cursorPurpose = "search-cursor"
 
 // wireCursor is the JSON inside a search cursor. Short keys keep cursors
 // short in URLs.
@@ -14,32 +17,31 @@ type wireCursor struct {
 	PIN string `json:"p"`
 }
 
-// encodeCursor makes a registry cursor opaque for clients: base64url of its
-// JSON, so that clients pass it back rather than build one. The zero cursor
-// (no next page) encodes as "".
-func encodeCursor(c registry.Cursor) string {
+// EncodeCursor makes a registry search cursor opaque for clients: sealed
+// (encrypted and authenticated) with a, because it holds the last result's
+// name key and PIN and travels in URLs. The zero cursor (no next page)
+// encodes as "". The console's next-page links use it too.
+func EncodeCursor(a *auth.Authenticator, c registry.Cursor) string {
 	if c == (registry.Cursor{}) {
 		return ""
 	}
 	b, _ := json.Marshal(wireCursor{Key: c.Key, PIN: c.PIN})
-	return base64.RawURLEncoding.EncodeToString(b)
+	return a.Seal(cursorPurpose, b)
 }
 
-// decodeCursor reverses encodeCursor; anything else is an Invalid cursor.
-func decodeCursor(s string) (registry.Cursor, error) {
+// DecodeCursor reverses EncodeCursor; anything else is an Invalid cursor
+// naming field.
+func DecodeCursor(a *auth.Authenticator, field, s string) (registry.Cursor, error) {
 	if s == "" {
 		return registry.Cursor{}, nil
 	}
-	bad := &registry.Error{Kind: registry.Invalid, Field: "cursor", Reason: "not a cursor returned by this API"}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
+	bad := &registry.Error{Kind: registry.Invalid, Field: field, Reason: "not a cursor returned by this server"}
+	b, ok := a.Open(cursorPurpose, s)
+	if !ok {
 		return registry.Cursor{}, bad
 	}
 	var w wireCursor
-	if err := json.Unmarshal(b, &w); err != nil || w.PIN == "" {
-		return registry.Cursor{}, bad
-	}
-	if registry.CheckPIN("cursor", w.PIN) != nil {
+	if err := json.Unmarshal(b, &w); err != nil || registry.CheckPIN(field, w.PIN) != nil {
 		return registry.Cursor{}, bad
 	}
 	return registry.Cursor{Key: w.Key, PIN: w.PIN}, nil

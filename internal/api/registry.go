@@ -8,6 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/registry"
 )
 
@@ -22,6 +23,8 @@ type RegistryHandler struct {
 	// rec records every officer's read and write of a person before the
 	// answer goes out.
 	rec audit.Recorder
+	// auth seals search cursors.
+	auth *auth.Authenticator
 }
 
 // NewRegistryHandler returns the registry API over reg.

@@ -121,3 +121,31 @@ func TestAuthenticator_Session(t *testing.T) {
 		t.Error("expired session accepted")
 	}
 }
+
+func TestAuthenticator_SealOpen(t *testing.T) {
+	s := &memSettings{m: map[string]string{}}
+	a, _, _ := Setup(context.Background(), s, "")
+	b, _, _ := Setup(context.Background(), s, "") // another process, same store
+	sealed := a.Seal("search-cursor", []byte("nguyen van an\n001090000001"))
+	if strings.Contains(sealed, "nguyen") {
+		t.Fatal("sealed value shows its content")
+	}
+	if got, ok := b.Open("search-cursor", sealed); !ok || string(got) != "nguyen van an\n001090000001" {
+		t.Errorf("Open = %q, %v", got, ok)
+	}
+	raw := []byte(sealed)
+	raw[len(raw)/2] ^= 1
+	for name, v := range map[string]string{"empty": "", "garbage": "!!", "altered": string(raw), "short": sealed[:8]} {
+		if _, ok := a.Open("search-cursor", v); ok {
+			t.Errorf("%s: opened", name)
+		}
+	}
+	if _, ok := a.Open("other-purpose", sealed); ok {
+		t.Error("opened under another purpose")
+	}
+	other := &memSettings{m: map[string]string{}}
+	c, _, _ := Setup(context.Background(), other, "")
+	if _, ok := c.Open("search-cursor", sealed); ok {
+		t.Error("opened by another instance")
+	}
+}

@@ -1,13 +1,13 @@
 package web
 
 import (
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/units"
 )
@@ -84,8 +84,8 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	c := catalogueFor(reqOf(r).lang)
 	query, errKeys := h.parseSearch(form)
 	if after := q.Get("after"); after != "" && len(errKeys) == 0 {
-		cur, ok := decodeCursor(after)
-		if !ok {
+		cur, err := api.DecodeCursor(h.auth, "after", after)
+		if err != nil {
 			errKeys = append(errKeys, "search.err.cursor")
 		}
 		query.Cursor = cur
@@ -120,7 +120,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 		v.Results = append(v.Results, vw.resultRow(rec.Person))
 	}
 	if next != (registry.Cursor{}) {
-		v.NextHref = searchHref(q, encodeCursor(next))
+		v.NextHref = searchHref(q, api.EncodeCursor(h.auth, next))
 	}
 	h.render(w, r, http.StatusOK, pageSearch, "search.title", v)
 }
@@ -199,23 +199,6 @@ func searchErrorText(c catalogue, err error) string {
 		return c.T("search.err.pin")
 	}
 	return c.T("search.err.generic", e.Field, e.Reason)
-}
-
-// encodeCursor makes the registry cursor opaque in the next-page link.
-func encodeCursor(cur registry.Cursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cur.Key + "\n" + cur.PIN))
-}
-
-func decodeCursor(s string) (registry.Cursor, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return registry.Cursor{}, false
-	}
-	key, p, ok := strings.Cut(string(b), "\n")
-	if !ok || registry.CheckPIN("after", p) != nil || !utf8.ValidString(key) {
-		return registry.Cursor{}, false
-	}
-	return registry.Cursor{Key: key, PIN: p}, true
 }
 
 // searchHref is the search URL with the same criteria and the given cursor.

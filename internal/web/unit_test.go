@@ -193,24 +193,6 @@ func TestCSRFToken(t *testing.T) {
 	}
 }
 
-func TestCursor_roundTrip(t *testing.T) {
-	tests := []registry.Cursor{
-		{Key: "nguyen van an", PIN: "079085000001"},
-		{PIN: "001090123456"},
-	}
-	for _, c := range tests {
-		got, ok := decodeCursor(encodeCursor(c))
-		if !ok || got != c {
-			t.Errorf("round trip of %+v gave %+v, %v", c, got, ok)
-		}
-	}
-	for _, bad := range []string{"", "!!", encodeCursor(registry.Cursor{Key: "x", PIN: "12"})} {
-		if _, ok := decodeCursor(bad); ok {
-			t.Errorf("decodeCursor(%q) accepted", bad)
-		}
-	}
-}
-
 func TestResidenceDate(t *testing.T) {
 	today := time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
