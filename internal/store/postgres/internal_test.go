@@ -17,11 +17,11 @@ func TestLoadMigrations(t *testing.T) {
 		t.Fatal("no migrations embedded")
 	}
 	for i, m := range ms {
-		if m.version != i+1 {
-			t.Errorf("migration %d has version %d: versions must run 1, 2, 3... without gaps", i, m.version)
+		if m.Version != i+1 {
+			t.Errorf("migration %d has version %d: versions must run 1, 2, 3... without gaps", i, m.Version)
 		}
-		if m.name == "" || strings.TrimSpace(m.sql) == "" {
-			t.Errorf("migration %d: empty name or body", m.version)
+		if m.Name == "" || strings.TrimSpace(m.SQL) == "" {
+			t.Errorf("migration %d: empty name or body", m.Version)
 		}
 	}
 }

@@ -110,8 +110,8 @@ func TestOpen_ReopenAppliesNothingTwice(t *testing.T) {
 		t.Errorf("%d migrations recorded, %d embedded", len(applied), len(ms))
 	}
 	for i, m := range ms {
-		if i < len(applied) && applied[i] != fmt.Sprintf("%d %s", m.version, m.name) {
-			t.Errorf("migration %d recorded as %q", m.version, applied[i])
+		if i < len(applied) && applied[i] != fmt.Sprintf("%d %s", m.Version, m.Name) {
+			t.Errorf("migration %d recorded as %q", m.Version, applied[i])
 		}
 	}
 	if _, err := s.Person(ctx, "001190000001"); err != nil {
