@@ -2,13 +2,11 @@ package exchange
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/dancu/dancu/internal/api"
-	"github.com/dancu/dancu/internal/store"
 )
 
 // Mount adds everything the exchange serves to srv: the token endpoint and
@@ -26,23 +24,8 @@ func requireAdmin(ctx context.Context) error {
 	return api.RequireAdmin(ctx, "manage agencies, clients and grants")
 }
 
-// adminError maps the service's errors to statuses. Validation messages name
-// fields and rules, never personal data (there is none in the directory).
-func adminError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, ErrInvalid):
-		return huma.Error422UnprocessableEntity(err.Error())
-	case errors.Is(err, store.ErrNotFound):
-		return huma.Error404NotFound("No such record.")
-	case errors.Is(err, store.ErrExists):
-		return huma.Error409Conflict("The id is taken.")
-	case errors.Is(err, store.ErrConflict):
-		return huma.Error409Conflict("The record changed meanwhile; try again.")
-	}
-	return err
-}
+// adminError maps the service's errors to statuses.
+func adminError(err error) error { return api.AdminError(err, ErrInvalid, "No such record.") }
 
 type idInput struct {
 	ID string `path:"id" maxLength:"63"`

@@ -10,7 +10,6 @@ import (
 	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/exchange"
-	"github.com/dancu/dancu/internal/store"
 )
 
 // FeedPath is the pull feed's route.
@@ -78,20 +77,9 @@ func requireAdmin(ctx context.Context) error {
 	return api.RequireAdmin(ctx, "manage webhook subscriptions")
 }
 
+// adminError maps the service's errors to statuses.
 func adminError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, ErrInvalid):
-		return huma.Error422UnprocessableEntity(err.Error())
-	case errors.Is(err, store.ErrNotFound):
-		return huma.Error404NotFound("No such subscription or message.")
-	case errors.Is(err, store.ErrExists):
-		return huma.Error409Conflict("The id is taken.")
-	case errors.Is(err, store.ErrConflict):
-		return huma.Error409Conflict("The record changed meanwhile; try again.")
-	}
-	return err
+	return api.AdminError(err, ErrInvalid, "No such subscription or message.")
 }
 
 type subOutput struct{ Body *Subscription }
