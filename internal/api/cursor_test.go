@@ -3,49 +3,15 @@ package api_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/registry"
-	"github.com/dancu/dancu/internal/store"
 )
 
-// settings is a hand-written in-memory store.Settings.
-type settings struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func (s *settings) Setting(_ context.Context, k string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if v, ok := s.m[k]; ok {
-		return v, nil
-	}
-	return "", store.ErrNotFound
-}
-
-func (s *settings) SetSettingIfAbsent(_ context.Context, k, v string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old, ok := s.m[k]; ok {
-		return old, nil
-	}
-	s.m[k] = v
-	return v, nil
-}
-
-func (s *settings) PutSetting(_ context.Context, k, v string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[k] = v
-	return nil
-}
-
 func TestCursor_roundTrip(t *testing.T) {
-	a, _, err := auth.Setup(context.Background(), &settings{m: map[string]string{}}, "")
+	a, _, err := auth.Setup(context.Background(), newFixture(t).store, "")
 	if err != nil {
 		t.Fatal(err)
 	}
