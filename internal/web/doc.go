@@ -11,6 +11,16 @@
 // Vietnamese (the default) and English; templates name messages by key.
 // Values from the registry (names, addresses) are shown as stored.
 //
+// Other packages add their own parts of the console as a Section
+// (AddSection, before Mount): pages under /console/<name>/ that the console
+// serves behind the same session, role check (a staff.Action), CSRF check of
+// every unsafe request, security headers and request log, with a link in the
+// header for officers allowed to use them. A section's handler finds the
+// officer with CurrentOfficer, renders its own content with html/template and
+// writes it inside the console layout with Render (RenderError and
+// ServerError for failures); its forms post the Officer.CSRF token in a field
+// named "csrf".
+//
 // Security choices, and why:
 //
 //   - A signed session cookie from package auth, so that several dancu

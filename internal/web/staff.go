@@ -83,7 +83,7 @@ func (h *Handler) permit(w http.ResponseWriter, r *http.Request, rq *request, ac
 		http.Redirect(w, r, consolePrefix+"password", http.StatusSeeOther)
 		return false
 	}
-	if act, ok := accessAction[acc]; ok && !staff.Allowed(a, act) {
+	if acc.action != "" && !staff.Allowed(a, acc.action) {
 		h.notAllowed(w, r)
 		return false
 	}
@@ -93,12 +93,14 @@ func (h *Handler) permit(w http.ResponseWriter, r *http.Request, rq *request, ac
 // navView says which links the header shows.
 type navView struct {
 	Search, Staff, Events, Password bool
+	// Sections are the links of other packages' sections the officer may use.
+	Sections []navLink
 }
 
 func (h *Handler) nav(rq *request) navView {
 	switch {
 	case rq.principal.Kind == auth.Admin.Kind:
-		return navView{Search: true, Staff: h.staff != nil, Events: true}
+		return navView{Search: true, Staff: h.staff != nil, Events: true, Sections: h.sectionLinks(rq)}
 	case rq.account != nil:
 		a := rq.account
 		return navView{
@@ -106,6 +108,7 @@ func (h *Handler) nav(rq *request) navView {
 			Staff:    staff.Allowed(a, staff.ManageStaff),
 			Events:   staff.Allowed(a, staff.SubmitEvent),
 			Password: true,
+			Sections: h.sectionLinks(rq),
 		}
 	}
 	return navView{}

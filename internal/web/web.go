@@ -56,10 +56,11 @@ const (
 	pageEnrol     = "staff_enrol"
 	pagePassword  = "password"
 	pageEvent     = "event"
+	pageSection   = "section" // another package's page (section.go)
 )
 
 var pageNames = []string{pageLogin, pageSearch, pagePerson, pageHousehold, pageError,
-	pageStaffList, pageStaffEdit, pageEnrol, pagePassword, pageEvent}
+	pageStaffList, pageStaffEdit, pageEnrol, pagePassword, pageEvent, pageSection}
 
 // Deps are the console's dependencies, wired by cmd/dancu.
 type Deps struct {
@@ -100,6 +101,8 @@ type Handler struct {
 	// pageSize is the number of search results per page; tests shrink it
 	// to exercise paging on a small population.
 	pageSize int
+	// sections are the parts of the console other packages serve.
+	sections []Section
 }
 
 // New returns the console handler. It panics if the embedded templates do
@@ -184,32 +187,29 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("GET "+consolePrefix+"people/{pin}", h.chain(http.HandlerFunc(h.person), readRegistry))
 	mux.Handle("GET "+consolePrefix+"households/{id}", h.chain(http.HandlerFunc(h.household), readRegistry))
 	h.mountStaff(mux, protect)
+	h.mountSections(mux, protect)
 	mux.Handle(consolePrefix, h.chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r, "error.not_found.page")
 	}), signedIn))
 }
 
-// access says whether a route needs a signed-in officer.
-type access int
-
-const (
-	public access = iota
-	// signedIn: anyone signed in, even an officer who must first change
-	// an initial password.
-	signedIn
-	// The others need an account allowed the action somewhere (the
-	// bootstrap administrator is allowed everything).
-	readRegistry
-	manageStaff
-	postEvents
-)
-
-// accessAction is the staff action each access level needs.
-var accessAction = map[access]staff.Action{
-	readRegistry: staff.ReadRegistry,
-	manageStaff:  staff.ManageStaff,
-	postEvents:   staff.SubmitEvent,
+// access says what a route needs: nothing (public), any signed-in officer,
+// or an officer allowed a staff action somewhere (the bootstrap administrator
+// is allowed everything).
+type access struct {
+	signIn bool
+	action staff.Action
 }
+
+var (
+	public = access{}
+	// signedIn: anyone signed in, even an officer who must first change an
+	// initial password.
+	signedIn     = access{signIn: true}
+	readRegistry = access{signIn: true, action: staff.ReadRegistry}
+	manageStaff  = access{signIn: true, action: staff.ManageStaff}
+	postEvents   = access{signIn: true, action: staff.SubmitEvent}
+)
 
 // request is what the middleware learns about a request, shared with the
 // handlers through the context.
@@ -301,7 +301,7 @@ func (h *Handler) chain(next http.Handler, acc access) http.Handler {
 			)
 		}()
 
-		if acc != public {
+		if acc.signIn {
 			c, err := r.Cookie(sessionCookie)
 			var p auth.Principal
 			ok := err == nil
@@ -383,11 +383,16 @@ type pageData struct {
 // render executes a page into a buffer first, so that a template error
 // becomes a clean 500 page instead of half a page.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page, titleKey string, body any) {
+	h.renderTitled(w, r, status, page, catalogueFor(reqOf(r).lang).T(titleKey), body)
+}
+
+// renderTitled is render with a title already in the page's language.
+func (h *Handler) renderTitled(w http.ResponseWriter, r *http.Request, status int, page, title string, body any) {
 	rq := reqOf(r)
 	c := catalogueFor(rq.lang)
 	data := pageData{
 		Lang:      c.lang,
-		Title:     c.T(titleKey),
+		Title:     title,
 		Officer:   rq.principal.ID,
 		Nav:       h.nav(rq),
 		CSSURL:    h.cssURL,
