@@ -73,7 +73,7 @@ func (d *Duplicator) Duplicate(p *registry.Person) (*registry.Person, []Kind) {
 		if err != nil {
 			// A year a PIN cannot encode: keep the copy's number unique
 			// all the same.
-			q.PIN = "9" + strconv.Itoa(100000000000+d.rng.IntN(899999999999))[1:]
+			q.PIN = "9" + strconv.Itoa(100000000000 + d.rng.IntN(899999999999))[1:]
 			break
 		}
 		if s := np.String(); !d.used[s] {

@@ -40,7 +40,9 @@ func TestCorrupter_Copy(t *testing.T) {
 			return d.Year == 1985 && d.Month == 3 && d.Day != 2 && d.Validate() == nil
 		}},
 		{PhoneDropped, func(p *registry.Person) bool { return p.Phone == "" }},
-		{ParentsUnaccented, func(p *registry.Person) bool { return p.Father.FullName == "Nguyen Van Hoa" && p.Mother.FullName == "Tran Thi Lua" }},
+		{ParentsUnaccented, func(p *registry.Person) bool {
+			return p.Father.FullName == "Nguyen Van Hoa" && p.Mother.FullName == "Tran Thi Lua"
+		}},
 		{ParentsMissing, func(p *registry.Person) bool { return p.Father == nil && p.Mother == nil }},
 		{Moved, func(p *registry.Person) bool {
 			r := p.PermanentResidence
