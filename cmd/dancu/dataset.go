@@ -13,6 +13,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/config"
 	"github.com/dancu/dancu/internal/dataset"
 	"github.com/dancu/dancu/internal/exchange"
@@ -101,6 +103,17 @@ func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) (e
 		if *agency != "" && !dataset.CanWrite(d, *agency) {
 			return errors.New("only the agency that owns the dataset may write it")
 		}
+		// Every write is recorded in the access log like an upload through
+		// the API, attributed to the operator acting for the owning agency.
+		// A running server may be appending too: the log retries on top of
+		// its entries, and the server signs the checkpoints.
+		accessLog, err := audit.Open(ctx, st, audit.Options{CheckpointEvery: -1, IndexEvery: -1})
+		if err != nil {
+			return err
+		}
+		defer accessLog.Close()
+		svc = dataset.New(st, ex, accessLog, nil)
+		ctx := auth.WithPrincipal(ctx, operator(d.Agency))
 		in := io.Reader(os.Stdin)
 		if *file != "-" {
 			f, err := os.Open(*file)
@@ -123,4 +136,15 @@ func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) (e
 		fmt.Fprintf(stderr, "%s lines in %s\n", thousands(sum.Lines), time.Since(start).Round(time.Millisecond))
 		return err
 	})
+}
+
+// operator is the principal of a person running a dancu command on the
+// server, acting for agency: the access log names them by their system
+// account, as the only identity the command line has.
+func operator(agency string) auth.Principal {
+	name := os.Getenv("USER")
+	if name == "" {
+		name = "unknown"
+	}
+	return auth.Principal{ID: "cli:" + name, Kind: "operator", Agency: agency}
 }

@@ -32,12 +32,14 @@
 // the previous checkpoint checked out; Verify re-derives the whole tree from
 // the entries.
 //
-// Single writer. One process appends and signs: the Log keeps the right edge
-// of the tree in memory, and the store refuses an append whose first index is
-// not the current size (store.ErrConflict), so a second writer fails instead
-// of forking the log. When several processes share PostgreSQL (issue 10),
-// Open's writer and signer are to run under a lease, with other processes
-// forwarding their Record calls or taking over when the holder dies; the
-// writer already reloads its state from the store after any failed append,
-// which is what a new lease holder needs.
+// Writers. A Log keeps the right edge of the tree in memory, and the store
+// refuses an append whose first index is not the current size
+// (store.ErrConflict), so a second writer can never fork the log. When
+// another process appended first — an operator's command such as
+// dancu dataset upload, or a second server — the batch is re-hashed on top of
+// what the store now holds and tried again, so several writers are correct,
+// only slower when they contend. Signing needs no lease for correctness
+// either: a signer re-checks everything since the previous checkpoint. When
+// several processes share PostgreSQL (issue 10), the writer and signer are to
+// run under a lease so that they do not contend.
 package audit

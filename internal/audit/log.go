@@ -315,8 +315,25 @@ func (l *Log) failQueued() {
 	}
 }
 
-// commit appends one batch.
+// maxConflicts bounds how often one batch is tried again after another
+// writer appended first.
+const maxConflicts = 50
+
+// commit appends one batch. Another process may append to the same log (an
+// operator's command, a second server until leases come): the store then
+// refuses the append with store.ErrConflict, and the batch is hashed again
+// on top of what the store holds now. Entries carry no index of their own,
+// so nothing but their position changes.
 func (l *Log) commit(ctx context.Context, batch []*request, n int) error {
+	for attempt := 1; ; attempt++ {
+		err := l.commitOnce(ctx, batch, n)
+		if err == nil || !errors.Is(err, store.ErrConflict) || attempt == maxConflicts {
+			return err
+		}
+	}
+}
+
+func (l *Log) commitOnce(ctx context.Context, batch []*request, n int) error {
 	w := &l.w
 	if !w.loaded {
 		if err := l.load(ctx); err != nil {

@@ -139,8 +139,8 @@ func (s *Service) Read(ctx context.Context, p auth.Principal, d *Dataset, pin, p
 // recordWrites records that the caller linked dataset d's records to these
 // people. The records are already committed, so a failure answers 503 but
 // cannot undo them; a retry of the same upload changes nothing and is
-// recorded then. Without a recorder (the operator's command line, which must
-// not append to a log a running server writes) nothing is recorded.
+// recorded then. Without a recorder (a service that only reads metadata)
+// nothing is recorded.
 func (s *Service) recordWrites(ctx context.Context, d *Dataset, pins []string) error {
 	if s.rec == nil || len(pins) == 0 {
 		return nil
