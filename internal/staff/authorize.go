@@ -22,10 +22,14 @@ const (
 	ReadAccessLog Action = "read_access_log"
 	// ReadStatistics: read population statistics.
 	ReadStatistics Action = "read_statistics"
+	// ManageConnections: register connected agencies, their API clients,
+	// grants, webhook subscriptions and datasets, and redeliver dead
+	// letters. National administrators only.
+	ManageConnections Action = "manage_connections"
 )
 
 // Actions lists every action, for exhaustive tests.
-var Actions = []Action{ManageStaff, ReadRegistry, SubmitEvent, ReadAccessLog, ReadStatistics}
+var Actions = []Action{ManageStaff, ReadRegistry, SubmitEvent, ReadAccessLog, ReadStatistics, ManageConnections}
 
 // Authorize decides whether account may do act on targets. It returns nil
 // or ErrForbidden; it reads nothing but its arguments, so the same decision

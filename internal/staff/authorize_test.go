@@ -32,7 +32,7 @@ func TestAuthorize(t *testing.T) {
 		targets []Unit
 		allowed map[Action]bool // actions allowed; all others refused
 	}
-	all := map[Action]bool{ManageStaff: true, ReadRegistry: true, SubmitEvent: true, ReadAccessLog: true, ReadStatistics: true}
+	all := map[Action]bool{ManageStaff: true, ReadRegistry: true, SubmitEvent: true, ReadAccessLog: true, ReadStatistics: true, ManageConnections: true}
 	tests := map[string]row{
 		"admin, no target":               {admin, nil, all},
 		"admin, any target":              {admin, []Unit{baDinh}, all},
