@@ -100,7 +100,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	defer stopFeeds() // before the access log's and the store's Close
 	audithttp.New(accessLog).Mount(srv.API())
 	srv.AllowAnonymous(audithttp.PublicRoutes...)
-	web.New(web.Deps{Registry: reg, Auth: authn, Staff: staff.New(st), Logger: logger, Recorder: accessLog}).Mount(srv.Mux())
+	web.New(web.Deps{Registry: reg, Auth: authn, Staff: staff.New(st), Logger: logger, Recorder: accessLog, Tracker: accessLog}).Mount(srv.Mux())
 	srv.Mux().Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -29,6 +29,9 @@ type personView struct {
 	Documents     []documentRow
 	HouseholdHref string
 	History       []historyEntry
+	// TrackerHref links to who accessed the person's data, for officers
+	// allowed to see it.
+	TrackerHref string
 }
 
 // documentRow is one identity card in the documents table.
@@ -124,6 +127,9 @@ func (h *Handler) person(w http.ResponseWriter, r *http.Request) {
 		v.AsOf = c.Date(asOf)
 	}
 	v.AsOfError = asOfErr
+	if h.trackerLinkShown(reqOf(r), rec.Person) {
+		v.TrackerHref = trackerHref(p)
+	}
 	if !asOf.IsZero() && len(history) > 0 && rec.Version != history[len(history)-1].Version {
 		v.AsOfNotice = c.T("person.viewing_as_of", c.Date(asOf), rec.Version)
 	}

@@ -83,7 +83,7 @@ func (h *Handler) permit(w http.ResponseWriter, r *http.Request, rq *request, ac
 		http.Redirect(w, r, consolePrefix+"password", http.StatusSeeOther)
 		return false
 	}
-	if acc.action != "" && !staff.Allowed(a, acc.action) {
+	if acc.action != "" && !staff.Allowed(a, acc.action) && (acc.orAction == "" || !staff.Allowed(a, acc.orAction)) {
 		h.notAllowed(w, r)
 		return false
 	}

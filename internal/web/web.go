@@ -57,10 +57,11 @@ const (
 	pagePassword  = "password"
 	pageEvent     = "event"
 	pageSection   = "section" // another package's page (section.go)
+	pageTracker   = "tracker"
 )
 
 var pageNames = []string{pageLogin, pageSearch, pagePerson, pageHousehold, pageError,
-	pageStaffList, pageStaffEdit, pageEnrol, pagePassword, pageEvent, pageSection}
+	pageStaffList, pageStaffEdit, pageEnrol, pagePassword, pageEvent, pageSection, pageTracker}
 
 // Deps are the console's dependencies, wired by cmd/dancu.
 type Deps struct {
@@ -78,6 +79,9 @@ type Deps struct {
 	// the page is written. Required: production passes the audit log,
 	// tests may pass a fake.
 	Recorder audit.Recorder
+	// Tracker lists who accessed a person's data (the data tracker); nil
+	// leaves the tracker page out. Production passes the audit log.
+	Tracker Tracker
 }
 
 // Handler serves the officers' console. It keeps no per-user state: sessions
@@ -88,6 +92,7 @@ type Handler struct {
 	auth   *auth.Authenticator
 	staff  *staff.Service
 	rec    audit.Recorder
+	track  Tracker
 	log    *slog.Logger
 	pages  map[string]map[string]*template.Template // language → page → template
 	static http.Handler
@@ -131,6 +136,7 @@ func New(d Deps) *Handler {
 		auth:      d.Auth,
 		staff:     d.Staff,
 		rec:       d.Recorder,
+		track:     d.Tracker,
 		log:       logger,
 		static:    http.StripPrefix(consolePrefix+"static/", http.FileServerFS(staticRoot)),
 		cssURL:    consolePrefix + "static/console.css?v=" + hex.EncodeToString(sum[:6]),
@@ -186,6 +192,9 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("GET "+consolePrefix+"people", h.chain(http.HandlerFunc(h.lookupPIN), readRegistry))
 	mux.Handle("GET "+consolePrefix+"people/{pin}", h.chain(http.HandlerFunc(h.person), readRegistry))
 	mux.Handle("GET "+consolePrefix+"households/{id}", h.chain(http.HandlerFunc(h.household), readRegistry))
+	if h.track != nil {
+		mux.Handle("GET "+consolePrefix+"people/{pin}/accesses", h.chain(http.HandlerFunc(h.tracker), readAccesses))
+	}
 	h.mountStaff(mux, protect)
 	h.mountSections(mux, protect)
 	mux.Handle(consolePrefix, h.chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -199,6 +208,9 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 type access struct {
 	signIn bool
 	action staff.Action
+	// orAction, if set, is another action that lets an officer in as well
+	// as action (the data tracker: auditors and registrars).
+	orAction staff.Action
 }
 
 var (
@@ -209,6 +221,7 @@ var (
 	readRegistry = access{signIn: true, action: staff.ReadRegistry}
 	manageStaff  = access{signIn: true, action: staff.ManageStaff}
 	postEvents   = access{signIn: true, action: staff.SubmitEvent}
+	readAccesses = access{signIn: true, action: staff.ReadRegistry, orAction: staff.ReadAccessLog}
 )
 
 // request is what the middleware learns about a request, shared with the
