@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -303,4 +304,83 @@ func syncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// Restore checks that srcPath is an intact dancu database — SQLite's
+// integrity check passes and it has a schema this program knows — and copies
+// it to destPath, which must not exist, syncing the copy and its folder
+// before it is renamed into place: a crash leaves either no destPath or a
+// complete one. Open destPath afterwards as usual.
+func Restore(ctx context.Context, srcPath, destPath string) error {
+	if _, err := os.Stat(destPath); err == nil {
+		return fmt.Errorf("sqlite: restore: destination: %w", fs.ErrExist)
+	}
+	if err := checkSnapshot(ctx, srcPath); err != nil {
+		return fmt.Errorf("sqlite: restore: %w", err)
+	}
+	tmp := destPath + ".restoring"
+	if err := copyFileSynced(srcPath, tmp); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("sqlite: restore: %w", err)
+	}
+	if err := os.Rename(tmp, destPath); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("sqlite: restore: %w", err)
+	}
+	if err := syncDir(filepath.Dir(destPath)); err != nil {
+		return fmt.Errorf("sqlite: restore: %w", err)
+	}
+	return nil
+}
+
+// checkSnapshot opens a snapshot read-only and checks it.
+func checkSnapshot(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); err != nil {
+		return err
+	}
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var result string
+	if err := db.QueryRowContext(ctx, "PRAGMA integrity_check(1)").Scan(&result); err != nil {
+		return fmt.Errorf("%s is not a SQLite database: %w", filepath.Base(path), err)
+	}
+	if result != "ok" {
+		return fmt.Errorf("%s fails SQLite's integrity check", filepath.Base(path))
+	}
+	var newest int
+	if err := db.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&newest); err != nil {
+		return fmt.Errorf("%s is not a dancu database (no schema_migrations)", filepath.Base(path))
+	}
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	if len(ms) > 0 && newest > ms[len(ms)-1].Version {
+		return fmt.Errorf("%s has schema version %d, newer than this program's %d", filepath.Base(path), newest, ms[len(ms)-1].Version)
+	}
+	return nil
+}
+
+func copyFileSynced(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
