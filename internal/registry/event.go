@@ -46,6 +46,14 @@ type Submission struct {
 	// nothing is written. It may be called more than once, as the
 	// transaction may be retried, and must keep no state.
 	Authorize func(targets []UnitRef) error
+	// Within, if set, runs inside the event's transaction once the event,
+	// its records and its outbox rows are written, with the transaction and
+	// the result: what it writes there (the dossier of an online service
+	// whose approval applies the event) commits with the event or not at
+	// all. An error from it aborts the event and is returned as is. Like
+	// Authorize it may be called more than once and must keep no state. It
+	// is not called for a replayed event, which writes nothing.
+	Within func(ctx context.Context, tx store.Tx, res *Result) error
 }
 
 // UnitRef is an administrative unit (today's codes) an event belongs to,
@@ -154,7 +162,10 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (*Result, error) {
 			EventID: ev.ID, EventType: ev.Type, Actor: s.Actor, Reason: ev.Reason,
 			ValidFrom: ev.EffectiveDate.String(), RecordedAt: now,
 		}, request)
-		return err
+		if err != nil || s.Within == nil {
+			return err
+		}
+		return s.Within(ctx, tx, res)
 	})
 	if errors.Is(err, store.ErrExists) {
 		// Another request with the same id committed between our check and our

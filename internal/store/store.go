@@ -29,6 +29,7 @@ type Store interface {
 	AccessLog
 	Datasets
 	Deliveries
+	Dossiers
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the store's resources. It does not lose committed writes.
@@ -216,6 +217,8 @@ type Tx interface {
 	PutEvent(ctx context.Context, e EventRow) (int64, error)
 	// AppendOutbox adds an outbox row; the store assigns Seq and CreatedAt.
 	AppendOutbox(ctx context.Context, o OutboxRow) error
+
+	DossierTx
 }
 
 // Loader writes many new records fast. Each Load call is one transaction;

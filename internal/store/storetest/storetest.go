@@ -27,7 +27,7 @@ type conformanceTest struct {
 // Run runs every conformance test against the backend that open returns.
 func Run(t *testing.T, open Opener) {
 	tests := append(append(append(registryTests(), directoryTests...), accessLogTests...), datasetTests...)
-	tests = append(tests, deliveryTests...)
+	tests = append(append(tests, deliveryTests...), dossierTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
