@@ -26,10 +26,17 @@ const (
 	// grants, webhook subscriptions and datasets, and redeliver dead
 	// letters. National administrators only.
 	ManageConnections Action = "manage_connections"
+	// ProcessDossier: work the queue of online public-service dossiers
+	// (accept, request information, approve, reject). Registrars, scoped:
+	// the target is the unit that handles the dossier.
+	ProcessDossier Action = "process_dossier"
+	// ConfigureServices: change procedures' fees, deadlines and attachments.
+	// National administrators only.
+	ConfigureServices Action = "configure_services"
 )
 
 // Actions lists every action, for exhaustive tests.
-var Actions = []Action{ManageStaff, ReadRegistry, SubmitEvent, ReadAccessLog, ReadStatistics, ManageConnections}
+var Actions = []Action{ManageStaff, ReadRegistry, SubmitEvent, ReadAccessLog, ReadStatistics, ManageConnections, ProcessDossier, ConfigureServices}
 
 // Authorize decides whether account may do act on targets. It returns nil
 // or ErrForbidden; it reads nothing but its arguments, so the same decision
@@ -56,7 +63,7 @@ func Authorize(a *Account, act Action, targets []Unit) error {
 		if a.Has(Registrar) {
 			return nil
 		}
-	case SubmitEvent:
+	case SubmitEvent, ProcessDossier:
 		if a.Has(Registrar) && inScope(a.Scope, targets) {
 			return nil
 		}
