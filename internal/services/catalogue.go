@@ -184,8 +184,8 @@ var builtin = []Procedure{
 	{
 		Code: "id_card_issue", Name: Text{"Cấp thẻ căn cước", "Issue of the ID card"},
 		Authority: Province, Level: 2, Fee: 0, DeadlineDays: 7, Event: "id_card_issued",
-		LegalBasis: "Luật Căn cước 2023, điều 24",
-		Fields:     []Field{fName, fPIN, fBirth, fPerm, fPhone},
+		LegalBasis:  "Luật Căn cước 2023, điều 24",
+		Fields:      []Field{fName, fPIN, fBirth, fPerm, fPhone},
 		Attachments: []AttachmentSpec{{Kind: "portrait", Name: Text{"Ảnh chân dung", "Portrait photograph"}, Required: true, Types: photoTypes, MaxBytes: 2 << 20}},
 	},
 	{
