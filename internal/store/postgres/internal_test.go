@@ -16,9 +16,11 @@ func TestLoadMigrations(t *testing.T) {
 	if len(ms) == 0 {
 		t.Fatal("no migrations embedded")
 	}
+	// Versions increase without repeats; gaps are allowed, since areas
+	// developed in parallel hold reserved numbers and land out of order.
 	for i, m := range ms {
-		if m.Version != i+1 {
-			t.Errorf("migration %d has version %d: versions must run 1, 2, 3... without gaps", i, m.Version)
+		if m.Version < 1 || (i > 0 && m.Version <= ms[i-1].Version) {
+			t.Errorf("migration %d has version %d: versions must increase from 1 without repeats", i, m.Version)
 		}
 		if m.Name == "" || strings.TrimSpace(m.SQL) == "" {
 			t.Errorf("migration %d: empty name or body", m.Version)

@@ -49,8 +49,27 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		// schema it does not know.
 		return fmt.Errorf("sqlite: migrate: database schema version %d is newer than this program's %d", newest, ms[len(ms)-1].Version)
 	}
+	applied := map[int]bool{}
+	rows, err := db.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlite: migrate: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	// Each migration not yet applied is applied, whatever its number:
+	// areas developed in parallel hold reserved numbers and may land out
+	// of order, so a lower number can arrive after a higher one.
 	for _, m := range ms {
-		if m.Version <= newest {
+		if applied[m.Version] {
 			continue
 		}
 		err := inWriteTx(ctx, db, func(tx *sql.Tx) error {
