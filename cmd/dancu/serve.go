@@ -16,6 +16,7 @@ import (
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/config"
 	"github.com/dancu/dancu/internal/dataset"
+	"github.com/dancu/dancu/internal/ratelimit"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/staff"
 	"github.com/dancu/dancu/internal/store"
@@ -90,6 +91,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	srv := api.New(api.Deps{
 		Registry: reg, Store: st, Auth: authn, Logger: logger, Recorder: accessLog,
 		Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Clients: exch,
+		RateLimit: api.RateLimit{
+			PerAddress:     ratelimit.New(float64(cfg.RateLimit.PerAddress), cfg.RateLimit.AddressBurst, 1<<20),
+			PerAgency:      ratelimit.New(float64(cfg.RateLimit.PerAgency), cfg.RateLimit.AgencyBurst, 1<<14),
+			TrustedProxies: cfg.RateLimit.Proxies(),
+		},
 	})
 	exch.Mount(srv)
 	dataset.New(st, exch, accessLog, logger).Mount(srv, 0)

@@ -48,6 +48,8 @@ type Deps struct {
 	// client principals are refused on GET /v1/citizens/{pin} as on every
 	// other route.
 	Clients ClientReader
+	// RateLimit sheds floods with 429; the zero value limits nothing.
+	RateLimit RateLimit
 }
 
 // Server is the HTTP handler of a dancu process: the middleware around a
@@ -67,6 +69,7 @@ type Server struct {
 	// filled while mounting, before the server serves.
 	public       map[string]bool
 	clientRoutes map[string]bool
+	limits       RateLimit
 	// bodyLimits are the routes with a body limit other than maxBody.
 	bodyLimits map[string]int64
 }
@@ -103,6 +106,7 @@ func New(d Deps) *Server {
 		auth:    d.Auth,
 		metrics: newHTTPMetrics(reg),
 		maxBody: d.MaxBodyBytes,
+		limits:  d.RateLimit,
 	}
 	s.api = humago.New(s.mux, humaConfig(d.Version))
 	NewHealthHandler(d.Store).Mount(s.api)

@@ -15,6 +15,8 @@ const (
 	MetricRequests = "dancu_http_requests_total"
 	MetricDuration = "dancu_http_request_duration_seconds"
 	MetricInFlight = "dancu_http_requests_in_flight"
+	// MetricRateLimited counts requests refused with 429.
+	MetricRateLimited = "dancu_http_rate_limited_total"
 )
 
 // httpMetrics are the HTTP server's metrics. Labels are the method, the
@@ -25,6 +27,8 @@ type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	inflight prometheus.Gauge
+	// rateLimited counts requests refused with 429, by what was limited.
+	rateLimited *prometheus.CounterVec
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -43,7 +47,11 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Help: "HTTP requests being served.",
 		}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.inflight)
+	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: MetricRateLimited,
+		Help: "Requests refused for exceeding a rate limit, by limit (address or agency).",
+	}, []string{"limit"})
+	reg.MustRegister(m.requests, m.duration, m.inflight, m.rateLimited)
 	return m
 }
 

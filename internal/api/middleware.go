@@ -286,17 +286,30 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoFrom(r.Context())
 		if !isV1(r.URL.Path) && (info == nil || !isV1(info.route)) || info != nil && s.public[info.route] {
-			next.ServeHTTP(w, r)
+			if s.allowAddress(w, r) {
+				next.ServeHTTP(w, r)
+			}
 			return
 		}
 		token, ok := bearerToken(r.Header.Get("Authorization"))
 		if !ok {
-			unauthorized(w, `Bearer realm="dancu"`, "This endpoint requires an Authorization: Bearer token.")
+			if s.allowAddress(w, r) {
+				unauthorized(w, `Bearer realm="dancu"`, "This endpoint requires an Authorization: Bearer token.")
+			}
 			return
 		}
 		p, ok := s.auth.VerifyBearer(r.Context(), token)
 		if !ok {
-			unauthorized(w, `Bearer realm="dancu", error="invalid_token"`, "The bearer token is not valid.")
+			// Guessing tokens counts against the address.
+			if s.allowAddress(w, r) {
+				unauthorized(w, `Bearer realm="dancu", error="invalid_token"`, "The bearer token is not valid.")
+			}
+			return
+		}
+		if p.Kind == auth.KindClient && !s.allowAgency(w, p.Agency) {
+			if info != nil {
+				info.principal = p.ID
+			}
 			return
 		}
 		if p.Kind == auth.KindClient && (info == nil || !s.clientRoutes[info.route]) {

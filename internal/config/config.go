@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -32,6 +33,46 @@ type Config struct {
 	// which serve publishes every outbox message (package feed). It may
 	// hold credentials, so it prints redacted like DB.
 	NATS DSN `yaml:"nats"`
+	// RateLimit sheds floods: see RateLimit.
+	RateLimit RateLimit `yaml:"rate_limit"`
+}
+
+// RateLimit configures the per-process request limits (package ratelimit):
+// agencies' API clients per agency, everyone else but the administrator per
+// client address. A rate of 0 turns a limit off.
+type RateLimit struct {
+	PerAddress   int `yaml:"per_address"` // requests per second
+	AddressBurst int `yaml:"address_burst"`
+	PerAgency    int `yaml:"per_agency"` // requests per second
+	AgencyBurst  int `yaml:"agency_burst"`
+	// TrustedProxies lists, comma-separated, the CIDR ranges of the load
+	// balancers whose X-Forwarded-For header names the client.
+	TrustedProxies string `yaml:"trusted_proxies"`
+}
+
+// Proxies returns TrustedProxies parsed; call it on a valid Config.
+func (r RateLimit) Proxies() []netip.Prefix {
+	out, _ := parsePrefixes(r.TrustedProxies)
+	return out
+}
+
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("%q is not a CIDR range or an address", s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // Log configures the process log.
@@ -78,6 +119,10 @@ func Default() Config {
 			MaxBodyBytes:      1 << 20,
 		},
 		Demo: Demo{Citizens: 100_000, Seed: 1},
+		// A person at a browser makes a few requests a second; an address
+		// over 100 a second is a script. Agencies are limited well above
+		// what one process serves, as a fuse against a runaway client.
+		RateLimit: RateLimit{PerAddress: 100, AddressBurst: 200, PerAgency: 20_000, AgencyBurst: 40_000},
 	}
 }
 
@@ -172,6 +217,23 @@ func (c Config) Validate() error {
 	}
 	if c.Demo.Seed < 0 {
 		bad("demo.seed", "must not be negative (it is %d)", c.Demo.Seed)
+	}
+	for _, l := range []struct {
+		key         string
+		rate, burst int
+	}{
+		{"rate_limit.per_address", c.RateLimit.PerAddress, c.RateLimit.AddressBurst},
+		{"rate_limit.per_agency", c.RateLimit.PerAgency, c.RateLimit.AgencyBurst},
+	} {
+		if l.rate < 0 {
+			bad(l.key, "must not be negative (it is %d; 0 turns the limit off)", l.rate)
+		}
+		if l.rate > 0 && l.burst < 1 {
+			bad(strings.Replace(l.key, "per_", "", 1)+"_burst", "must be at least 1 when the limit is on (it is %d)", l.burst)
+		}
+	}
+	if _, err := parsePrefixes(c.RateLimit.TrustedProxies); err != nil {
+		bad("rate_limit.trusted_proxies", "%v", err)
 	}
 	return errors.Join(errs...)
 }

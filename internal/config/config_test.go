@@ -269,3 +269,21 @@ func TestBind_Help(t *testing.T) {
 		}
 	}
 }
+
+func TestConfig_ValidateRateLimit(t *testing.T) {
+	c := config.Default()
+	c.RateLimit = config.RateLimit{PerAddress: -1, PerAgency: 10, AgencyBurst: 0, TrustedProxies: "10.0.0.0/8, nonsense"}
+	err := c.Validate()
+	for _, want := range []string{"rate_limit.per_address: must not be negative", "rate_limit.agency_burst: must be at least 1", `rate_limit.trusted_proxies: "nonsense"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want it to say %q", err, want)
+		}
+	}
+	c.RateLimit = config.RateLimit{TrustedProxies: "10.0.0.0/8,192.0.2.7, 2001:db8::/32"}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate() = %v", err)
+	}
+	if got := fmt.Sprint(c.RateLimit.Proxies()); got != "[10.0.0.0/8 192.0.2.7/32 2001:db8::/32]" {
+		t.Errorf("Proxies() = %s", got)
+	}
+}
