@@ -30,6 +30,7 @@ type Store interface {
 	Datasets
 	Deliveries
 	Dossiers
+	OIDC
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the store's resources. It does not lose committed writes.
