@@ -35,6 +35,8 @@ type Config struct {
 	NATS DSN `yaml:"nats"`
 	// RateLimit sheds floods: see RateLimit.
 	RateLimit RateLimit `yaml:"rate_limit"`
+	// OIDC configures the OpenID Connect provider for relying parties.
+	OIDC OIDC `yaml:"oidc"`
 }
 
 // RateLimit configures the per-process request limits (package ratelimit):
@@ -73,6 +75,26 @@ func parsePrefixes(list string) ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, nil
+}
+
+// OIDC configures the OpenID Connect provider (package oidc).
+type OIDC struct {
+	// Issuer is the provider's public URL, as relying parties reach it
+	// (https://id.example.vn). Empty: the address serve listens on, which
+	// is right only for development.
+	Issuer string `yaml:"issuer"`
+	// SigningAlgorithm signs ID tokens: ES256 (default, fast) or RS256.
+	SigningAlgorithm string `yaml:"signing_algorithm"`
+	// KeyRotation is how long one signing key signs before the next takes
+	// over; an old key stays published until tokens it signed expire.
+	KeyRotation time.Duration `yaml:"key_rotation"`
+	// Lifetimes of what the provider issues.
+	AccessTokenTTL  time.Duration `yaml:"access_token_ttl"`
+	IDTokenTTL      time.Duration `yaml:"id_token_ttl"`
+	RefreshTokenTTL time.Duration `yaml:"refresh_token_ttl"`
+	// AuthRequestTTL bounds the time from the relying party's request to
+	// the code's exchange (sign-in and consent included).
+	AuthRequestTTL time.Duration `yaml:"auth_request_ttl"`
 }
 
 // Log configures the process log.
@@ -123,6 +145,14 @@ func Default() Config {
 		// over 100 a second is a script. Agencies are limited well above
 		// what one process serves, as a fuse against a runaway client.
 		RateLimit: RateLimit{PerAddress: 100, AddressBurst: 200, PerAgency: 20_000, AgencyBurst: 40_000},
+		OIDC: OIDC{
+			SigningAlgorithm: "ES256",
+			KeyRotation:      30 * 24 * time.Hour,
+			AccessTokenTTL:   10 * time.Minute,
+			IDTokenTTL:       10 * time.Minute,
+			RefreshTokenTTL:  30 * 24 * time.Hour,
+			AuthRequestTTL:   15 * time.Minute,
+		},
 	}
 }
 
@@ -235,7 +265,44 @@ func (c Config) Validate() error {
 	if _, err := parsePrefixes(c.RateLimit.TrustedProxies); err != nil {
 		bad("rate_limit.trusted_proxies", "%v", err)
 	}
+	if iss := c.OIDC.Issuer; iss != "" {
+		u, err := url.Parse(iss)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+			bad("oidc.issuer", "not an absolute https:// URL")
+		case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
+			bad("oidc.issuer", "must be https:// (http:// only on loopback, for development)")
+		case u.Path != "" || u.RawQuery != "" || u.Fragment != "":
+			bad("oidc.issuer", "must be an origin only (no path, query or fragment), as in https://id.example.vn")
+		}
+	}
+	if a := c.OIDC.SigningAlgorithm; a != "ES256" && a != "RS256" {
+		bad("oidc.signing_algorithm", "%q is not one of ES256, RS256", a)
+	}
+	for _, d := range []struct {
+		key      string
+		v, least time.Duration
+	}{
+		{"oidc.key_rotation", c.OIDC.KeyRotation, time.Hour},
+		{"oidc.access_token_ttl", c.OIDC.AccessTokenTTL, 30 * time.Second},
+		{"oidc.id_token_ttl", c.OIDC.IDTokenTTL, 30 * time.Second},
+		{"oidc.refresh_token_ttl", c.OIDC.RefreshTokenTTL, time.Minute},
+		{"oidc.auth_request_ttl", c.OIDC.AuthRequestTTL, time.Minute},
+	} {
+		if d.v < d.least {
+			bad(d.key, "must be at least %s (it is %s)", d.least, d.v)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// isLoopbackHost reports whether host names this machine.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func checkAddr(addr string) error {

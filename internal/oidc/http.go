@@ -1,0 +1,179 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/dancu/dancu/internal/store"
+)
+
+// discovery serves the OpenID Provider Metadata, the library's document
+// corrected to what dancu supports.
+func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
+	ctx := op.ContextWithIssuer(r.Context(), p.Issuer())
+	cfg := op.CreateDiscoveryConfig(ctx, p.op, &storage{p: p})
+	cfg.ScopesSupported = ScopeNames()
+	cfg.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+	cfg.ResponseModesSupported = []string{"query"}
+	cfg.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	cfg.SubjectTypesSupported = []string{SubjectPairwise, SubjectPublic}
+	cfg.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPrivateKeyJWT}
+	cfg.TokenEndpointAuthSigningAlgValuesSupported = assertionAlgs
+	cfg.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPrivateKeyJWT}
+	cfg.IntrospectionEndpointAuthSigningAlgValuesSupported = assertionAlgs
+	cfg.RevocationEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPrivateKeyJWT}
+	cfg.RevocationEndpointAuthSigningAlgValuesSupported = assertionAlgs
+	cfg.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
+	cfg.ACRValuesSupported = []string{ACRLevel1, ACRLevel2}
+	cfg.DeviceAuthorizationEndpoint = ""
+	cfg.RequestURIParameterSupported = false
+	cfg.RequestParameterSupported = false
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	op.Discover(w, cfg)
+}
+
+var assertionAlgs = []string{"RS256", "PS256", "ES256", "EdDSA"}
+
+// guard runs before the library on the protocol endpoints. It refuses the
+// device endpoint, and makes every client assertion (private_key_jwt)
+// single-use across processes: the library checks signature, audience and
+// times, but not jti.
+func (p *Provider) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case BasePath + "/device_authorization":
+			http.NotFound(w, r)
+			return
+		case BasePath + "/token", BasePath + "/introspect", BasePath + "/revoke":
+			if r.Method == http.MethodPost {
+				r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+				if err := r.ParseForm(); err != nil {
+					writeOAuthError(w, http.StatusBadRequest, "invalid_request", "the form body is malformed")
+					return
+				}
+				if len(r.URL.Query()) > 0 && r.URL.Path == BasePath+"/token" {
+					writeOAuthError(w, http.StatusBadRequest, "invalid_request", "parameters go in the body, not the URL")
+					return
+				}
+				if a := r.PostForm.Get("client_assertion"); a != "" {
+					if code, desc := p.useAssertion(r.Context(), a); code != "" {
+						writeOAuthError(w, http.StatusUnauthorized, code, desc)
+						return
+					}
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// useAssertion verifies a client assertion's signature with the client's
+// registered keys and records its jti until it expires. It returns an
+// error code and description, or "".
+func (p *Provider) useAssertion(ctx context.Context, assertion string) (string, string) {
+	if len(assertion) > 16<<10 {
+		return "invalid_client", "the assertion is too long"
+	}
+	algs := make([]jose.SignatureAlgorithm, len(assertionAlgs))
+	for i, a := range assertionAlgs {
+		algs[i] = jose.SignatureAlgorithm(a)
+	}
+	tok, err := jwt.ParseSigned(assertion, algs)
+	if err != nil || len(tok.Headers) != 1 {
+		return "invalid_client", "the assertion is not a JWS signed with " + strings.Join(assertionAlgs, ", ")
+	}
+	var unverified jwt.Claims
+	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil || unverified.Issuer == "" {
+		return "invalid_client", "the assertion's claims are malformed"
+	}
+	rp, err := p.RP(ctx, unverified.Issuer)
+	if err != nil || rp.Status != StatusActive || rp.AuthMethod != AuthPrivateKeyJWT {
+		return "invalid_client", "unknown client"
+	}
+	key, ok := rp.publicKey(tok.Headers[0].KeyID)
+	if !ok {
+		return "invalid_client", "the assertion's kid names none of the client's keys"
+	}
+	var c jwt.Claims
+	if err := tok.Claims(key.Key, &c); err != nil {
+		return "invalid_client", "the assertion's signature does not verify"
+	}
+	now := p.now()
+	if c.Expiry == nil || c.ID == "" || len(c.ID) > 200 {
+		return "invalid_client", "the assertion needs exp and jti"
+	}
+	exp := c.Expiry.Time()
+	if !now.Before(exp.Add(time.Minute)) {
+		return "invalid_client", "the assertion has expired"
+	}
+	if exp.Sub(now) > 10*time.Minute {
+		return "invalid_client", "the assertion may live at most 10 minutes"
+	}
+	err = p.st.UseNonce(ctx, "oidc-assertion:"+rp.ID, c.ID, exp.Add(time.Minute))
+	if errors.Is(err, store.ErrExists) {
+		return "invalid_client", "the assertion was already used (jti replay)"
+	}
+	if err != nil {
+		p.log.ErrorContext(ctx, "oidc: record assertion jti", "error", err)
+		return "temporarily_unavailable", "try again later"
+	}
+	return "", ""
+}
+
+func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+}
+
+// ConnectedApp is a relying party a citizen agreed to share with.
+type ConnectedApp struct {
+	ClientID  string
+	Name      string
+	Purpose   string
+	Scopes    []Scope
+	GrantedAt time.Time
+}
+
+// ConnectedApps lists the relying parties an account agreed to share with.
+func (p *Provider) ConnectedApps(ctx context.Context, accountID string) ([]ConnectedApp, error) {
+	cs, err := p.st.OIDCConsents(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ConnectedApp, 0, len(cs))
+	for _, c := range cs {
+		app := ConnectedApp{ClientID: c.ClientID, Name: c.ClientID, GrantedAt: c.GrantedAt}
+		if rp, err := p.RP(ctx, c.ClientID); err == nil {
+			app.Name, app.Purpose = rp.Name, rp.Purpose
+		}
+		for _, name := range c.Scopes {
+			if s, ok := lookupScope(name); ok {
+				app.Scopes = append(app.Scopes, s)
+			}
+		}
+		out = append(out, app)
+	}
+	return out, nil
+}
+
+// RevokeApp withdraws an account's consent to a relying party and revokes
+// every token the party holds for the account. It returns an error
+// wrapping store.ErrNotFound when there was no consent.
+func (p *Provider) RevokeApp(ctx context.Context, accountID, clientID string) error {
+	if err := p.st.DeleteOIDCConsent(ctx, accountID, clientID); err != nil {
+		return err
+	}
+	_, err := p.st.RevokeOIDCTokens(ctx, store.OIDCTokenQuery{AccountID: accountID, ClientID: clientID})
+	return err
+}

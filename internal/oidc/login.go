@@ -1,0 +1,343 @@
+package oidc
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/dancu/dancu/internal/api"
+	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticRoot embed.FS
+
+var staticFS, _ = fs.Sub(staticRoot, "static")
+
+var zeroDate registry.Date
+
+func requestIDFrom(ctx context.Context) string { return api.RequestID(ctx) }
+
+// pages renders the provider's HTML pages.
+type pages struct {
+	consent, errorPage *template.Template
+}
+
+func newPages() (*pages, error) {
+	base, err := template.ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	clone := func(name string) (*template.Template, error) {
+		t, err := base.Clone()
+		if err != nil {
+			return nil, err
+		}
+		return t.ParseFS(templateFS, "templates/"+name)
+	}
+	var p pages
+	if p.consent, err = clone("consent.html"); err != nil {
+		return nil, err
+	}
+	if p.errorPage, err = clone("error.html"); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// texts are the page texts in one language.
+type texts struct {
+	Brand, ConsentTitle, Asks, Purpose, Attributes, Level, Agree, Refuse, Note, Back string
+	Expired, ExpiredText, LevelTitle, LevelText, DisabledText, LoggedOut, LoggedOutText string
+	Error, ErrorText                                                                     string
+}
+
+var textsVI = texts{
+	Brand: "Định danh và xác thực điện tử", ConsentTitle: "Chia sẻ thông tin",
+	Asks: "đề nghị được nhận các thông tin sau của bạn.", Purpose: "Mục đích", Attributes: "Thông tin được chia sẻ",
+	Level: "Mức độ tài khoản định danh điện tử:", Agree: "Đồng ý", Refuse: "Từ chối",
+	Note: "Lựa chọn của bạn được ghi nhớ; bạn có thể thu hồi bất cứ lúc nào trong mục Ứng dụng đã kết nối. Mỗi lần chia sẻ được ghi vào nhật ký truy cập.",
+	Back: "Quay lại dịch vụ", Expired: "Yêu cầu đăng nhập không còn hiệu lực",
+	ExpiredText: "Yêu cầu này không tồn tại hoặc đã hết hạn. Hãy quay lại dịch vụ và thử lại.",
+	LevelTitle:  "Cần tài khoản định danh điện tử mức độ 2",
+	LevelText:   "Dịch vụ này yêu cầu tài khoản mức độ 2. Tài khoản của bạn đang ở mức độ 1: hãy mang thẻ căn cước đến cơ quan công an để được nâng mức.",
+	DisabledText: "Dịch vụ này hiện không được phép sử dụng đăng nhập bằng định danh điện tử.",
+	LoggedOut: "Đã đăng xuất khỏi dịch vụ", LoggedOutText: "Bạn đã đăng xuất khỏi dịch vụ. Phiên trên cổng công dân vẫn còn; hãy đăng xuất tại đó nếu dùng máy chung.",
+	Error: "Không thể tiếp tục", ErrorText: "Yêu cầu không hợp lệ. Hãy quay lại dịch vụ và thử lại.",
+}
+
+var textsEN = texts{
+	Brand: "Electronic identification", ConsentTitle: "Share your information",
+	Asks: "asks to receive the following information about you.", Purpose: "Purpose", Attributes: "Information shared",
+	Level: "Level of your electronic identification account:", Agree: "Agree", Refuse: "Refuse",
+	Note: "Your choice is remembered; you can revoke it at any time under Connected apps. Every release is written to the access log.",
+	Back: "Return to the service", Expired: "This sign-in request is no longer valid",
+	ExpiredText: "The request is unknown or has expired. Return to the service and try again.",
+	LevelTitle:  "A level 2 electronic identification account is required",
+	LevelText:   "This service requires a level 2 account. Yours is at level 1: bring your chip ID card to a police office to have it raised.",
+	DisabledText: "This service may not use electronic identification at present.",
+	LoggedOut: "Signed out of the service", LoggedOutText: "You have signed out of the service. Your portal session remains; sign out there too on a shared computer.",
+	Error: "Cannot continue", ErrorText: "The request is not valid. Return to the service and try again.",
+}
+
+// language picks Vietnamese unless the request prefers English.
+func pickLanguage(r *http.Request, uiLocales []string) (texts, bool) {
+	prefs := slices.Clone(uiLocales)
+	for part := range strings.SplitSeq(r.Header.Get("Accept-Language"), ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		prefs = append(prefs, tag)
+	}
+	for _, t := range prefs {
+		t = strings.ToLower(t)
+		switch {
+		case strings.HasPrefix(t, "vi"):
+			return textsVI, true
+		case strings.HasPrefix(t, "en"):
+			return textsEN, false
+		}
+	}
+	return textsVI, true
+}
+
+type pageData struct {
+	Lang, Title, Text, Back string
+	T                       texts
+	Vi                      bool
+	RP                      *RP
+	Scopes                  []Scope
+	Level                   int
+	ID, CSRF                string
+}
+
+func (p *Provider) render(w http.ResponseWriter, status int, t *template.Template, d pageData) {
+	d.Lang = "vi"
+	if !d.Vi {
+		d.Lang = "en"
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := t.ExecuteTemplate(w, "page", d); err != nil {
+		// The header is sent; all that is left is to log.
+		p.log.Error("oidc: render page", "error", err)
+	}
+}
+
+func (p *Provider) errorPage(w http.ResponseWriter, r *http.Request, status int, title, text, back string, ui []string) {
+	t, vi := pickLanguage(r, ui)
+	p.render(w, status, p.pages.errorPage, pageData{T: t, Vi: vi, Title: title, Text: text, Back: back})
+}
+
+// loginPage is where the library sends the browser after validating an
+// authorization request: sign-in (through the portal), the level check,
+// consent.
+func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	a, rp, ok := p.loadRequest(w, r, r.URL.Query().Get("id"))
+	if !ok {
+		return
+	}
+	u, signedIn := p.sessions.Current(r)
+	none := slices.Contains(a.Prompt, oidc.PromptNone)
+	if !signedIn {
+		if none {
+			p.redirectError(w, r, a, "login_required", "the citizen is not signed in")
+			return
+		}
+		next := LoginPath + "?id=" + url.QueryEscape(a.ID)
+		http.Redirect(w, r, p.opts.SignInURL+"?next="+url.QueryEscape(next), http.StatusFound)
+		return
+	}
+	if a.MaxAge != nil && p.now().Sub(u.AuthTime) > time.Duration(*a.MaxAge)*time.Second {
+		// The portal decides how to sign in again; asking it twice for
+		// one request would loop.
+		p.redirectError(w, r, a, "login_required", "the sign-in is older than max_age")
+		return
+	}
+	if u.Level < a.RequiredLevel {
+		p.levelTooLow(w, r, a)
+		return
+	}
+	c, err := p.st.OIDCConsent(ctx, u.AccountID, rp.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		p.serverError(w, r, err)
+		return
+	}
+	if err == nil && covers(c.Scopes, a.Scopes) && !slices.Contains(a.Prompt, oidc.PromptConsent) {
+		p.complete(w, r, a, rp, u)
+		return
+	}
+	if none {
+		p.redirectError(w, r, a, "consent_required", "the citizen has not agreed to share these attributes")
+		return
+	}
+	t, vi := pickLanguage(r, a.UILocales)
+	var ss []Scope
+	for _, name := range a.Scopes {
+		if s, ok := lookupScope(name); ok {
+			ss = append(ss, s)
+		}
+	}
+	p.render(w, http.StatusOK, p.pages.consent, pageData{T: t, Vi: vi, Title: t.ConsentTitle, RP: rp, Scopes: ss,
+		Level: u.Level, ID: a.ID, CSRF: p.csrfToken(u, a.ID)})
+}
+
+// consentSubmit takes the citizen's decision.
+func (p *Provider) consentSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		p.errorPage(w, r, http.StatusBadRequest, textsEN.Error, textsEN.ErrorText, "", nil)
+		return
+	}
+	a, rp, ok := p.loadRequest(w, r, r.PostForm.Get("id"))
+	if !ok {
+		return
+	}
+	u, signedIn := p.sessions.Current(r)
+	if !signedIn || !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(p.csrfToken(u, a.ID))) {
+		t, _ := pickLanguage(r, a.UILocales)
+		p.errorPage(w, r, http.StatusForbidden, t.Error, t.ErrorText, "", a.UILocales)
+		return
+	}
+	switch r.PostForm.Get("decision") {
+	case "agree":
+		if u.Level < a.RequiredLevel {
+			p.levelTooLow(w, r, a)
+			return
+		}
+		scopes := normalizeScopes(a.Scopes)
+		if old, err := p.st.OIDCConsent(r.Context(), u.AccountID, rp.ID); err == nil {
+			scopes = normalizeScopes(append(scopes, old.Scopes...))
+		}
+		if err := p.st.PutOIDCConsent(r.Context(), store.OIDCConsent{AccountID: u.AccountID, ClientID: rp.ID,
+			Scopes: scopes, GrantedAt: p.now().UTC()}); err != nil {
+			p.serverError(w, r, err)
+			return
+		}
+		p.complete(w, r, a, rp, u)
+	case "refuse":
+		p.redirectError(w, r, a, "access_denied", "the citizen refused to share the attributes")
+	default:
+		t, _ := pickLanguage(r, a.UILocales)
+		p.errorPage(w, r, http.StatusBadRequest, t.Error, t.ErrorText, "", a.UILocales)
+	}
+}
+
+// loadRequest reads a pending request and its relying party, answering
+// with an error page when either is gone.
+func (p *Provider) loadRequest(w http.ResponseWriter, r *http.Request, id string) (*authRequest, *RP, bool) {
+	a, err := p.authRequest(r.Context(), id)
+	var oe *oidc.Error
+	if errors.As(err, &oe) {
+		t, _ := pickLanguage(r, nil)
+		p.errorPage(w, r, http.StatusBadRequest, t.Expired, t.ExpiredText, "", nil)
+		return nil, nil, false
+	}
+	if err != nil {
+		p.serverError(w, r, err)
+		return nil, nil, false
+	}
+	if a.Completed {
+		t, _ := pickLanguage(r, a.UILocales)
+		p.errorPage(w, r, http.StatusBadRequest, t.Expired, t.ExpiredText, "", a.UILocales)
+		return nil, nil, false
+	}
+	rp, err := p.RP(r.Context(), a.ClientID)
+	if err != nil || rp.Status != StatusActive {
+		t, _ := pickLanguage(r, a.UILocales)
+		p.errorPage(w, r, http.StatusForbidden, t.Error, t.DisabledText, "", a.UILocales)
+		return nil, nil, false
+	}
+	return a, rp, true
+}
+
+// levelTooLow explains the refusal and offers the way back, which carries
+// access_denied to the relying party.
+func (p *Provider) levelTooLow(w http.ResponseWriter, r *http.Request, a *authRequest) {
+	t, _ := pickLanguage(r, a.UILocales)
+	back := errorRedirect(a, "access_denied", "a level 2 account is required")
+	p.errorPage(w, r, http.StatusForbidden, t.LevelTitle, t.LevelText, back, a.UILocales)
+}
+
+// complete records who signed in and sends the browser to the library's
+// callback, which issues the code.
+func (p *Provider) complete(w http.ResponseWriter, r *http.Request, a *authRequest, rp *RP, u User) {
+	a.Completed = true
+	a.AccountID, a.PIN, a.Level, a.AuthTime, a.AMR = u.AccountID, u.PIN, u.Level, u.AuthTime.UTC(), u.AMR
+	a.Subject = p.subjectFor(rp, u)
+	if err := p.putAuthRequest(r.Context(), a); err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, BasePath+"/authorize/callback?id="+url.QueryEscape(a.ID), http.StatusFound)
+}
+
+// redirectError sends an OAuth error to the request's (registered, already
+// checked) redirect URI, with its state unchanged.
+func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, a *authRequest, code, desc string) {
+	http.Redirect(w, r, errorRedirect(a, code, desc), http.StatusFound)
+}
+
+func errorRedirect(a *authRequest, code, desc string) string {
+	u, err := url.Parse(a.RedirectURI)
+	if err != nil {
+		return ""
+	}
+	q := u.Query()
+	q.Set("error", code)
+	q.Set("error_description", desc)
+	if a.State != "" {
+		q.Set("state", a.State)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func (p *Provider) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	p.log.ErrorContext(r.Context(), "oidc: login", api.KeyRequestID, api.RequestID(r.Context()), "error", err)
+	p.errorPage(w, r, http.StatusServiceUnavailable, textsEN.Error, "Try again later.", "", nil)
+}
+
+// csrfToken binds the consent form to the portal session and the request.
+func (p *Provider) csrfToken(u User, requestID string) string {
+	m := hmac.New(sha256.New, p.csrfKey)
+	m.Write([]byte(u.SessionID))
+	m.Write([]byte{0})
+	m.Write([]byte(u.AccountID))
+	m.Write([]byte{0})
+	m.Write([]byte(requestID))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// covers reports whether a remembered consent includes every scope asked.
+func covers(have, want []string) bool {
+	for _, s := range want {
+		if !slices.Contains(have, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// loggedOut is where RP-initiated logout ends without a registered
+// post_logout_redirect_uri.
+func (p *Provider) loggedOut(w http.ResponseWriter, r *http.Request) {
+	t, vi := pickLanguage(r, nil)
+	p.render(w, http.StatusOK, p.pages.errorPage, pageData{T: t, Vi: vi, Title: t.LoggedOut, Text: t.LoggedOutText})
+}

@@ -1,0 +1,574 @@
+package oidc
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/store"
+)
+
+// storage implements op.Storage over the store. Every method's errors are
+// either *oidc.Error values meant for the client or plain errors, which the
+// library answers as server_error without their text.
+type storage struct{ p *Provider }
+
+var _ op.Storage = (*storage)(nil)
+
+// authRequest is the document of an authorization request, from the
+// relying party's request to the code's exchange.
+type authRequest struct {
+	ID            string            `json:"id"`
+	ClientID      string            `json:"client_id"`
+	RedirectURI   string            `json:"redirect_uri"`
+	State         string            `json:"state,omitempty"`
+	Nonce         string            `json:"nonce,omitempty"`
+	Scopes        []string          `json:"scopes"`
+	ResponseType  oidc.ResponseType `json:"response_type"`
+	ResponseMode  oidc.ResponseMode `json:"response_mode,omitempty"`
+	CodeChallenge string            `json:"code_challenge"`
+	Prompt        []string          `json:"prompt,omitempty"`
+	MaxAge        *uint             `json:"max_age,omitempty"`
+	RequiredLevel int               `json:"required_level"`
+	UILocales     []string          `json:"ui_locales,omitempty"`
+	CreatedAt     time.Time         `json:"created_at"`
+
+	// Set once the citizen signed in and agreed.
+	Completed bool      `json:"done,omitempty"`
+	AccountID string    `json:"account_id,omitempty"`
+	PIN       string    `json:"pin,omitempty"`
+	Subject   string    `json:"subject,omitempty"`
+	Level     int       `json:"level,omitempty"`
+	AuthTime  time.Time `json:"auth_time,omitzero"`
+	AMR       []string  `json:"amr,omitempty"`
+}
+
+func (a *authRequest) GetID() string          { return a.ID }
+func (a *authRequest) GetACR() string         { return acrOf(a.Level) }
+func (a *authRequest) GetAMR() []string       { return a.AMR }
+func (a *authRequest) GetAudience() []string  { return []string{a.ClientID} }
+func (a *authRequest) GetAuthTime() time.Time { return a.AuthTime }
+func (a *authRequest) GetClientID() string    { return a.ClientID }
+func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
+	return &oidc.CodeChallenge{Challenge: a.CodeChallenge, Method: oidc.CodeChallengeMethodS256}
+}
+func (a *authRequest) GetNonce() string                   { return a.Nonce }
+func (a *authRequest) GetRedirectURI() string             { return a.RedirectURI }
+func (a *authRequest) GetResponseType() oidc.ResponseType { return a.ResponseType }
+func (a *authRequest) GetResponseMode() oidc.ResponseMode { return a.ResponseMode }
+func (a *authRequest) GetScopes() []string                { return a.Scopes }
+func (a *authRequest) GetState() string                   { return a.State }
+func (a *authRequest) GetSubject() string                 { return a.Subject }
+func (a *authRequest) Done() bool                         { return a.Completed }
+
+// tokenData is the document of an issued token.
+type tokenData struct {
+	Subject   string    `json:"subject"`
+	PIN       string    `json:"pin"`
+	Scopes    []string  `json:"scopes"`
+	AuthTime  time.Time `json:"auth_time"`
+	AMR       []string  `json:"amr,omitempty"`
+	Level     int       `json:"level"`
+	AccessID  string    `json:"access_id,omitempty"` // a refresh token's latest access token
+	RefreshAt time.Time `json:"-"`
+}
+
+// refreshRequest is a refresh token presented for rotation.
+type refreshRequest struct {
+	tok  store.OIDCToken
+	data tokenData
+}
+
+func (r *refreshRequest) GetAMR() []string                 { return r.data.AMR }
+func (r *refreshRequest) GetAudience() []string            { return []string{r.tok.ClientID} }
+func (r *refreshRequest) GetAuthTime() time.Time           { return r.data.AuthTime }
+func (r *refreshRequest) GetClientID() string              { return r.tok.ClientID }
+func (r *refreshRequest) GetScopes() []string              { return r.data.Scopes }
+func (r *refreshRequest) GetSubject() string               { return r.data.Subject }
+func (r *refreshRequest) SetCurrentScopes(scopes []string) { r.data.Scopes = scopes }
+
+// hashValue hashes a code or refresh token for storage.
+func hashValue(v string) string {
+	h := sha256.Sum256([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+func newID() string { return rand.Text() }
+
+// CreateAuthRequest stores a validated request. The library has checked
+// the client and the exact redirect URI; here dancu's own rules apply:
+// PKCE with S256 only, scopes within the registration, the level asked.
+func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+	rp, err := s.p.RP(ctx, req.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if req.ResponseType != oidc.ResponseTypeCode {
+		return nil, oidc.ErrUnauthorizedClient().WithDescription("only response_type=code is supported")
+	}
+	if req.CodeChallenge == "" {
+		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE is required: send code_challenge with code_challenge_method=S256")
+	}
+	if req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	}
+	if len(req.CodeChallenge) != 43 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge must be a base64url SHA-256 (43 characters)")
+	}
+	if len(req.State) > 2000 || len(req.Nonce) > 2000 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("state and nonce are limited to 2000 characters")
+	}
+	if !slices.Contains(req.Scopes, oidc.ScopeOpenID) {
+		return nil, oidc.ErrInvalidScope().WithDescription("the openid scope is required")
+	}
+	// Scopes the registration does not allow are dropped (RFC 6749 §3.3):
+	// the consent page and the token response show what remains.
+	var granted []string
+	for _, sc := range req.Scopes {
+		if slices.Contains(rp.Scopes, sc) && !slices.Contains(granted, sc) {
+			granted = append(granted, sc)
+		}
+	}
+	level := rp.RequiredLevel
+	if len(req.ACRValues) > 0 {
+		// acr_values lists acceptable classes: the weakest of those we know
+		// is what the party asked for.
+		asked := 0
+		for _, v := range req.ACRValues {
+			if l := levelOfACR(v); l > 0 && (asked == 0 || l < asked) {
+				asked = l
+			}
+		}
+		if asked > level {
+			level = asked
+		}
+	}
+	now := s.p.now().UTC()
+	a := &authRequest{
+		ID: newID(), ClientID: req.ClientID, RedirectURI: req.RedirectURI, State: req.State, Nonce: req.Nonce,
+		Scopes: granted, ResponseType: req.ResponseType, ResponseMode: req.ResponseMode,
+		CodeChallenge: req.CodeChallenge, Prompt: req.Prompt, MaxAge: req.MaxAge, RequiredLevel: level,
+		CreatedAt: now,
+	}
+	for _, t := range req.UILocales {
+		a.UILocales = append(a.UILocales, t.String())
+	}
+	if err := s.p.putAuthRequest(ctx, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (p *Provider) putAuthRequest(ctx context.Context, a *authRequest) error {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	return p.st.PutOIDCAuthRequest(ctx, store.OIDCAuthRequest{ID: a.ID, ClientID: a.ClientID, Data: b,
+		CreatedAt: a.CreatedAt, ExpiresAt: a.CreatedAt.Add(p.opts.AuthRequestTTL)})
+}
+
+func decodeAuthRequest(r store.OIDCAuthRequest) (*authRequest, error) {
+	var a authRequest
+	if err := json.Unmarshal(r.Data, &a); err != nil {
+		return nil, fmt.Errorf("oidc: stored auth request: %w", err)
+	}
+	return &a, nil
+}
+
+// AuthRequestByID implements op.Storage.
+func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	return s.p.authRequest(ctx, id)
+}
+
+func (p *Provider) authRequest(ctx context.Context, id string) (*authRequest, error) {
+	if id == "" || len(id) > 64 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("unknown or expired authorization request")
+	}
+	r, err := p.st.OIDCAuthRequest(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("unknown or expired authorization request")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decodeAuthRequest(r)
+}
+
+// AuthRequestByCode consumes a code. A code presented a second time is
+// refused, and every token issued from its first use is revoked (RFC 6749
+// §4.1.2): someone other than the client may have it.
+func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	if code == "" || len(code) > 2000 {
+		return nil, oidc.ErrInvalidGrant().WithDescription("invalid code")
+	}
+	r, err := s.p.st.UseOIDCAuthCode(ctx, hashValue(code))
+	if errors.Is(err, store.ErrConflict) {
+		n, rerr := s.p.st.RevokeOIDCTokens(ctx, store.OIDCTokenQuery{GrantID: r.ID})
+		if rerr != nil {
+			return nil, rerr
+		}
+		s.p.log.WarnContext(ctx, "oidc: authorization code reused; tokens revoked", "client_id", r.ClientID, "grant", r.ID, "revoked", n)
+		return nil, oidc.ErrInvalidGrant().WithDescription("the code was already used")
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("invalid or expired code")
+	}
+	if err != nil {
+		return nil, err
+	}
+	a, err := decodeAuthRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	if !a.Completed {
+		return nil, oidc.ErrInvalidGrant().WithDescription("invalid code")
+	}
+	return a, nil
+}
+
+// SaveAuthCode implements op.Storage.
+func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
+	return s.p.st.SetOIDCAuthCode(ctx, id, hashValue(code))
+}
+
+// DeleteAuthRequest keeps the request: its used code must stay known until
+// it expires, so that a replay is recognised (and PurgeOIDC removes it).
+func (s *storage) DeleteAuthRequest(context.Context, string) error { return nil }
+
+// CreateAccessToken implements op.Storage.
+func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	id, exp, _, err := s.p.issue(ctx, req, "")
+	return id, exp, err
+}
+
+// CreateAccessAndRefreshTokens implements op.Storage. A presented refresh
+// token is rotated: marked used before the new pair exists, so that of two
+// concurrent uses only one succeeds.
+func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	if current != "" {
+		err := s.p.st.UseOIDCRefreshToken(ctx, hashValue(current))
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			if rr, ok := req.(*refreshRequest); ok {
+				s.p.revokeReplay(ctx, rr.tok)
+			}
+			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("the refresh token was already used")
+		}
+		if err != nil {
+			return "", "", time.Time{}, err
+		}
+	}
+	id, exp, refresh, err := s.p.issue(ctx, req, "refresh")
+	return id, refresh, exp, err
+}
+
+// issue records an access token (and a refresh token when refresh is
+// set) for a completed authorization or a rotated refresh token.
+func (p *Provider) issue(ctx context.Context, req op.TokenRequest, refresh string) (accessID string, exp time.Time, refreshToken string, err error) {
+	var grant, client, account string
+	var d tokenData
+	switch r := req.(type) {
+	case *authRequest:
+		grant, client, account = r.ID, r.ClientID, r.AccountID
+		d = tokenData{Subject: r.Subject, PIN: r.PIN, Scopes: r.Scopes, AuthTime: r.AuthTime, AMR: r.AMR, Level: r.Level}
+	case *refreshRequest:
+		grant, client, account = r.tok.GrantID, r.tok.ClientID, r.tok.AccountID
+		d = r.data
+		d.AccessID = ""
+	default:
+		return "", time.Time{}, "", oidc.ErrUnsupportedGrantType()
+	}
+	now := p.now().UTC()
+	accessID = newID()
+	exp = now.Add(p.opts.AccessTokenTTL)
+	b, err := json.Marshal(d)
+	if err != nil {
+		return "", time.Time{}, "", err
+	}
+	if err := p.st.PutOIDCToken(ctx, store.OIDCToken{ID: accessID, Kind: store.OIDCAccessToken, GrantID: grant,
+		ClientID: client, AccountID: account, Data: b, CreatedAt: now, ExpiresAt: exp}); err != nil {
+		return "", time.Time{}, "", err
+	}
+	if refresh == "" {
+		return accessID, exp, "", nil
+	}
+	refreshToken = rand.Text() + rand.Text()
+	d.AccessID = accessID
+	if b, err = json.Marshal(d); err != nil {
+		return "", time.Time{}, "", err
+	}
+	if err := p.st.PutOIDCToken(ctx, store.OIDCToken{ID: newID(), Kind: store.OIDCRefreshToken, GrantID: grant,
+		ClientID: client, AccountID: account, RefreshHash: hashValue(refreshToken), Data: b,
+		CreatedAt: now, ExpiresAt: now.Add(p.opts.RefreshTokenTTL)}); err != nil {
+		return "", time.Time{}, "", err
+	}
+	return accessID, exp, refreshToken, nil
+}
+
+// revokeReplay revokes every token of a grant whose refresh token was
+// presented again after its rotation.
+func (p *Provider) revokeReplay(ctx context.Context, t store.OIDCToken) {
+	n, err := p.st.RevokeOIDCTokens(ctx, store.OIDCTokenQuery{GrantID: t.GrantID})
+	if err != nil {
+		p.log.ErrorContext(ctx, "oidc: revoke after refresh-token replay", "client_id", t.ClientID, "grant", t.GrantID, "error", err)
+		return
+	}
+	p.log.WarnContext(ctx, "oidc: refresh token reused; tokens revoked", "client_id", t.ClientID, "grant", t.GrantID, "revoked", n)
+}
+
+// TokenRequestByRefreshToken implements op.Storage.
+func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	if token == "" || len(token) > 200 {
+		return nil, oidc.ErrInvalidGrant().WithDescription("invalid refresh token")
+	}
+	t, err := s.p.st.OIDCTokenByRefresh(ctx, hashValue(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("invalid or expired refresh token")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if t.Used {
+		s.p.revokeReplay(ctx, t)
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was already used")
+	}
+	if t.Revoked {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was revoked")
+	}
+	// The consent may have been withdrawn since, or the party disabled.
+	rp, err := s.p.RP(ctx, t.ClientID)
+	if err != nil || rp.Status != StatusActive {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the client is disabled")
+	}
+	var d tokenData
+	if err := json.Unmarshal(t.Data, &d); err != nil {
+		return nil, fmt.Errorf("oidc: stored token: %w", err)
+	}
+	return &refreshRequest{tok: t, data: d}, nil
+}
+
+// TerminateSession is RP-initiated logout: the tokens of the login the ID
+// token hint names (its sid) are revoked. The citizen's portal session
+// stays (it is theirs, shared by every party); they sign out there.
+func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
+
+// TerminateSessionFromRequest implements op.CanTerminateSessionFromRequest.
+func (s *storage) TerminateSessionFromRequest(ctx context.Context, r *op.EndSessionRequest) (string, error) {
+	if r.IDTokenHintClaims != nil && r.ClientID != "" {
+		if sid, _ := r.IDTokenHintClaims.Claims["sid"].(string); sid != "" {
+			if _, err := s.p.st.RevokeOIDCTokens(ctx, store.OIDCTokenQuery{GrantID: sid, ClientID: r.ClientID}); err != nil {
+				return "", err
+			}
+		}
+	}
+	return r.RedirectURI, nil
+}
+
+// RevokeToken implements op.Storage (RFC 7009). A refresh token revokes its
+// whole grant; an access token only itself. Tokens of another client are
+// left alone, as the RFC asks, and the answer is the same.
+func (s *storage) RevokeToken(ctx context.Context, tokenOrID, _, clientID string) *oidc.Error {
+	t, err := s.p.st.OIDCTokenByRefresh(ctx, hashValue(tokenOrID))
+	q := store.OIDCTokenQuery{GrantID: t.GrantID, ClientID: clientID}
+	if errors.Is(err, store.ErrNotFound) {
+		t, err = s.p.st.OIDCToken(ctx, tokenOrID)
+		q = store.OIDCTokenQuery{ID: t.ID, ClientID: clientID}
+	}
+	if errors.Is(err, store.ErrNotFound) || err == nil && t.ClientID != clientID {
+		return nil
+	}
+	if err != nil {
+		return oidc.ErrServerError()
+	}
+	if _, err := s.p.st.RevokeOIDCTokens(ctx, q); err != nil {
+		return oidc.ErrServerError()
+	}
+	return nil
+}
+
+// GetRefreshTokenInfo implements op.Storage.
+func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
+	t, err := s.p.st.OIDCTokenByRefresh(ctx, hashValue(token))
+	if err != nil || t.ClientID != clientID {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	return t.AccountID, t.ID, nil
+}
+
+// SigningKey implements op.Storage.
+func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	return s.p.keys.current(ctx)
+}
+
+// SignatureAlgorithms implements op.Storage.
+func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return []jose.SignatureAlgorithm{jose.SignatureAlgorithm(s.p.opts.SigningAlgorithm)}, nil
+}
+
+// KeySet implements op.Storage.
+func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) { return s.p.keys.keySet(ctx) }
+
+// GetClientByClientID implements op.Storage. Unknown and disabled clients
+// get the same answer.
+func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	rp, err := s.p.RP(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errors.New("unknown client")
+	}
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	if rp.Status != StatusActive {
+		return nil, errors.New("unknown client")
+	}
+	return &client{rp: rp, p: s.p}, nil
+}
+
+// AuthorizeClientIDSecret implements op.Storage (client_secret_basic).
+func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	rp, err := s.p.RP(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return errors.New("unknown client")
+	}
+	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	if rp.Status != StatusActive || rp.AuthMethod != AuthClientSecretBasic || !rp.checkSecret(secret) {
+		return errors.New("client authentication failed")
+	}
+	return nil
+}
+
+// SetUserinfoFromScopes is deprecated in the library and empty here.
+func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+// SetUserinfoFromRequest puts into the ID token what identifies the login,
+// and nothing about the person: attributes are released at userinfo, where
+// each release is recorded.
+func (s *storage) SetUserinfoFromRequest(_ context.Context, info *oidc.UserInfo, req op.IDTokenRequest, _ []string) error {
+	info.Subject = req.GetSubject()
+	switch r := req.(type) {
+	case *authRequest:
+		info.AppendClaims("sid", r.ID)
+	case *refreshRequest:
+		info.AppendClaims("sid", r.tok.GrantID)
+	}
+	return nil
+}
+
+// SetUserinfoFromToken releases the attributes of the token's scopes,
+// recording the release in the access log first.
+func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+	t, d, err := s.p.liveAccessToken(ctx, tokenID, subject)
+	if err != nil {
+		return err
+	}
+	rec, err := s.p.reg.Person(ctx, d.PIN, zeroDate)
+	if err != nil {
+		return fmt.Errorf("oidc: userinfo: read person: %w", err)
+	}
+	claims, err := s.p.claimsFor(ctx, rec.Person, d.Scopes)
+	if err != nil {
+		return err
+	}
+	if fields := releasedFields(d.Scopes); len(fields) > 0 {
+		if err := s.p.rec.Record(ctx, audit.Access{
+			ActorKind: "relying_party", Actor: t.ClientID, Purpose: "oidc:userinfo",
+			PIN: d.PIN, Fields: fields, Action: "release", RequestID: requestIDFrom(ctx),
+		}); err != nil {
+			return fmt.Errorf("oidc: userinfo: access log: %w", err)
+		}
+	}
+	info.Subject = subject
+	for k, v := range claims {
+		info.AppendClaims(k, v)
+	}
+	return nil
+}
+
+// liveAccessToken returns an unrevoked, unexpired access token whose
+// subject matches.
+func (p *Provider) liveAccessToken(ctx context.Context, tokenID, subject string) (store.OIDCToken, tokenData, error) {
+	var d tokenData
+	t, err := p.st.OIDCToken(ctx, tokenID)
+	if errors.Is(err, store.ErrNotFound) {
+		return t, d, oidc.ErrAccessDenied().WithDescription("the token is not valid")
+	}
+	if err != nil {
+		return t, d, err
+	}
+	if err := json.Unmarshal(t.Data, &d); err != nil {
+		return t, d, fmt.Errorf("oidc: stored token: %w", err)
+	}
+	if t.Kind != store.OIDCAccessToken || t.Revoked || d.Subject != subject || !p.now().Before(t.ExpiresAt) {
+		return t, d, oidc.ErrAccessDenied().WithDescription("the token is not valid")
+	}
+	return t, d, nil
+}
+
+// SetIntrospectionFromToken implements op.Storage: a client may introspect
+// only its own tokens, and learns whether it is active, its scopes, subject,
+// level and times; no attributes.
+func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	t, d, err := s.p.liveAccessToken(ctx, tokenID, subject)
+	if err != nil {
+		return err
+	}
+	if t.ClientID != clientID {
+		return oidc.ErrAccessDenied().WithDescription("the token is not valid")
+	}
+	resp.Active = true
+	resp.Scope = d.Scopes
+	resp.ClientID = t.ClientID
+	resp.TokenType = oidc.BearerToken
+	resp.Subject = d.Subject
+	resp.Audience = []string{t.ClientID}
+	resp.Issuer = s.p.Issuer()
+	resp.Expiration = oidc.FromTime(t.ExpiresAt)
+	resp.IssuedAt = oidc.FromTime(t.CreatedAt)
+	resp.AuthTime = oidc.FromTime(d.AuthTime)
+	resp.AuthenticationMethodsReferences = d.AMR
+	resp.Claims = map[string]any{"acr": acrOf(d.Level)}
+	return nil
+}
+
+// GetPrivateClaimsFromScopes implements op.Storage; access tokens are
+// opaque, so there are none.
+func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+// GetKeyByIDAndClientID returns a private_key_jwt client's public key.
+func (s *storage) GetKeyByIDAndClientID(ctx context.Context, keyID, clientID string) (*jose.JSONWebKey, error) {
+	rp, err := s.p.RP(ctx, clientID)
+	if err != nil || rp.Status != StatusActive || rp.AuthMethod != AuthPrivateKeyJWT {
+		return nil, errors.New("unknown client")
+	}
+	k, ok := rp.publicKey(keyID)
+	if !ok {
+		return nil, errors.New("unknown key")
+	}
+	return k, nil
+}
+
+// ValidateJWTProfileScopes refuses the JWT bearer grant: relying parties
+// get tokens only through a citizen's authorization.
+func (s *storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, oidc.ErrUnauthorizedClient().WithDescription("the JWT bearer grant is not supported")
+}
+
+// Health implements op.Storage.
+func (s *storage) Health(ctx context.Context) error { return s.p.st.Ping(ctx) }
