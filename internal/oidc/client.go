@@ -17,9 +17,9 @@ type client struct {
 
 var _ op.Client = (*client)(nil)
 
-func (c *client) GetID() string                     { return c.rp.ID }
-func (c *client) RedirectURIs() []string            { return c.rp.RedirectURIs }
-func (c *client) PostLogoutRedirectURIs() []string  { return c.rp.PostLogoutRedirectURIs }
+func (c *client) GetID() string                       { return c.rp.ID }
+func (c *client) RedirectURIs() []string              { return c.rp.RedirectURIs }
+func (c *client) PostLogoutRedirectURIs() []string    { return c.rp.PostLogoutRedirectURIs }
 func (c *client) ApplicationType() op.ApplicationType { return op.ApplicationTypeWeb }
 func (c *client) AuthMethod() oidc.AuthMethod {
 	if c.rp.AuthMethod == AuthPrivateKeyJWT {
@@ -27,7 +27,9 @@ func (c *client) AuthMethod() oidc.AuthMethod {
 	}
 	return oidc.AuthMethodBasic
 }
-func (c *client) ResponseTypes() []oidc.ResponseType { return []oidc.ResponseType{oidc.ResponseTypeCode} }
+func (c *client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
 func (c *client) GrantTypes() []oidc.GrantType {
 	gt := []oidc.GrantType{oidc.GrantTypeCode}
 	if slices.Contains(c.rp.Scopes, oidc.ScopeOfflineAccess) {

@@ -63,9 +63,9 @@ func newPages() (*pages, error) {
 
 // texts are the page texts in one language.
 type texts struct {
-	Brand, ConsentTitle, Asks, Purpose, Attributes, Level, Agree, Refuse, Note, Back string
+	Brand, ConsentTitle, Asks, Purpose, Attributes, Level, Agree, Refuse, Note, Back    string
 	Expired, ExpiredText, LevelTitle, LevelText, DisabledText, LoggedOut, LoggedOutText string
-	Error, ErrorText                                                                     string
+	Error, ErrorText                                                                    string
 }
 
 var textsVI = texts{
@@ -74,11 +74,11 @@ var textsVI = texts{
 	Level: "Mức độ tài khoản định danh điện tử:", Agree: "Đồng ý", Refuse: "Từ chối",
 	Note: "Lựa chọn của bạn được ghi nhớ; bạn có thể thu hồi bất cứ lúc nào trong mục Ứng dụng đã kết nối. Mỗi lần chia sẻ được ghi vào nhật ký truy cập.",
 	Back: "Quay lại dịch vụ", Expired: "Yêu cầu đăng nhập không còn hiệu lực",
-	ExpiredText: "Yêu cầu này không tồn tại hoặc đã hết hạn. Hãy quay lại dịch vụ và thử lại.",
-	LevelTitle:  "Cần tài khoản định danh điện tử mức độ 2",
-	LevelText:   "Dịch vụ này yêu cầu tài khoản mức độ 2. Tài khoản của bạn đang ở mức độ 1: hãy mang thẻ căn cước đến cơ quan công an để được nâng mức.",
+	ExpiredText:  "Yêu cầu này không tồn tại hoặc đã hết hạn. Hãy quay lại dịch vụ và thử lại.",
+	LevelTitle:   "Cần tài khoản định danh điện tử mức độ 2",
+	LevelText:    "Dịch vụ này yêu cầu tài khoản mức độ 2. Tài khoản của bạn đang ở mức độ 1: hãy mang thẻ căn cước đến cơ quan công an để được nâng mức.",
 	DisabledText: "Dịch vụ này hiện không được phép sử dụng đăng nhập bằng định danh điện tử.",
-	LoggedOut: "Đã đăng xuất khỏi dịch vụ", LoggedOutText: "Bạn đã đăng xuất khỏi dịch vụ. Phiên trên cổng công dân vẫn còn; hãy đăng xuất tại đó nếu dùng máy chung.",
+	LoggedOut:    "Đã đăng xuất khỏi dịch vụ", LoggedOutText: "Bạn đã đăng xuất khỏi dịch vụ. Phiên trên cổng công dân vẫn còn; hãy đăng xuất tại đó nếu dùng máy chung.",
 	Error: "Không thể tiếp tục", ErrorText: "Yêu cầu không hợp lệ. Hãy quay lại dịch vụ và thử lại.",
 }
 
@@ -88,11 +88,11 @@ var textsEN = texts{
 	Level: "Level of your electronic identification account:", Agree: "Agree", Refuse: "Refuse",
 	Note: "Your choice is remembered; you can revoke it at any time under Connected apps. Every release is written to the access log.",
 	Back: "Return to the service", Expired: "This sign-in request is no longer valid",
-	ExpiredText: "The request is unknown or has expired. Return to the service and try again.",
-	LevelTitle:  "A level 2 electronic identification account is required",
-	LevelText:   "This service requires a level 2 account. Yours is at level 1: bring your chip ID card to a police office to have it raised.",
+	ExpiredText:  "The request is unknown or has expired. Return to the service and try again.",
+	LevelTitle:   "A level 2 electronic identification account is required",
+	LevelText:    "This service requires a level 2 account. Yours is at level 1: bring your chip ID card to a police office to have it raised.",
 	DisabledText: "This service may not use electronic identification at present.",
-	LoggedOut: "Signed out of the service", LoggedOutText: "You have signed out of the service. Your portal session remains; sign out there too on a shared computer.",
+	LoggedOut:    "Signed out of the service", LoggedOutText: "You have signed out of the service. Your portal session remains; sign out there too on a shared computer.",
 	Error: "Cannot continue", ErrorText: "The request is not valid. Return to the service and try again.",
 }
 
