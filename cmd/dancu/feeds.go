@@ -17,11 +17,11 @@ import (
 // runs in this process only: it is the outbox's single writer until a lease
 // lets several processes share the work (see package feed). The returned
 // stop ends the relay and waits for it; call it before closing the access
-// log and the store.
-func startFeeds(ctx context.Context, cfg config.Config, st store.Store, exch *exchange.Service, rec audit.Recorder, srv *api.Server, logger *slog.Logger) (stop func(), err error) {
-	feeds, err := feed.New(ctx, st, exch, rec, logger)
+// log and the store. The service is returned for the console's pages.
+func startFeeds(ctx context.Context, cfg config.Config, st store.Store, exch *exchange.Service, rec audit.Recorder, srv *api.Server, logger *slog.Logger) (feeds *feed.Service, stop func(), err error) {
+	feeds, err = feed.New(ctx, st, exch, rec, logger)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	feeds.Mount(srv)
 	var rc feed.RelayConfig
@@ -29,7 +29,7 @@ func startFeeds(ctx context.Context, cfg config.Config, st store.Store, exch *ex
 	if cfg.NATS != "" {
 		pub, err = feed.NewNATSPublisher(ctx, st, feed.NATSConfig{URL: string(cfg.NATS)}, logger)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		rc.Publishers = append(rc.Publishers, pub)
 		logger.Info("publishing the outbox to NATS JetStream", "nats", cfg.NATS, "stream", feed.DefaultNATSStream)
@@ -42,7 +42,7 @@ func startFeeds(ctx context.Context, cfg config.Config, st store.Store, exch *ex
 		defer close(done)
 		feeds.NewRelay(rc).Run(rctx)
 	}()
-	return func() {
+	return feeds, func() {
 		cancel()
 		<-done
 		if pub != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/dancu/dancu/internal/store"
 	"github.com/dancu/dancu/internal/synth"
 	"github.com/dancu/dancu/internal/web"
+	"github.com/dancu/dancu/internal/web/connect"
 )
 
 // serveEnv is what serve takes from its surroundings besides arguments, so
@@ -98,15 +99,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 		},
 	})
 	exch.Mount(srv)
-	dataset.New(st, exch, accessLog, logger).Mount(srv, 0)
-	stopFeeds, err := startFeeds(ctx, cfg, st, exch, accessLog, srv, logger)
+	datasets := dataset.New(st, exch, accessLog, logger)
+	datasets.Mount(srv, 0)
+	feeds, stopFeeds, err := startFeeds(ctx, cfg, st, exch, accessLog, srv, logger)
 	if err != nil {
 		return err
 	}
 	defer stopFeeds() // before the access log's and the store's Close
 	audithttp.New(accessLog).Mount(srv.API())
 	srv.AllowAnonymous(audithttp.PublicRoutes...)
-	web.New(web.Deps{Registry: reg, Auth: authn, Staff: staff.New(st), Logger: logger, Recorder: accessLog, Tracker: accessLog}).Mount(srv.Mux())
+	console := web.New(web.Deps{Registry: reg, Auth: authn, Staff: staff.New(st), Logger: logger, Recorder: accessLog, Tracker: accessLog})
+	connect.Add(connect.Deps{Console: console, Exchange: exch, Feeds: feeds, Datasets: datasets, Logger: logger})
+	console.Mount(srv.Mux())
 	srv.Mux().Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -89,6 +89,10 @@ func (p *policy) event(row *store.OutboxRow) (Event, error) {
 // receivers can drop duplicates (delivery is at-least-once).
 func webhookID(seq int64) string { return "msg_" + strconv.FormatInt(seq, 10) }
 
+// MessageID is the webhook-id header of the message of outbox seq, as a
+// receiver sees it (the console names dead letters by it).
+func MessageID(seq int64) string { return webhookID(seq) }
+
 // webhookBody is the JSON a receiver gets, in the payload shape the
 // Standard Webhooks specification recommends: type, timestamp, data.
 func webhookBody(row *store.OutboxRow, ev Event) ([]byte, error) {
