@@ -110,6 +110,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	srv.AllowAnonymous(audithttp.PublicRoutes...)
 	console := web.New(web.Deps{Registry: reg, Auth: authn, Staff: staff.New(st), Logger: logger, Recorder: accessLog, Tracker: accessLog})
 	connect.Add(connect.Deps{Console: console, Exchange: exch, Feeds: feeds, Datasets: datasets, Logger: logger})
+	if _, err := mountServices(cfg, st, reg, accessLog, srv, console, noCitizens{}, nil, nil, logger); err != nil {
+		return err
+	}
 	console.Mount(srv.Mux())
 	srv.Mux().Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
 

@@ -29,6 +29,8 @@ type Config struct {
 	Log        Log    `yaml:"log"`
 	HTTP       HTTP   `yaml:"http"`
 	Demo       Demo   `yaml:"demo"`
+	// Services configures the online public services.
+	Services Services `yaml:"services"`
 	// NATS, if set, is the nats:// URL of a NATS server with JetStream to
 	// which serve publishes every outbox message (package feed). It may
 	// hold credentials, so it prints redacted like DB.
@@ -153,6 +155,7 @@ func Default() Config {
 			RefreshTokenTTL:  30 * 24 * time.Hour,
 			AuthRequestTTL:   15 * time.Minute,
 		},
+		Services: defaultServices(),
 	}
 }
 
@@ -293,6 +296,7 @@ func (c Config) Validate() error {
 			bad(d.key, "must be at least %s (it is %s)", d.least, d.v)
 		}
 	}
+	c.Services.validate(bad)
 	return errors.Join(errs...)
 }
 

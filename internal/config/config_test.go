@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -102,7 +103,7 @@ demo:
 			}
 			want := config.Default()
 			tc.want(&want)
-			if got != want {
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("got  %v\nwant %v", got, want)
 			}
 		})
@@ -285,5 +286,20 @@ func TestConfig_ValidateRateLimit(t *testing.T) {
 	}
 	if got := fmt.Sprint(c.RateLimit.Proxies()); got != "[10.0.0.0/8 192.0.2.7/32 2001:db8::/32]" {
 		t.Errorf("Proxies() = %s", got)
+	}
+}
+
+func TestServices_Validate(t *testing.T) {
+	c := config.Default()
+	if len(c.Services.Holidays) == 0 || c.Validate() != nil {
+		t.Fatalf("default services section: %v, %v", c.Services, c.Validate())
+	}
+	c.Services.Holidays = append(c.Services.Holidays, "2026-13-01", "1/5/2026")
+	c.Services.MaxUploadBytes = 10
+	err := c.Validate()
+	for _, want := range []string{"services.holidays[11]", "services.holidays[12]", "services.max_upload_bytes"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate = %v, want a problem with %s", err, want)
+		}
 	}
 }

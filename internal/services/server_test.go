@@ -1,0 +1,281 @@
+package services_test
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dancu/dancu/internal/api"
+	"github.com/dancu/dancu/internal/auth"
+	"github.com/dancu/dancu/internal/services"
+	"github.com/dancu/dancu/internal/staff"
+	"github.com/dancu/dancu/internal/web"
+)
+
+// fakeSessions stands in for the portal's sessions (package eid): the
+// cookie test_citizen names an account of citizens. /portal/signin is a
+// page of links that set it and go back to next, as the portal's sign-in
+// does after a successful sign-in.
+type fakeSessions struct{ citizens map[string]services.Citizen }
+
+func (f fakeSessions) Current(r *http.Request) (services.Citizen, bool) {
+	c, err := r.Cookie("test_citizen")
+	if err != nil {
+		return services.Citizen{}, false
+	}
+	ct, ok := f.citizens[c.Value]
+	return ct, ok
+}
+
+func (f fakeSessions) signin(w http.ResponseWriter, r *http.Request) {
+	next := r.URL.Query().Get("next")
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		next = "/portal/services/"
+	}
+	if as := r.URL.Query().Get("as"); as != "" {
+		http.SetCookie(w, &http.Cookie{Name: "test_citizen", Value: as, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	io.WriteString(w, `<!DOCTYPE html><html><body><h1>Đăng nhập</h1>`)
+	for id := range f.citizens {
+		io.WriteString(w, `<p><a id="as-`+id+`" href="/portal/signin?as=`+url.QueryEscape(id)+`&amp;next=`+url.QueryEscape(next)+`">`+id+`</a></p>`)
+	}
+	io.WriteString(w, `</body></html>`)
+}
+
+// stack is the whole HTTP server of a dancu process with the services
+// mounted, as cmd/dancu wires it.
+type stack struct {
+	*env
+	srv      *httptest.Server
+	staffSvc *staff.Service
+}
+
+func newStack(t *testing.T) *stack {
+	e := newEnv(t, backends["sqlite"])
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, _, err := auth.Setup(e.ctx, e.st, adminToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := api.New(api.Deps{Registry: e.reg, Store: e.st, Auth: a, Logger: logger, Recorder: e.rec})
+	staffSvc := staff.New(e.st, staff.WithParams(staff.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}))
+	console := web.New(web.Deps{Registry: e.reg, Auth: a, Staff: staffSvc, Logger: logger, Recorder: e.rec})
+	e.svc.Mount(srv)
+	console.AddSection(e.svc.ConsoleSection(console))
+	sessions := fakeSessions{citizens: map[string]services.Citizen{"an": e.husband, "binh": e.wife}}
+	srv.Mux().Handle(services.PortalPrefix, e.svc.PortalHandler(sessions, nil, 20<<20))
+	srv.SetBodyLimit(services.PortalPrefix, 20<<20)
+	srv.Mux().HandleFunc("GET /portal/signin", sessions.signin)
+	console.Mount(srv.Mux())
+	s := &stack{env: e, srv: httptest.NewServer(srv), staffSvc: staffSvc}
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// officerAccount creates a registrar of scope and returns the username,
+// password and TOTP secret to sign in with.
+func (s *stack) officerAccount(t *testing.T, username string, scope ...staff.Unit) (string, string, string) {
+	t.Helper()
+	acct, cr, err := s.staffSvc.Create(s.ctx, staff.NewAccount{Username: username, DisplayName: username, Roles: []staff.Role{staff.Registrar}, Scope: scope})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pw = "a long new password 123"
+	if _, err := s.staffSvc.ChangePassword(s.ctx, acct.ID, cr.Password, pw); err != nil {
+		t.Fatal(err)
+	}
+	return username, pw, cr.Enrolment.Secret
+}
+
+// client is a browser without JavaScript: a cookie jar that does not
+// follow redirects, so that tests see them.
+type client struct {
+	t  *testing.T
+	hc *http.Client
+	s  *stack
+}
+
+func (s *stack) client(t *testing.T) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, s: s, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (c *client) do(req *http.Request) (*http.Response, string) {
+	c.t.Helper()
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b)
+}
+
+func (c *client) get(path string) (*http.Response, string) {
+	req, _ := http.NewRequest("GET", c.s.srv.URL+path, nil)
+	return c.do(req)
+}
+
+func (c *client) post(path string, form url.Values) (*http.Response, string) {
+	req, _ := http.NewRequest("POST", c.s.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+func (c *client) multipart(path string, fields map[string]string, files map[string][]byte) (*http.Response, string) {
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	for k, v := range files {
+		fw, _ := mw.CreateFormFile(k, k+".bin")
+		fw.Write(v)
+	}
+	mw.Close()
+	req, _ := http.NewRequest("POST", c.s.srv.URL+path, &b)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return c.do(req)
+}
+
+var (
+	csrfField   = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	versionFld  = regexp.MustCompile(`name="version" value="(\d+)"`)
+	dossierCode = regexp.MustCompile(`HS\d{6}-[A-Z2-9]{8}`)
+)
+
+// signInOfficer signs in through the console's form with password and TOTP.
+func (c *client) signInOfficer(username, password, secret string) {
+	c.t.Helper()
+	_, body := c.get("/console/login")
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil {
+		c.t.Fatal("no csrf in the login form")
+	}
+	resp, _ := c.post("/console/login", url.Values{"csrf": {m[1]}, "username": {username}, "password": {password},
+		"code": {staff.TOTPCode(secret, time.Now())}, "next": {"/console/"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		c.t.Fatalf("officer sign-in: %d", resp.StatusCode)
+	}
+}
+
+func TestPages_DossierFromPortalToRegistry(t *testing.T) {
+	s := newStack(t)
+	citizen := s.client(t)
+	resp, _ := citizen.get("/portal/services/apply/temporary_residence_registration")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/portal/signin?next="+url.QueryEscape("/portal/services/apply/temporary_residence_registration") {
+		t.Fatalf("no session: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	citizen.get("/portal/signin?as=an&next=/portal/services/")
+	resp, body := citizen.get("/portal/services/apply/temporary_residence_registration")
+	if resp.StatusCode != 200 || !strings.Contains(body, `value="Nguyễn Văn An" readonly`) {
+		t.Fatalf("form: %d, name not prefilled and locked", resp.StatusCode)
+	}
+	if resp.Header.Get("Cache-Control") != "no-store" || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Errorf("portal headers %v", resp.Header)
+	}
+	fields := map[string]string{"f_province": "01", "f_commune": "00008", "f_address": "Số 5 phố Ngọc Hà", "idempotency_key": "form-1"}
+	// A forged locked field is refused with the reason, and nothing is filed.
+	forged := map[string]string{"f_full_name": "Nguyễn Văn Bê"}
+	for k, v := range fields {
+		forged[k] = v
+	}
+	resp, body = citizen.multipart("/portal/services/apply/temporary_residence_registration", forged, map[string][]byte{"file_lawful_residence": pdf})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "fields.full_name: is taken from the registry") {
+		t.Fatalf("forged name: %d", resp.StatusCode)
+	}
+	// An executable disguised as a PDF is refused by its content.
+	resp, _ = citizen.multipart("/portal/services/apply/temporary_residence_registration", fields, map[string][]byte{"file_lawful_residence": []byte("MZ\x90\x00 not a pdf")})
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("disguised file: %d", resp.StatusCode)
+	}
+	resp, _ = citizen.multipart("/portal/services/apply/temporary_residence_registration", fields, map[string][]byte{"file_lawful_residence": pdf})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("submit: %d", resp.StatusCode)
+	}
+	loc := resp.Header.Get("Location")
+	code := dossierCode.FindString(loc)
+	// The same form posted again (a double click, a retry) files nothing new.
+	resp, _ = citizen.multipart("/portal/services/apply/temporary_residence_registration", fields, map[string][]byte{"file_lawful_residence": pdf})
+	if resp.Header.Get("Location") != loc {
+		t.Errorf("retry went to %q, want %q", resp.Header.Get("Location"), loc)
+	}
+	_, body = citizen.get(loc)
+	if !strings.Contains(body, code) || !strings.Contains(body, "2026-12-03") {
+		t.Errorf("dossier page lacks the code or the appointment")
+	}
+	// Cross-site posts are refused.
+	req, _ := http.NewRequest("POST", s.srv.URL+"/portal/services/dossiers/"+code+"/withdraw", strings.NewReader("version=1"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if resp, _ := citizen.hc.Do(req); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site withdraw: %d", resp.StatusCode)
+	}
+
+	officer := s.client(t)
+	officer.signInOfficer(s.officerAccount(t, "ngocha1", staff.Unit{Province: "01", Commune: "00008"}))
+	other := s.client(t)
+	other.signInOfficer(s.officerAccount(t, "ngocha2", staff.Unit{Province: "01", Commune: "00008"}))
+	_, body = officer.get("/console/services/")
+	if !strings.Contains(body, code) || !strings.Contains(body, `<strong>1</strong>`) {
+		t.Fatalf("the queue does not list the dossier")
+	}
+	_, body = officer.get("/console/services/dossiers/" + code)
+	csrf := csrfField.FindStringSubmatch(body)[1]
+	resp, _ = officer.post("/console/services/dossiers/"+code+"/accept", url.Values{"csrf": {csrf}, "version": {"1"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("accept: %d", resp.StatusCode)
+	}
+	// The second officer acts on the version they saw: 409 and the new state.
+	_, body2 := other.get("/console/services/dossiers/" + code)
+	csrf2 := csrfField.FindStringSubmatch(body2)[1]
+	resp, body = other.post("/console/services/dossiers/"+code+"/accept", url.Values{"csrf": {csrf2}, "version": {"1"}})
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "Đang xử lý") {
+		t.Errorf("stale accept: %d", resp.StatusCode)
+	}
+	resp, _ = officer.post("/console/services/dossiers/"+code+"/approve", url.Values{"csrf": {csrf}, "version": {"2"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("approve: %d", resp.StatusCode)
+	}
+	_, body = officer.get("/console/services/dossiers/" + code)
+	if !strings.Contains(body, "dossier-"+code) {
+		t.Errorf("the dossier page does not show the event applied")
+	}
+	if p := s.person(s.husband.PIN); p.TemporaryResidence == nil || p.TemporaryResidence.Commune != "00008" {
+		t.Errorf("the registry was not changed")
+	}
+	_, body = citizen.get("/portal/services/notifications")
+	if !strings.Contains(body, "Đã giải quyết") {
+		t.Errorf("no notification of the approval")
+	}
+	_, body = officer.get("/console/services/dashboard")
+	if !strings.Contains(body, "100.0%") {
+		t.Errorf("the dashboard shows no on-time approval")
+	}
+	// Another commune's officer may not open it.
+	far := s.client(t)
+	far.signInOfficer(s.officerAccount(t, "badinh1", staff.Unit{Province: "01", Commune: "00004"}))
+	if resp, _ := far.get("/console/services/dossiers/" + code); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an officer of another commune opened the dossier: %d", resp.StatusCode)
+	}
+	// Another citizen may not see it.
+	wife := s.client(t)
+	wife.get("/portal/signin?as=binh&next=/")
+	if resp, _ := wife.get("/portal/services/dossiers/" + code); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("another citizen opened the dossier: %d", resp.StatusCode)
+	}
+}
