@@ -137,7 +137,9 @@ func (s *Service) statsHandler(ctx context.Context, in *statsInput) (*statsOutpu
 // days up to today.
 func (s *Service) period(fromS, toS string) (time.Time, time.Time, error) {
 	today := s.now().In(registry.Vietnam)
-	day := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, registry.Vietnam) }
+	day := func(t time.Time) time.Time {
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, registry.Vietnam)
+	}
 	to, from := day(today).AddDate(0, 0, 1), day(today).AddDate(0, 0, -29)
 	var err error
 	if toS != "" {

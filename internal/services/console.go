@@ -41,7 +41,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"figs": func(lang string, rows []Figures, byProv bool) map[string]any {
 		return map[string]any{"Lang": lang, "Rows": rows, "ByProvince": byProv}
 	},
-	"overdue":  func(d *Dossier, now time.Time) bool { return d.Overdue(now) },
+	"overdue": func(d *Dossier, now time.Time) bool { return d.Overdue(now) },
 }).ParseFS(templateFiles, "templates/*.html"))
 
 func procName(lang, code string) string {
