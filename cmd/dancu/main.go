@@ -28,6 +28,7 @@ var commands = []command{
 	{"client", "manage agencies' API clients: add, list, disable, enable, keys", runClient},
 	{"grant", "manage agencies' purpose-bound grants: set, list", runGrant},
 	{"dataset", "manage linked datasets: add, list, upload", runDataset},
+	{"rp", "manage relying parties of the OpenID Connect provider: add, list, disable, enable, keys, secret", runRP},
 	{"backup", "write an online, consistent snapshot of the SQLite store", runBackup},
 	{"restore", "restore a snapshot into a new data folder and verify it", runRestore},
 	{"version", "print the version and build information", runVersion},

@@ -115,6 +115,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	}
 	console.Mount(srv.Mux())
 	srv.Mux().Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
+	if _, err := newOIDC(ctx, cfg, st, reg, accessLog, noPortal{}, exchangeIssuer(env.lookupEnv, cfg.Addr), srv.Mux(), logger); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -370,3 +370,7 @@ func (p *Provider) RotateRPSecret(ctx context.Context, id string) (string, error
 	}
 	return secret, nil
 }
+
+// NewRegistrar returns a Provider that only manages registrations, for the
+// command line: it serves nothing and issues nothing.
+func NewRegistrar(st Store) *Provider { return &Provider{st: st, now: time.Now} }
