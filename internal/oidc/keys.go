@@ -103,6 +103,9 @@ func (kr *keyRing) load(ctx context.Context, now time.Time) error {
 	var signing *signingKey
 	var published []op.Key
 	for _, k := range keys {
+		if !now.Before(k.PublishUntil) {
+			continue
+		}
 		var jwk jose.JSONWebKey
 		if err := jwk.UnmarshalJSON(k.PrivateJWK); err != nil || jwk.IsPublic() {
 			return fmt.Errorf("oidc: signing key %s is not a private JWK", k.ID)
