@@ -274,6 +274,9 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		}
 		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			if !s.checkText(w, r, limit) {
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
