@@ -21,6 +21,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/dancu/dancu/internal/audit"
 	"github.com/dancu/dancu/internal/audit/audittest"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/dataset"
@@ -119,7 +120,13 @@ func (e *env) account(name string, role staff.Role) *http.Cookie {
 }
 
 func (e *env) mount() {
-	console := web.New(web.Deps{Registry: e.reg, Auth: e.auth, Staff: e.staff, Recorder: &audittest.Recorder{}})
+	e.mountWith(&audittest.Recorder{}, nil)
+}
+
+// mountWith serves the console with rec as its access log and tr as its
+// data tracker (nil: none).
+func (e *env) mountWith(rec audit.Recorder, tr web.Tracker) {
+	console := web.New(web.Deps{Registry: e.reg, Auth: e.auth, Staff: e.staff, Recorder: rec, Tracker: tr})
 	Add(Deps{Console: console, Exchange: e.ex, Feeds: e.feeds, Datasets: e.ds})
 	e.mux = http.NewServeMux()
 	console.Mount(e.mux)
