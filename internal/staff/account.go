@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dancu/dancu/internal/credential"
 	"github.com/dancu/dancu/internal/units"
 )
 
@@ -178,3 +179,27 @@ func normUsername(s string) (string, error) {
 	}
 	return u, nil
 }
+
+// Params, Enrolment, DefaultParams, HashPassword, VerifyPassword and
+// TOTPCode are package credential's, named here too so that callers of
+// staff (the console's tests, the demo) need not import it.
+type (
+	// Params are argon2id cost parameters (credential.Params).
+	Params = credential.Params
+	// Enrolment is a TOTP enrolment (credential.Enrolment).
+	Enrolment = credential.Enrolment
+)
+
+// DefaultParams are the argon2id costs new officers' passwords are hashed
+// with; the package doc says why these.
+var DefaultParams = credential.DefaultParams
+
+// TOTPCode returns the code an authenticator app enrolled with secret
+// shows at t (for tests and the demo).
+func TOTPCode(secret string, t time.Time) string { return credential.TOTPCode(secret, t) }
+
+// HashPassword and VerifyPassword are credential's, for the service's use.
+var (
+	HashPassword   = credential.HashPassword
+	VerifyPassword = credential.VerifyPassword
+)

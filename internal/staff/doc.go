@@ -11,6 +11,10 @@
 //
 // # Password hashing
 //
+// The hashing, TOTP and lock-out primitives live in package credential,
+// shared with the citizens' accounts of package eid; this package chooses
+// its own parameters and policy.
+//
 // Passwords are hashed with argon2id (RFC 9106) and stored as PHC strings
 // ($argon2id$v=19$m=19456,t=2,p=1$salt$hash) that carry their parameters, so
 // the costs can be raised later: a hash made with other parameters than

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/dancu/dancu/internal/credential"
 	"github.com/dancu/dancu/internal/store"
 )
 
@@ -20,16 +21,13 @@ const kindStaff = "staff"
 // nonceScope is the UseNonce scope of accepted TOTP codes.
 const nonceScope = "staff.totp"
 
-// Lock-out policy: from the lockThreshold-th consecutive failure the account
+// Lock-out policy: from the 5th consecutive failure the account
 // is locked for lockBase, doubling with each further failure up to lockMax.
 // Attempts while locked are refused without checking anything and are not
 // counted, so that a guesser cannot keep an officer locked out for ever
-// faster than the doubling allows, and gets one guess per lock period.
-const (
-	lockThreshold = 5
-	lockBase      = time.Minute
-	lockMax       = time.Hour
-)
+// faster than the doubling allows, and gets one guess per lock period
+// (1 minute, doubling up to an hour).
+var lockout = credential.Lockout{Threshold: 5, Base: time.Minute, Max: time.Hour}
 
 // MinPasswordLen is the shortest password accepted (NIST SP 800-63B asks
 // for at least 8; officers get 12, since a console account reads the whole
@@ -126,7 +124,7 @@ func (s *Service) Create(ctx context.Context, n NewAccount) (*Account, Credentia
 	pw := newPassword()
 	a := &Account{
 		ID: id, Username: id, DisplayName: name,
-		PasswordHash: HashPassword(pw, s.params), TOTPSecret: newTOTPSecret(),
+		PasswordHash: HashPassword(pw, s.params), TOTPSecret: credential.NewTOTPSecret(),
 		Roles: n.Roles, Scope: n.Scope, MustChangePassword: true,
 		CreatedAt: now, PasswordChangedAt: now,
 	}
@@ -142,7 +140,7 @@ func (s *Service) Create(ctx context.Context, n NewAccount) (*Account, Credentia
 		return nil, Credentials{}, fmt.Errorf("staff: create account: %w", err)
 	}
 	a.version = 1
-	return a, Credentials{Password: pw, Enrolment: enrolment(s.issuer, id, a.TOTPSecret)}, nil
+	return a, Credentials{Password: pw, Enrolment: credential.NewEnrolment(s.issuer, id, a.TOTPSecret)}, nil
 }
 
 // Account returns the account with id (a username in any case), or ErrNotFound.
@@ -254,7 +252,7 @@ func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (*A
 func (s *Service) Reset(ctx context.Context, id string) (*Account, Credentials, error) {
 	pw := newPassword()
 	hash := HashPassword(pw, s.params)
-	secret := newTOTPSecret()
+	secret := credential.NewTOTPSecret()
 	now := s.now().UTC()
 	a, err := s.update(ctx, id, func(a *Account) error {
 		a.PasswordHash, a.TOTPSecret = hash, secret
@@ -265,7 +263,7 @@ func (s *Service) Reset(ctx context.Context, id string) (*Account, Credentials, 
 	if err != nil {
 		return nil, Credentials{}, err
 	}
-	return a, Credentials{Password: pw, Enrolment: enrolment(s.issuer, a.ID, secret)}, nil
+	return a, Credentials{Password: pw, Enrolment: credential.NewEnrolment(s.issuer, a.ID, secret)}, nil
 }
 
 // ChangePassword sets a new password after checking the current one. A
@@ -337,11 +335,11 @@ func (s *Service) SignIn(ctx context.Context, username, password, code string) (
 	if err != nil {
 		return nil, err
 	}
-	step, codeOK := matchTOTP(a.TOTPSecret, strings.TrimSpace(code), now)
+	step, codeOK := credential.MatchTOTP(a.TOTPSecret, strings.TrimSpace(code), now)
 	if ok && codeOK {
 		// The code is spent only once the password is right, so that a
 		// wrong password cannot be used to burn an officer's codes.
-		expires := time.Unix(int64(step+totpSkew+1)*int64(totpPeriod/time.Second), 0)
+		expires := credential.StepExpiry(step)
 		switch err := s.dir.UseNonce(ctx, nonceScope, a.ID+":"+strconv.FormatUint(step, 10), expires); {
 		case errors.Is(err, store.ErrExists):
 			codeOK = false
@@ -383,16 +381,7 @@ func (s *Service) recordFailure(ctx context.Context, id string) error {
 }
 
 // lockDuration is how long the n-th consecutive failure locks an account.
-func lockDuration(n int) time.Duration {
-	if n < lockThreshold {
-		return 0
-	}
-	d := lockBase
-	for i := lockThreshold; i < n && d < lockMax; i++ {
-		d *= 2
-	}
-	return min(d, lockMax)
-}
+func lockDuration(n int) time.Duration { return lockout.Duration(n) }
 
 // newPassword returns a random one-time password: 26 base32 characters
 // (130 bits), upper case letters and digits 2-7, with no 0/O or 1/I pairs to

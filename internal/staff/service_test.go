@@ -2,17 +2,22 @@ package staff
 
 import (
 	"context"
-	"crypto/sha1"
 	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dancu/dancu/internal/credential"
 )
 
 // clock is a settable test clock.
 type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
+
+// cheap are parameters that keep tests fast; the format and code paths are
+// the same as with DefaultParams.
+var cheap = Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
 
 func newTestService(t *testing.T) (*Service, *clock, *memDir) {
 	t.Helper()
@@ -24,11 +29,7 @@ func newTestService(t *testing.T) (*Service, *clock, *memDir) {
 // codeAt is the code an authenticator app shows at t.
 func codeAt(t *testing.T, secret string, at time.Time) string {
 	t.Helper()
-	key, err := secretEncoding.DecodeString(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hotp(sha1.New, key, totpStep(at), totpDigits)
+	return TOTPCode(secret, at)
 }
 
 func mustCreate(t *testing.T, s *Service, username string, roles []Role, scope []Unit) (*Account, Credentials) {
@@ -121,20 +122,20 @@ func TestService_LockOut(t *testing.T) {
 	ctx := context.Background()
 	_, cr := mustCreate(t, s, "an.nv", []Role{Auditor}, nil)
 	start := c.t
-	for i := 1; i <= lockThreshold; i++ {
+	for i := 1; i <= lockout.Threshold; i++ {
 		if _, err := s.SignIn(ctx, "an.nv", "wrong password", "123456"); !errors.Is(err, ErrSignIn) {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 	}
 	a, _ := s.Account(ctx, "an.nv")
-	if a.FailedAttempts != lockThreshold || !a.LockedUntil.Equal(start.Add(time.Minute)) {
-		t.Fatalf("after %d failures: count %d, locked until %v", lockThreshold, a.FailedAttempts, a.LockedUntil)
+	if a.FailedAttempts != lockout.Threshold || !a.LockedUntil.Equal(start.Add(time.Minute)) {
+		t.Fatalf("after %d failures: count %d, locked until %v", lockout.Threshold, a.FailedAttempts, a.LockedUntil)
 	}
 	// Locked: even the right credentials are refused, and not counted.
 	if _, err := s.SignIn(ctx, "an.nv", cr.Password, codeAt(t, cr.Enrolment.Secret, c.t)); !errors.Is(err, ErrLocked) {
 		t.Errorf("while locked: %v, want ErrLocked", err)
 	}
-	if a, _ := s.Account(ctx, "an.nv"); a.FailedAttempts != lockThreshold {
+	if a, _ := s.Account(ctx, "an.nv"); a.FailedAttempts != lockout.Threshold {
 		t.Errorf("an attempt while locked was counted")
 	}
 	// After the lock, one more failure locks for twice as long.
@@ -177,7 +178,7 @@ func TestService_RehashOnSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, _, _, _ := parsePHC(a.PasswordHash); p != raised {
+	if p, _ := credential.HashParams(a.PasswordHash); p != raised {
 		t.Errorf("hash parameters after sign-in = %+v, want the raised %+v", p, raised)
 	}
 }

@@ -1,4 +1,4 @@
-package staff
+package credential
 
 import (
 	"crypto/sha1"
@@ -62,19 +62,19 @@ func TestMatchTOTP(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			step, ok := matchTOTP(secret, tt.code, now)
+			step, ok := MatchTOTP(secret, tt.code, now)
 			if ok != tt.wantOK || step != tt.wantStep {
-				t.Errorf("matchTOTP = %d, %v; want %d, %v", step, ok, tt.wantStep, tt.wantOK)
+				t.Errorf("MatchTOTP = %d, %v; want %d, %v", step, ok, tt.wantStep, tt.wantOK)
 			}
 		})
 	}
-	if _, ok := matchTOTP("not base32!", code(now), now); ok {
+	if _, ok := MatchTOTP("not base32!", code(now), now); ok {
 		t.Error("a malformed secret matched")
 	}
 }
 
 func TestEnrolment(t *testing.T) {
-	e := enrolment("dancu", "an.nv", "JBSWY3DPEHPK3PXP")
+	e := NewEnrolment("dancu", "an.nv", "JBSWY3DPEHPK3PXP")
 	u, err := url.Parse(e.URI)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +91,7 @@ func TestEnrolment(t *testing.T) {
 	if e.Secret != "JBSWY3DPEHPK3PXP" {
 		t.Errorf("Secret = %q", e.Secret)
 	}
-	if s := newTOTPSecret(); len(s) != 32 {
+	if s := NewTOTPSecret(); len(s) != 32 {
 		t.Errorf("new secret %q: want 32 base32 characters (20 bytes)", s)
 	}
 }

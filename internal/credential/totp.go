@@ -1,4 +1,4 @@
-package staff
+package credential
 
 import (
 	"crypto/hmac"
@@ -24,8 +24,8 @@ const (
 // secretEncoding is the base32 of otpauth:// URIs: upper case, no padding.
 var secretEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-// newTOTPSecret returns a fresh random secret in base32.
-func newTOTPSecret() string {
+// NewTOTPSecret returns a fresh random secret in base32.
+func NewTOTPSecret() string {
 	b := make([]byte, totpSecretLen)
 	rand.Read(b)
 	return secretEncoding.EncodeToString(b)
@@ -56,10 +56,12 @@ func hotp(newHash func() hash.Hash, key []byte, counter uint64, digits int) stri
 // totpStep is the RFC 6238 time step of t.
 func totpStep(t time.Time) uint64 { return uint64(t.Unix()) / uint64(totpPeriod/time.Second) }
 
-// matchTOTP returns the time step, within the skew around now, whose code is
+// MatchTOTP returns the time step, within the skew around now, whose code is
 // code. Every candidate is computed and compared in constant time, so the
-// answer's timing says nothing about which step (if any) matched.
-func matchTOTP(secret, code string, now time.Time) (step uint64, ok bool) {
+// answer's timing says nothing about which step (if any) matched. The
+// caller records the step as used (store.Directory.UseNonce, until
+// StepExpiry) so that a code is accepted once only.
+func MatchTOTP(secret, code string, now time.Time) (step uint64, ok bool) {
 	key, err := secretEncoding.DecodeString(strings.ToUpper(secret))
 	if err != nil || len(code) != totpDigits {
 		return 0, false
@@ -74,7 +76,7 @@ func matchTOTP(secret, code string, now time.Time) (step uint64, ok bool) {
 	return step, ok
 }
 
-// Enrolment is what an officer needs to add the account to an authenticator
+// Enrolment is what a person needs to add an account to an authenticator
 // app: the otpauth:// URI (what a QR code would hold) and the secret for
 // typing in by hand.
 type Enrolment struct {
@@ -82,9 +84,9 @@ type Enrolment struct {
 	Secret string
 }
 
-// enrolment builds the otpauth:// URI of Google Authenticator's key URI
-// format, which every common app reads.
-func enrolment(issuer, username, secret string) Enrolment {
+// NewEnrolment builds the otpauth:// URI of Google Authenticator's key URI
+// format, which every common app reads, for the account label under issuer.
+func NewEnrolment(issuer, username, secret string) Enrolment {
 	label := url.PathEscape(issuer) + ":" + url.PathEscape(username)
 	q := url.Values{}
 	q.Set("secret", secret)
@@ -96,12 +98,18 @@ func enrolment(issuer, username, secret string) Enrolment {
 }
 
 // TOTPCode returns the code an authenticator app enrolled with secret shows
-// at t. The console and sign-in never need it; tests and the demo do, to
-// play the officer's phone.
+// at t. Sign-in never needs it; tests and the demo do, to play the
+// person's phone.
 func TOTPCode(secret string, t time.Time) string {
 	key, err := secretEncoding.DecodeString(strings.ToUpper(secret))
 	if err != nil {
 		return ""
 	}
 	return hotp(sha1.New, key, totpStep(t), totpDigits)
+}
+
+// StepExpiry is when a code of the given time step stops being accepted
+// by MatchTOTP anywhere: the time to keep the record that it was used.
+func StepExpiry(step uint64) time.Time {
+	return time.Unix(int64(step+totpSkew+1)*int64(totpPeriod/time.Second), 0)
 }

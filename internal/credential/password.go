@@ -1,4 +1,4 @@
-package staff
+package credential
 
 import (
 	"crypto/rand"
@@ -40,7 +40,7 @@ const (
 
 // ErrMalformedHash reports a stored password hash that is not an argon2id
 // PHC string this package can verify.
-var ErrMalformedHash = errors.New("staff: malformed password hash")
+var ErrMalformedHash = errors.New("credential: malformed password hash")
 
 // hashSlots bounds how many hashes run at once: each holds Memory KiB for
 // its duration, and a burst of sign-ins (or of guesses) must neither exhaust
@@ -138,4 +138,11 @@ func VerifyPassword(hash, password string, want Params) (ok, rehash bool, err er
 		return false, false, nil
 	}
 	return true, p != want, nil
+}
+
+// HashParams returns the parameters a PHC string hash was made with, or
+// ErrMalformedHash.
+func HashParams(hash string) (Params, error) {
+	p, _, _, err := parsePHC(hash)
+	return p, err
 }
