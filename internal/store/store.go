@@ -31,6 +31,7 @@ type Store interface {
 	Deliveries
 	Dossiers
 	OIDC
+	EID
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the store's resources. It does not lose committed writes.

@@ -29,6 +29,7 @@ func Run(t *testing.T, open Opener) {
 	tests := append(append(append(registryTests(), directoryTests...), accessLogTests...), datasetTests...)
 	tests = append(append(tests, deliveryTests...), dossierTests...)
 	tests = append(tests, oidcTests...)
+	tests = append(tests, eidTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
