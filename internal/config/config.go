@@ -39,6 +39,9 @@ type Config struct {
 	RateLimit RateLimit `yaml:"rate_limit"`
 	// OIDC configures the OpenID Connect provider for relying parties.
 	OIDC OIDC `yaml:"oidc"`
+	// EID and SMS configure citizens' accounts and their one-time codes.
+	EID EID `yaml:"eid"`
+	SMS SMS `yaml:"sms"`
 }
 
 // RateLimit configures the per-process request limits (package ratelimit):
@@ -156,6 +159,8 @@ func Default() Config {
 			AuthRequestTTL:   15 * time.Minute,
 		},
 		Services: defaultServices(),
+		EID:      defaultEID(),
+		SMS:      defaultSMS(),
 	}
 }
 
@@ -297,6 +302,7 @@ func (c Config) Validate() error {
 		}
 	}
 	c.Services.validate(bad)
+	c.validateEID(bad)
 	return errors.Join(errs...)
 }
 
