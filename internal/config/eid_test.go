@@ -18,9 +18,15 @@ func TestConfig_ValidateEID(t *testing.T) {
 				t.Errorf("default SMS provider = %q, want none (the file sender is never the default)", c.SMS.Provider)
 			}
 		}, ""},
-		{"https gateway", func(c *Config) { c.SMS = SMS{Provider: SMSHTTP, URL: "https://sms.example.vn/send", Timeout: time.Second} }, ""},
-		{"loopback http gateway", func(c *Config) { c.SMS = SMS{Provider: SMSHTTP, URL: "http://127.0.0.1:9000/send", Timeout: time.Second} }, ""},
-		{"plain http gateway", func(c *Config) { c.SMS = SMS{Provider: SMSHTTP, URL: "http://sms.example.vn/send", Timeout: time.Second} }, "sms.url"},
+		{"https gateway", func(c *Config) {
+			c.SMS = SMS{Provider: SMSHTTP, URL: "https://sms.example.vn/send", Timeout: time.Second}
+		}, ""},
+		{"loopback http gateway", func(c *Config) {
+			c.SMS = SMS{Provider: SMSHTTP, URL: "http://127.0.0.1:9000/send", Timeout: time.Second}
+		}, ""},
+		{"plain http gateway", func(c *Config) {
+			c.SMS = SMS{Provider: SMSHTTP, URL: "http://sms.example.vn/send", Timeout: time.Second}
+		}, "sms.url"},
 		{"file without path", func(c *Config) { c.SMS.Provider = SMSFile }, "sms.file"},
 		{"unknown provider", func(c *Config) { c.SMS.Provider = "pigeon" }, "sms.provider"},
 		{"weak memory", func(c *Config) { c.EID.PasswordMemoryKiB = 1024 }, "eid.password_memory_kib"},

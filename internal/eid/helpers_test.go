@@ -2,8 +2,8 @@ package eid
 
 import (
 	"bytes"
-	"fmt"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
