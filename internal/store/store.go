@@ -32,6 +32,8 @@ type Store interface {
 	Dossiers
 	OIDC
 	EID
+	Cards
+	Health
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the store's resources. It does not lose committed writes.

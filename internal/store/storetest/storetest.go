@@ -30,6 +30,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(append(tests, deliveryTests...), dossierTests...)
 	tests = append(tests, oidcTests...)
 	tests = append(tests, eidTests...)
+	tests = append(append(tests, cardTests...), healthTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -40,7 +41,7 @@ func Run(t *testing.T, open Opener) {
 
 // directoryTests and accessLogTests are the cases for the Directory and
 // AccessLog interfaces, in their own files.
-var directoryTests, accessLogTests, datasetTests []conformanceTest
+var directoryTests, accessLogTests, datasetTests, cardTests, healthTests []conformanceTest
 
 func registryTests() []conformanceTest {
 	return []conformanceTest{
