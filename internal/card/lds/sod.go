@@ -3,6 +3,7 @@ package lds
 import (
 	"bytes"
 	"crypto"
+	_ "crypto/sha1" // legacy objects, for tests of verifiers
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
@@ -143,6 +144,16 @@ type SOD struct {
 // certificate cert is embedded. signer must hold cert's private key; ECDSA
 // keys sign with the hash matching their curve size, RSA keys with SHA-256.
 func BuildSOD(dgs map[int][]byte, signer crypto.Signer, cert *x509.Certificate, signingTime time.Time) ([]byte, error) {
+	return BuildSODHash(crypto.SHA256, dgs, signer, cert, signingTime)
+}
+
+// BuildSODHash is BuildSOD with another hash of the data groups: SHA-384
+// or SHA-512, or SHA-1 to produce the legacy objects verifiers must refuse.
+func BuildSODHash(dgHash crypto.Hash, dgs map[int][]byte, signer crypto.Signer, cert *x509.Certificate, signingTime time.Time) ([]byte, error) {
+	hashOID := map[crypto.Hash]asn1.ObjectIdentifier{crypto.SHA1: OIDSHA1, crypto.SHA256: OIDSHA256, crypto.SHA384: OIDSHA384, crypto.SHA512: OIDSHA512}[dgHash]
+	if hashOID == nil || !dgHash.Available() {
+		return nil, fmt.Errorf("lds: hash %v not supported", dgHash)
+	}
 	nums := make([]int, 0, len(dgs))
 	for n := range dgs {
 		if n < 1 || n > 16 {
@@ -151,9 +162,9 @@ func BuildSOD(dgs map[int][]byte, signer crypto.Signer, cert *x509.Certificate, 
 		nums = append(nums, n)
 	}
 	slices.Sort(nums)
-	lso := ldsSecurityObject{HashAlgorithm: algorithm{Algorithm: OIDSHA256}}
+	lso := ldsSecurityObject{HashAlgorithm: algorithm{Algorithm: hashOID}}
 	for _, n := range nums {
-		h := crypto.SHA256.New()
+		h := dgHash.New()
 		h.Write(dgs[n])
 		lso.Hashes = append(lso.Hashes, dataGroupHash{Number: n, Hash: h.Sum(nil)})
 	}
