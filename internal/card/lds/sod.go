@@ -3,10 +3,10 @@ package lds
 import (
 	"bytes"
 	"crypto"
-	_ "crypto/sha1" // legacy objects, for tests of verifiers
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
+	_ "crypto/sha1" // legacy objects, for tests of verifiers
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
