@@ -31,6 +31,7 @@ var commands = []command{
 	{"rp", "manage relying parties of the OpenID Connect provider: add, list, disable, enable, keys, secret", runRP},
 	{"backup", "write an online, consistent snapshot of the SQLite store", runBackup},
 	{"restore", "restore a snapshot into a new data folder and verify it", runRestore},
+	{"card", "chip ID cards: issue, export, verify --dir DIR, pki, rotate", runCard},
 	{"version", "print the version and build information", runVersion},
 }
 

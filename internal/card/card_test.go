@@ -292,3 +292,68 @@ func TestSOD_opensslVerifies(t *testing.T) {
 		t.Errorf("openssl accepted a tampered SOD: %s", out)
 	}
 }
+
+// TestVerify_rejectsEverySingleByteChange changes each byte of EF.SOD and
+// of each data group, one at a time, and checks that verification fails
+// each time with a reason, never a panic. Each byte takes every value that
+// differs from it in one bit, and 0x00 and 0xFF; with
+// DANCU_CARD_EXHAUSTIVE=1 it takes all 255 other values (about 330,000
+// verifications, minutes on a busy machine).
+func TestVerify_rejectsEverySingleByteChange(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, backends(t)["sqlite"], 60)
+	if _, err := f.svc.IssuePending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := f.svc.ChipFiles(ctx, f.chipHolder(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := f.verifier(t)
+	good := verify.Card{DG1: fs.DG1, DG2: fs.DG2, DG13: fs.DG13, SOD: fs.SOD}
+	if _, err := v.Verify(good); err != nil {
+		t.Fatal(err)
+	}
+	files := []struct {
+		name string
+		b    *[]byte
+	}{{"DG1", &good.DG1}, {"DG2", &good.DG2}, {"DG13", &good.DG13}, {"SOD", &good.SOD}}
+	reasons := map[verify.Reason]int{}
+	for _, file := range files {
+		orig := *file.b
+		for i := range orig {
+			for _, d := range deltas(orig[i]) {
+				c := good
+				b := bytes.Clone(orig)
+				b[i] ^= byte(d)
+				*(map[string]*[]byte{"DG1": &c.DG1, "DG2": &c.DG2, "DG13": &c.DG13, "SOD": &c.SOD}[file.name]) = b
+				_, err := v.Verify(c)
+				var ve *verify.Error
+				if !errors.As(err, &ve) {
+					t.Fatalf("%s byte %d ^ %#x: Verify = %v, want a verification error", file.name, i, d, err)
+				}
+				reasons[ve.Reason]++
+			}
+		}
+	}
+	t.Logf("reasons: %v", reasons)
+}
+
+// deltas are the XOR masks that TestVerify_rejectsEverySingleByteChange
+// applies to a byte of value b.
+func deltas(b byte) []int {
+	if os.Getenv("DANCU_CARD_EXHAUSTIVE") != "" {
+		out := make([]int, 255)
+		for i := range out {
+			out[i] = i + 1
+		}
+		return out
+	}
+	out := []int{1, 2, 4, 8, 16, 32, 64, 128}
+	for _, v := range []byte{0x00, 0xFF} {
+		if d := int(b ^ v); d != 0 && d&(d-1) != 0 { // not already a one-bit change
+			out = append(out, d)
+		}
+	}
+	return out
+}

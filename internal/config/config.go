@@ -40,8 +40,9 @@ type Config struct {
 	// OIDC configures the OpenID Connect provider for relying parties.
 	OIDC OIDC `yaml:"oidc"`
 	// EID and SMS configure citizens' accounts and their one-time codes.
-	EID EID `yaml:"eid"`
-	SMS SMS `yaml:"sms"`
+	EID  EID  `yaml:"eid"`
+	SMS  SMS  `yaml:"sms"`
+	Card Card `yaml:"card"`
 }
 
 // RateLimit configures the per-process request limits (package ratelimit):
@@ -100,6 +101,26 @@ type OIDC struct {
 	// AuthRequestTTL bounds the time from the relying party's request to
 	// the code's exchange (sign-in and consent included).
 	AuthRequestTTL time.Duration `yaml:"auth_request_ttl"`
+}
+
+// Card configures the chip ID cards: where the signing keys live and how
+// the Country Signing CA and document signers rotate (ICAO Doc 9303 part
+// 12).
+type Card struct {
+	// KeysDir is the folder of the file key store; empty means
+	// <data>/card-keys.
+	KeysDir string `yaml:"keys_dir"`
+	// CSCAUsage is how long a CSCA key signs document signers before the
+	// next CSCA takes over.
+	CSCAUsage time.Duration `yaml:"csca_usage"`
+	// DSUsage is how long a document signer signs cards before the next.
+	DSUsage time.Duration `yaml:"ds_usage"`
+	// CardValidity is how long a DS certificate outlives its usage: the
+	// longest a card it signed must verify.
+	CardValidity time.Duration `yaml:"card_validity"`
+	// IssueInterval is how often serve turns new id_card_issued events
+	// into cards and checks the key schedule.
+	IssueInterval time.Duration `yaml:"issue_interval"`
 }
 
 // Log configures the process log.
@@ -161,7 +182,21 @@ func Default() Config {
 		Services: defaultServices(),
 		EID:      defaultEID(),
 		SMS:      defaultSMS(),
+		Card: Card{
+			CSCAUsage:     3 * 365 * 24 * time.Hour,
+			DSUsage:       90 * 24 * time.Hour,
+			CardValidity:  30 * 365 * 24 * time.Hour,
+			IssueInterval: 10 * time.Second,
+		},
 	}
+}
+
+// CardKeysDir returns the folder of the card signing keys.
+func (c Config) CardKeysDir() string {
+	if c.Card.KeysDir != "" {
+		return c.Card.KeysDir
+	}
+	return filepath.Join(c.Data, "card-keys")
 }
 
 // Store kinds, as Store returns them.
@@ -242,6 +277,10 @@ func (c Config) Validate() error {
 		{"http.write_timeout", c.HTTP.WriteTimeout},
 		{"http.idle_timeout", c.HTTP.IdleTimeout},
 		{"http.shutdown_timeout", c.HTTP.ShutdownTimeout},
+		{"card.csca_usage", c.Card.CSCAUsage},
+		{"card.ds_usage", c.Card.DSUsage},
+		{"card.card_validity", c.Card.CardValidity},
+		{"card.issue_interval", c.Card.IssueInterval},
 	} {
 		if d.v <= 0 {
 			bad(d.key, "must be positive (it is %s)", d.v)
@@ -249,6 +288,9 @@ func (c Config) Validate() error {
 	}
 	if c.HTTP.MaxBodyBytes < 1024 {
 		bad("http.max_body_bytes", "must be at least 1024 (it is %d)", c.HTTP.MaxBodyBytes)
+	}
+	if c.Card.DSUsage > c.Card.CSCAUsage {
+		bad("card.ds_usage", "must not be longer than card.csca_usage")
 	}
 	if c.Demo.Citizens < 1 {
 		bad("demo.citizens", "must be at least 1 (it is %d)", c.Demo.Citizens)

@@ -116,6 +116,11 @@ var fields = []field{
 	{key: "nats", env: "DANCU_NATS", flag: "nats", usage: "also publish every outbox message to NATS JetStream at `URL` (nats://...)",
 		set: func(c *Config, s string) error { c.NATS = DSN(s); return nil },
 		get: func(c *Config) string { return c.NATS.String() }},
+	stringField("card.keys_dir", "DANCU_CARD_KEYS_DIR", "", "", func(c *Config) *string { return &c.Card.KeysDir }),
+	durationField("card.csca_usage", "DANCU_CARD_CSCA_USAGE", "", func(c *Config) *time.Duration { return &c.Card.CSCAUsage }),
+	durationField("card.ds_usage", "DANCU_CARD_DS_USAGE", "", func(c *Config) *time.Duration { return &c.Card.DSUsage }),
+	durationField("card.card_validity", "DANCU_CARD_VALIDITY", "", func(c *Config) *time.Duration { return &c.Card.CardValidity }),
+	durationField("card.issue_interval", "DANCU_CARD_ISSUE_INTERVAL", "", func(c *Config) *time.Duration { return &c.Card.IssueInterval }),
 }
 
 func fieldByFlag(name string) (*field, bool) {

@@ -303,7 +303,7 @@ func ParseSOD(sod []byte) (*SOD, error) {
 	if err := unmarshalAll(raw, &ci, "ContentInfo"); err != nil {
 		return nil, err
 	}
-	if !ci.ContentType.Equal(OIDSignedData) {
+	if !ci.ContentType.Equal(OIDSignedData) || !ci.Content.IsCompound {
 		return nil, malformed("ContentInfo: content type is not SignedData")
 	}
 	var sd signedData
@@ -350,7 +350,7 @@ func ParseSOD(sod []byte) (*SOD, error) {
 	}
 
 	if len(sd.Certificates.Bytes) != 0 {
-		if sd.Certificates.Tag != 0 || sd.Certificates.Class != asn1.ClassContextSpecific {
+		if sd.Certificates.Tag != 0 || sd.Certificates.Class != asn1.ClassContextSpecific || !sd.Certificates.IsCompound {
 			return nil, malformed("SignedData: certificates")
 		}
 		certs, err := x509.ParseCertificates(sd.Certificates.Bytes)
@@ -380,7 +380,7 @@ func ParseSOD(sod []byte) (*SOD, error) {
 		return nil, malformed("SignerInfo: signature algorithm parameters")
 	}
 	s.SignatureOID, s.Signature = si.SignatureAlgorithm.Algorithm, si.Signature
-	if si.SignedAttrs.Tag != 0 || si.SignedAttrs.Class != asn1.ClassContextSpecific || len(si.SignedAttrs.Bytes) == 0 {
+	if si.SignedAttrs.Tag != 0 || si.SignedAttrs.Class != asn1.ClassContextSpecific || !si.SignedAttrs.IsCompound || len(si.SignedAttrs.Bytes) == 0 {
 		return nil, malformed("SignerInfo: no signed attributes")
 	}
 	// The signature covers the attributes with their SET tag, not [0].

@@ -66,7 +66,7 @@ func testHealthVaccinationDoses(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []store.VaccineDoses{{"bcg", 1, 1}, {"measles", 1, 1}, {"measles", 2, 1}}
+	want := []store.VaccineDoses{{Vaccine: "bcg", Doses: 1, People: 1}, {Vaccine: "measles", Doses: 1, People: 1}, {Vaccine: "measles", Doses: 2, People: 1}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("VaccinationDoses = %v, want %v", got, want)
 	}
