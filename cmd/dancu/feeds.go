@@ -13,12 +13,12 @@ import (
 )
 
 // startFeeds mounts the pull feed and the webhook administration on srv and
-// starts the outbox relay (webhooks, and NATS when configured). The relay
-// runs in this process only: it is the outbox's single writer until a lease
-// lets several processes share the work (see package feed). The returned
-// stop ends the relay and waits for it; call it before closing the access
-// log and the store. The service is returned for the console's pages.
-func startFeeds(ctx context.Context, cfg config.Config, st store.Store, exch *exchange.Service, rec audit.Recorder, srv *api.Server, logger *slog.Logger) (feeds *feed.Service, stop func(), err error) {
+// starts the outbox relay (webhooks, and NATS when configured) under a lease,
+// so that one process at a time relays and deliveries stay in order per
+// person. The returned stop stops the single writers (the relay among them)
+// and then closes the NATS connection. The service is returned for the
+// console's pages.
+func startFeeds(ctx context.Context, cfg config.Config, st store.Store, exch *exchange.Service, rec audit.Recorder, srv *api.Server, single *singleWriters, logger *slog.Logger) (feeds *feed.Service, stop func(), err error) {
 	feeds, err = feed.New(ctx, st, exch, rec, logger)
 	if err != nil {
 		return nil, nil, err
@@ -34,17 +34,9 @@ func startFeeds(ctx context.Context, cfg config.Config, st store.Store, exch *ex
 		rc.Publishers = append(rc.Publishers, pub)
 		logger.Info("publishing the outbox to NATS JetStream", "nats", cfg.NATS, "stream", feed.DefaultNATSStream)
 	}
-	// The relay outlives the signal's context by the time it takes to stop
-	// it: stop cancels it explicitly.
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		feeds.NewRelay(rc).Run(rctx)
-	}()
+	single.Go("feed.relay", func(ctx context.Context) { feeds.NewRelay(rc).Run(ctx) })
 	return feeds, func() {
-		cancel()
-		<-done
+		single.Stop()
 		if pub != nil {
 			pub.Close()
 		}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/audit"
@@ -73,15 +74,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 		}
 	}
 
-	// The access log: this process is its single writer and signer (a
-	// lease for several processes comes with the multi-process issue).
-	accessLog, err := audit.Open(ctx, st, audit.Options{Logger: logger})
+	// The access log: every process appends (the store orders the
+	// appends); signing checkpoints and indexing run in one process at a
+	// time, each under a lease.
+	accessLog, err := audit.Open(ctx, st, audit.Options{Logger: logger, CheckpointEvery: -1, IndexEvery: -1})
 	if err != nil {
 		return err
 	}
 	// Deferred after the store's Close, so it runs first: the last batch
 	// commits before the store goes away.
 	defer accessLog.Close()
+	single := newSingleWriters(ctx, st, logger)
+	defer single.Stop() // before the access log's Close
+	single.Go("audit.checkpoints", func(ctx context.Context) { accessLog.RunSigner(ctx, checkpointEvery) })
+	single.Go("audit.index", func(ctx context.Context) { accessLog.RunIndexer(ctx, indexEvery) })
 
 	// Connected agencies: their clients' access tokens are verified by the
 	// same middleware as the admin token, and their reads go through policy.
@@ -106,7 +112,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 		return err
 	}
 	defer stopCards() // before the access log's and the store's Close
-	feeds, stopFeeds, err := startFeeds(ctx, cfg, st, exch, accessLog, srv, logger)
+	feeds, stopFeeds, err := startFeeds(ctx, cfg, st, exch, accessLog, srv, single, logger)
 	if err != nil {
 		return err
 	}
@@ -168,6 +174,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	logger.Info("stopped")
 	return nil
 }
+
+// How often the access log's lease holders sign a checkpoint and index.
+const (
+	checkpointEvery = 2 * time.Second
+	indexEvery      = time.Second
+)
 
 // fillDemo generates the demo population into an empty store.
 func fillDemo(ctx context.Context, reg *registry.Registry, st store.Registry, cfg config.Config, stdout io.Writer) error {

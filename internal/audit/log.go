@@ -480,6 +480,14 @@ func storeHashReader(ctx context.Context, st store.AccessLog) tlog.HashReader {
 // It is an optimisation only: listings scan what it has not indexed yet.
 func (l *Log) indexer(every time.Duration) {
 	defer l.done.Done()
+	l.RunIndexer(context.Background(), every)
+}
+
+// RunIndexer runs the person indexer until ctx is done or the log is
+// closed, for a process that runs it under a lease (open the log with
+// IndexEvery < 0). Running it in several processes at once is correct, only
+// wasteful.
+func (l *Log) RunIndexer(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -487,6 +495,8 @@ func (l *Log) indexer(every time.Duration) {
 		select {
 		case <-t.C:
 		case <-l.indexNow:
+		case <-ctx.Done():
+			return
 		case <-l.stop:
 			l.catchUpIndex(10 * time.Second)
 			return
@@ -515,18 +525,28 @@ func (l *Log) catchUpIndex(timeout time.Duration) {
 // signer signs a checkpoint every interval when the tree grew.
 func (l *Log) signer(every time.Duration) {
 	defer l.done.Done()
+	l.RunSigner(context.Background(), every)
+}
+
+// RunSigner signs a checkpoint every interval when the tree grew, until ctx
+// is done or the log is closed, for a process that runs it under a lease
+// (open the log with CheckpointEvery < 0). Two signers at once are correct:
+// each re-checks the tree before it signs.
+func (l *Log) RunSigner(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
+		case <-ctx.Done():
+			return
 		case <-l.stop:
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*every+10*time.Second)
+		sctx, cancel := context.WithTimeout(context.Background(), 10*every+10*time.Second)
 		// An empty log has nothing to sign yet; any other failure is loud: an
 		// unsigned log is a log nobody can check.
-		if _, err := l.Checkpoint(ctx); err != nil && !errors.Is(err, ErrNoCheckpoint) {
+		if _, err := l.Checkpoint(sctx); err != nil && !errors.Is(err, ErrNoCheckpoint) {
 			l.log.Error("access log checkpoint not signed", "error", err)
 		}
 		cancel()

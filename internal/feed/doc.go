@@ -47,14 +47,13 @@
 //
 // # Single writer
 //
-// One relay runs per process, and each subscription's state has exactly one
-// writer: the relay keeps the subscription's cursor in memory between
-// passes. With several processes on one PostgreSQL each would deliver
-// every message; until the multi-process issue (issue 10) adds a lease per
-// consumer, run the relay in one process only. The code is shaped for the
-// lease: a sender owns one consumer's state and can be started and stopped
-// on its own, and the retry queue is read from the store on every pass
-// rather than kept in memory.
+// Each subscription's state has exactly one writer: the relay keeps the
+// subscription's cursor in memory between passes. With several processes on
+// one PostgreSQL, serve runs the relay under a lease (package lease), so one
+// process relays at a time and another takes over within seconds when it
+// dies; the new holder starts from the stored cursor and retry queue, which
+// is what at-least-once, in-order-per-person delivery needs
+// (test/crash's TestCluster_KillLeaseHolder kills the holder mid-stream).
 //
 // # Pull feed
 //

@@ -29,6 +29,7 @@ type Store interface {
 	AccessLog
 	Datasets
 	Deliveries
+	Leases
 	Dossiers
 	OIDC
 	EID

@@ -213,9 +213,16 @@ var listeningLine = regexp.MustCompile(`(?m)^dancu \S+ listening on (http://\S+)
 // for /readyz, and returns the process and its base URL.
 func startServe(t *testing.T, dir string) (*proc, string) {
 	t.Helper()
+	return startServeWith(t, "--data", dir)
+}
+
+// startServeWith is startServe with the store given by args (--data DIR or
+// --db DSN).
+func startServeWith(t *testing.T, args ...string) (*proc, string) {
+	t.Helper()
 	began := time.Now()
 	p := startDancu(t, environ("DANCU_ADMIN_TOKEN="+adminToken, "DANCU_LOG_FORMAT=json"),
-		"serve", "--data", dir, "--addr", "127.0.0.1:0")
+		append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	deadline := time.Now().Add(60 * time.Second)
 	var base string
 	for base == "" {
