@@ -29,6 +29,7 @@ var commands = []command{
 	{"grant", "manage agencies' purpose-bound grants: set, list", runGrant},
 	{"dataset", "manage linked datasets: add, list, upload", runDataset},
 	{"rp", "manage relying parties of the OpenID Connect provider: add, list, disable, enable, keys, secret", runRP},
+	{"bench", "drive a running server with a mix of requests and report latency", runBench},
 	{"backup", "write an online, consistent snapshot of the SQLite store", runBackup},
 	{"restore", "restore a snapshot into a new data folder and verify it", runRestore},
 	{"card", "chip ID cards: issue, export, verify --dir DIR, pki, rotate", runCard},

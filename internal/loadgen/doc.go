@@ -1,0 +1,16 @@
+// Package loadgen drives a running dancu server with a mix of realistic
+// requests for a fixed time and reports throughput, latency percentiles and
+// failures per operation: `dancu bench`.
+//
+// It sets up what the mix needs through the administrator's API — a pool of
+// people found by search, a connected agency with an API client (a fresh
+// Ed25519 key, private_key_jwt) and a grant — so it needs the admin token and
+// writes to the target: run it against a test or staging installation, never
+// against production data.
+//
+// Each of Connections workers runs a closed loop, picking the next operation
+// at random by the mix's weights. A 5xx answer or a transport failure is an
+// error; a 4xx is counted as refused (a correction of a dead person's record
+// is refused by design). Latency is measured from sending the request to
+// reading the whole answer.
+package loadgen
