@@ -143,7 +143,11 @@ func TestProvider_AuthorizationAttacks(t *testing.T) {
 		for name, b := range map[string]*browser{"wrong token": br, "other session": e.signIn(userAn), "no session": e.browser()} {
 			tok := csrf
 			if name == "wrong token" {
-				tok = "x" + csrf[1:]
+				flip := "x"
+				if csrf[0] == 'x' {
+					flip = "y"
+				}
+				tok = flip + csrf[1:]
 			}
 			status, loc, _, _ := b.post(e.issuer+oidc.LoginPath, url.Values{"id": {id}, "csrf": {tok}, "decision": {"agree"}})
 			if status != http.StatusForbidden || loc != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/dancu/dancu/internal/api"
+	"github.com/dancu/dancu/internal/audit"
 	"github.com/dancu/dancu/internal/audit/audittest"
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/oidc"
@@ -116,6 +117,13 @@ type env struct {
 
 func newEnv(t testing.TB, st store.Store) *env {
 	t.Helper()
+	return newEnvWith(t, st, nil)
+}
+
+// newEnvWith builds an env whose provider records accesses with rec (the
+// in-memory recorder when nil).
+func newEnvWith(t testing.TB, st store.Store, recorder audit.Recorder) *env {
+	t.Helper()
 	ctx := context.Background()
 	for _, p := range []*registry.Person{personAn, personMai} {
 		row, err := registry.PersonRow(p, 1)
@@ -145,7 +153,11 @@ func newEnv(t testing.TB, st store.Store) *env {
 	}
 	e := &env{t: t, st: st, rec: rec, issuer: "http://" + ln.Addr().String(),
 		sessions: &fakeSessions{users: map[string]oidc.User{}}}
-	e.p, err = oidc.New(ctx, oidc.Deps{Store: st, Registry: reg, Datasets: st, Sessions: e.sessions, Recorder: rec, Logger: log},
+	var r audit.Recorder = rec
+	if recorder != nil {
+		r = recorder
+	}
+	e.p, err = oidc.New(ctx, oidc.Deps{Store: st, Registry: reg, Datasets: st, Sessions: e.sessions, Recorder: r, Logger: log},
 		oidc.Options{Issuer: e.issuer})
 	if err != nil {
 		t.Fatal(err)

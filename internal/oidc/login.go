@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/registry"
@@ -275,17 +276,15 @@ func (p *Provider) levelTooLow(w http.ResponseWriter, r *http.Request, a *authRe
 	p.errorPage(w, r, http.StatusForbidden, t.LevelTitle, t.LevelText, back, a.UILocales)
 }
 
-// complete records who signed in and sends the browser to the library's
-// callback, which issues the code.
+// complete records who signed in and answers the relying party with a
+// code: the library builds the response, and SaveAuthCode stores the
+// completed request with the code's hash in one write.
 func (p *Provider) complete(w http.ResponseWriter, r *http.Request, a *authRequest, rp *RP, u User) {
 	a.Completed = true
 	a.AccountID, a.PIN, a.Level, a.AuthTime, a.AMR = u.AccountID, u.PIN, u.Level, u.AuthTime.UTC(), u.AMR
 	a.Subject = p.subjectFor(rp, u)
-	if err := p.putAuthRequest(r.Context(), a); err != nil {
-		p.serverError(w, r, err)
-		return
-	}
-	http.Redirect(w, r, BasePath+"/authorize/callback?id="+url.QueryEscape(a.ID), http.StatusFound)
+	ctx := context.WithValue(op.ContextWithIssuer(r.Context(), p.Issuer()), completedKey{}, a)
+	op.AuthResponse(a, p.op, w, r.WithContext(ctx))
 }
 
 // redirectError sends an OAuth error to the request's (registered, already

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -129,6 +130,9 @@ type Provider struct {
 	log      *slog.Logger
 	opts     Options
 	now      func() time.Time
+
+	rpMu    sync.Mutex
+	rpCache map[string]cachedRP
 
 	op         *op.Provider
 	keys       *keyRing

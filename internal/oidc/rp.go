@@ -256,16 +256,50 @@ func (rp *RP) publicKey(kid string) (*jose.JSONWebKey, bool) {
 	return nil, false
 }
 
+// rpCacheFor is how long a process reuses a registration it read. A change
+// made by another process (disabling a party, new keys) takes effect
+// within it; its tokens are revoked in the store at once regardless.
+const rpCacheFor = 2 * time.Second
+
+type cachedRP struct {
+	rp    *RP
+	until time.Time
+}
+
 // RP returns a registration, or an error wrapping store.ErrNotFound.
 func (p *Provider) RP(ctx context.Context, id string) (*RP, error) {
 	if !idPattern.MatchString(id) {
 		return nil, fmt.Errorf("oidc: relying party: %w", store.ErrNotFound)
 	}
+	now := time.Now()
+	p.rpMu.Lock()
+	c, ok := p.rpCache[id]
+	p.rpMu.Unlock()
+	if ok && now.Before(c.until) {
+		return c.rp, nil
+	}
 	rec, err := p.st.DirRecord(ctx, rpKind, id)
 	if err != nil {
 		return nil, err
 	}
-	return decodeRP(rec)
+	rp, err := decodeRP(rec)
+	if err != nil {
+		return nil, err
+	}
+	p.rpMu.Lock()
+	if p.rpCache == nil || len(p.rpCache) > 10_000 {
+		p.rpCache = map[string]cachedRP{}
+	}
+	p.rpCache[id] = cachedRP{rp: rp, until: now.Add(rpCacheFor)}
+	p.rpMu.Unlock()
+	return rp, nil
+}
+
+// forget drops a registration from this process's cache after a change.
+func (p *Provider) forget(id string) {
+	p.rpMu.Lock()
+	delete(p.rpCache, id)
+	p.rpMu.Unlock()
 }
 
 func decodeRP(rec store.DirRecord) (*RP, error) {
@@ -296,8 +330,16 @@ func (p *Provider) RPs(ctx context.Context) ([]*RP, error) {
 
 // updateRP applies fn to the current registration and stores the result.
 func (p *Provider) updateRP(ctx context.Context, id string, fn func(rp *RP) error) (*RP, error) {
+	if !idPattern.MatchString(id) {
+		return nil, fmt.Errorf("oidc: relying party: %w", store.ErrNotFound)
+	}
 	for range 5 {
-		rp, err := p.RP(ctx, id)
+		// Read past the cache: fn changes the copy it is given.
+		rec, err := p.st.DirRecord(ctx, rpKind, id)
+		if err != nil {
+			return nil, err
+		}
+		rp, err := decodeRP(rec)
 		if err != nil {
 			return nil, err
 		}
@@ -315,6 +357,7 @@ func (p *Provider) updateRP(ctx context.Context, id string, fn func(rp *RP) erro
 		if err != nil {
 			return nil, err
 		}
+		p.forget(id)
 		rp.Version++
 		return rp, nil
 	}

@@ -238,9 +238,22 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	return a, nil
 }
 
+// completedKey carries, from the login page to SaveAuthCode, the request
+// its sign-in just completed, so that the completion and the code are one
+// write.
+type completedKey struct{}
+
 // SaveAuthCode implements op.Storage.
 func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
-	return s.p.st.SetOIDCAuthCode(ctx, id, hashValue(code))
+	var data []byte
+	if a, ok := ctx.Value(completedKey{}).(*authRequest); ok && a.ID == id {
+		b, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		data = b
+	}
+	return s.p.st.SetOIDCAuthCode(ctx, id, hashValue(code), data)
 }
 
 // DeleteAuthRequest keeps the request: its used code must stay known until

@@ -19,9 +19,11 @@ type OIDC interface {
 	// OIDCAuthRequest returns a request by ID, or ErrNotFound (also once it
 	// has expired).
 	OIDCAuthRequest(ctx context.Context, id string) (OIDCAuthRequest, error)
-	// SetOIDCAuthCode attaches the hash of the request's code: ErrNotFound
-	// if there is no such live request, ErrExists if it already has a code.
-	SetOIDCAuthCode(ctx context.Context, id, codeHash string) error
+	// SetOIDCAuthCode attaches the hash of the request's code, and replaces
+	// its Data in the same write when data is not nil (the sign-in that
+	// completed it): ErrNotFound if there is no such live request, ErrExists
+	// if it already has a code.
+	SetOIDCAuthCode(ctx context.Context, id, codeHash string, data []byte) error
 	// UseOIDCAuthCode marks the code used and returns its request, atomically:
 	// of any number of concurrent callers exactly one gets nil. A code used
 	// before returns the request and ErrConflict (so that the caller can

@@ -81,13 +81,13 @@ func (s *Store) OIDCAuthRequest(ctx context.Context, id string) (store.OIDCAuthR
 }
 
 // SetOIDCAuthCode implements store.OIDC.
-func (s *Store) SetOIDCAuthCode(ctx context.Context, id, codeHash string) error {
+func (s *Store) SetOIDCAuthCode(ctx context.Context, id, codeHash string, data []byte) error {
 	if codeHash == "" {
 		return errors.New("postgres: set oidc auth code: empty code hash")
 	}
 	now := time.Now().UTC()
-	tag, err := s.pool.Exec(ctx, `UPDATE oidc_auth_requests SET code_hash = $1
-		WHERE id = $2 AND expires_at > $3 AND code_hash IS NULL`, codeHash, id, now)
+	tag, err := s.pool.Exec(ctx, `UPDATE oidc_auth_requests SET code_hash = $1, data = COALESCE($4, data)
+		WHERE id = $2 AND expires_at > $3 AND code_hash IS NULL`, codeHash, id, now, data)
 	if sqlState(err) == codeUniqueViolation {
 		return sentinel("set oidc auth code", store.ErrExists)
 	}

@@ -86,7 +86,7 @@ func (s *Store) OIDCAuthRequest(ctx context.Context, id string) (store.OIDCAuthR
 }
 
 // SetOIDCAuthCode implements store.OIDC.
-func (s *Store) SetOIDCAuthCode(ctx context.Context, id, codeHash string) error {
+func (s *Store) SetOIDCAuthCode(ctx context.Context, id, codeHash string, data []byte) error {
 	if codeHash == "" {
 		return errors.New("sqlite: set oidc auth code: empty code hash")
 	}
@@ -103,7 +103,11 @@ func (s *Store) SetOIDCAuthCode(ctx context.Context, id, codeHash string) error 
 		if has.Valid {
 			return store.ErrExists
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE oidc_auth_requests SET code_hash = ? WHERE id = ?`, codeHash, id)
+		if data != nil {
+			_, err = tx.ExecContext(ctx, `UPDATE oidc_auth_requests SET code_hash = ?, data = ? WHERE id = ?`, codeHash, data, id)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE oidc_auth_requests SET code_hash = ? WHERE id = ?`, codeHash, id)
+		}
 		if isUniqueViolation(err) {
 			return store.ErrExists
 		}

@@ -51,16 +51,19 @@ func testOIDCAuthRequest(t *testing.T, s store.Store) {
 	if got, _ := s.OIDCAuthRequest(ctx, "r1"); string(got.Data) != `{"v":2}` {
 		t.Errorf("after replace Data = %s", got.Data)
 	}
-	if err := s.SetOIDCAuthCode(ctx, "r1", "h1"); err != nil {
+	if err := s.SetOIDCAuthCode(ctx, "r1", "h1", []byte(`{"v":3}`)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetOIDCAuthCode(ctx, "r1", "h2"); !errors.Is(err, store.ErrExists) {
+	if err := s.SetOIDCAuthCode(ctx, "r1", "h2", nil); !errors.Is(err, store.ErrExists) {
 		t.Errorf("second code: %v, want ErrExists", err)
 	}
-	if err := s.SetOIDCAuthCode(ctx, "r9", "h3"); !errors.Is(err, store.ErrNotFound) {
+	if err := s.SetOIDCAuthCode(ctx, "r9", "h3", nil); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("code for unknown request: %v, want ErrNotFound", err)
 	}
-	// A replace (the login finishing) keeps the code.
+	if got, _ := s.OIDCAuthRequest(ctx, "r1"); string(got.Data) != `{"v":3}` {
+		t.Errorf("data set with the code = %s", got.Data)
+	}
+	// A replace keeps the code.
 	if err := s.PutOIDCAuthRequest(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +84,7 @@ func testOIDCAuthCodeOnce(t *testing.T, s store.Store) {
 	if err := s.PutOIDCAuthRequest(ctx, authReq("r1", time.Now().Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetOIDCAuthCode(ctx, "r1", "code-hash"); err != nil {
+	if err := s.SetOIDCAuthCode(ctx, "r1", "code-hash", nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.UseOIDCAuthCode(ctx, "other"); !errors.Is(err, store.ErrNotFound) {
