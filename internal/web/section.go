@@ -43,7 +43,7 @@ var sectionName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,30}$`)
 // reservedSections are the console's own first path segments.
 var reservedSections = map[string]bool{
 	"static": true, "login": true, "logout": true, "people": true,
-	"households": true, "staff": true, "password": true, "events": true,
+	"households": true, "staff": true, "password": true, "events": true, "accesses": true,
 }
 
 // AddSection adds a section to the console. Call it before Mount. It panics

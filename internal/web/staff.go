@@ -93,6 +93,8 @@ func (h *Handler) permit(w http.ResponseWriter, r *http.Request, rq *request, ac
 // navView says which links the header shows.
 type navView struct {
 	Search, Staff, Events, Password bool
+	// Accesses links to the data tracker's PIN form (auditors).
+	Accesses bool
 	// Sections are the links of other packages' sections the officer may use.
 	Sections []navLink
 }
@@ -100,7 +102,7 @@ type navView struct {
 func (h *Handler) nav(rq *request) navView {
 	switch {
 	case rq.principal.Kind == auth.Admin.Kind:
-		return navView{Search: true, Staff: h.staff != nil, Events: true, Sections: h.sectionLinks(rq)}
+		return navView{Search: true, Staff: h.staff != nil, Events: true, Accesses: h.track != nil, Sections: h.sectionLinks(rq)}
 	case rq.account != nil:
 		a := rq.account
 		return navView{
@@ -108,6 +110,7 @@ func (h *Handler) nav(rq *request) navView {
 			Staff:    staff.Allowed(a, staff.ManageStaff),
 			Events:   staff.Allowed(a, staff.SubmitEvent),
 			Password: true,
+			Accesses: h.track != nil && staff.Allowed(a, staff.ReadAccessLog),
 			Sections: h.sectionLinks(rq),
 		}
 	}

@@ -164,6 +164,25 @@ func (h *Handler) tracker(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, pageTracker, "tracker.title", v)
 }
 
+// trackerPIN serves /console/accesses: a form that takes a PIN to the
+// person's tracker, for auditors, who have no search page.
+func (h *Handler) trackerPIN(w http.ResponseWriter, r *http.Request) {
+	p := strings.TrimSpace(r.URL.Query().Get("pin"))
+	v := trackerPINView{PIN: p}
+	status := http.StatusOK
+	if p != "" {
+		if registry.CheckPIN("pin", p) == nil {
+			http.Redirect(w, r, trackerHref(p), http.StatusSeeOther)
+			return
+		}
+		v.Error, status = catalogueFor(reqOf(r).lang).T("search.err.pin"), http.StatusBadRequest
+	}
+	h.render(w, r, status, pageTrackPIN, "trackpin.title", v)
+}
+
+// trackerPINView is the body of the tracker's PIN form.
+type trackerPINView struct{ PIN, Error string }
+
 // actorLabel names who made an access: an agency's client, an officer (by
 // display name, with their units), or the bootstrap administrator.
 func (h *Handler) actorLabel(ctx context.Context, c catalogue, a audit.Access, officers map[string]string) (string, string) {

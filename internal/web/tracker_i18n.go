@@ -5,6 +5,10 @@ package web
 // does not grow a block per page).
 var trackerMessages = map[string]map[string]string{
 	langVI: {
+		"nav.accesses":                "Nhật ký truy cập",
+		"trackpin.title":              "Tra cứu lịch sử truy cập dữ liệu",
+		"trackpin.intro":              "Nhập số định danh cá nhân để xem ai đã truy cập dữ liệu của công dân, kèm bằng chứng kiểm chứng. Việc tra cứu cũng được ghi vào nhật ký.",
+		"trackpin.submit":             "Xem",
 		"tracker.title":               "Lịch sử truy cập dữ liệu",
 		"tracker.back":                "Về hồ sơ công dân",
 		"tracker.intro":               "Mọi lần cơ quan, tổ chức hoặc cán bộ đọc hay ghi dữ liệu của công dân này đều được ghi vào nhật ký truy cập không thể sửa xoá. Mỗi dòng được kiểm chứng bằng bằng chứng bao hàm (Merkle) đối với điểm kiểm tra đã ký.",
@@ -45,6 +49,10 @@ var trackerMessages = map[string]map[string]string{
 		"person.open_tracker":         "Lịch sử truy cập dữ liệu",
 	},
 	langEN: {
+		"nav.accesses":                "Access log",
+		"trackpin.title":              "Look up a person's data access history",
+		"trackpin.intro":              "Enter a personal identification number to see who accessed the person's data, with proofs. The lookup is itself recorded.",
+		"trackpin.submit":             "Show",
 		"tracker.title":               "Data access history",
 		"tracker.back":                "Back to the record",
 		"tracker.intro":               "Every time an agency, an organisation or an officer read or wrote this person's data, it was appended to the access log, which cannot be changed or deleted. Each row is checked here with its Merkle inclusion proof against the signed checkpoint.",

@@ -304,3 +304,31 @@ func TestHandler_trackerErrors(t *testing.T) {
 	_, body := e2.get(t, "/console/people/"+e2.inside, "admin")
 	mustNotContain(t, body, "/accesses")
 }
+
+func TestHandler_trackerPIN(t *testing.T) {
+	e := newTrackerEnv(t)
+	_, body := e.get(t, "/console/people/"+e.inside+"/accesses", "auditor")
+	mustContain(t, body, `href="/console/accesses"`)
+	_, body = e.get(t, "/console/accesses", "stat")
+	mustNotContain(t, body, `id="tracker-pin"`)
+	resp, body := e.get(t, "/console/accesses", "auditor")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	mustContain(t, body, `id="tracker-pin"`)
+	resp, _ = e.get(t, "/console/accesses?pin="+e.inside, "auditor")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/people/"+e.inside+"/accesses" {
+		t.Errorf("PIN form: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, body = e.get(t, "/console/accesses?pin=12ab", "auditor")
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad PIN: status %d", resp.StatusCode)
+	}
+	mustContain(t, body, "field-error", `value="12ab"`)
+	// The registrar reads it through the person page, and has no nav link.
+	_, body = e.get(t, "/console/people/"+e.inside, "registrar")
+	mustNotContain(t, body, `href="/console/accesses"`)
+	if resp, _ := e.get(t, "/console/accesses", "stat"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("statistician: status %d", resp.StatusCode)
+	}
+}

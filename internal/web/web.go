@@ -58,10 +58,11 @@ const (
 	pageEvent     = "event"
 	pageSection   = "section" // another package's page (section.go)
 	pageTracker   = "tracker"
+	pageTrackPIN  = "tracker_pin"
 )
 
 var pageNames = []string{pageLogin, pageSearch, pagePerson, pageHousehold, pageError,
-	pageStaffList, pageStaffEdit, pageEnrol, pagePassword, pageEvent, pageSection, pageTracker}
+	pageStaffList, pageStaffEdit, pageEnrol, pagePassword, pageEvent, pageSection, pageTracker, pageTrackPIN}
 
 // Deps are the console's dependencies, wired by cmd/dancu.
 type Deps struct {
@@ -194,6 +195,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("GET "+consolePrefix+"households/{id}", h.chain(http.HandlerFunc(h.household), readRegistry))
 	if h.track != nil {
 		mux.Handle("GET "+consolePrefix+"people/{pin}/accesses", h.chain(http.HandlerFunc(h.tracker), readAccesses))
+		mux.Handle("GET "+consolePrefix+"accesses", h.chain(http.HandlerFunc(h.trackerPIN), readAccesses))
 	}
 	h.mountStaff(mux, protect)
 	h.mountSections(mux, protect)
