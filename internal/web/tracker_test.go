@@ -19,6 +19,9 @@ import (
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/staff"
+	"github.com/dancu/dancu/internal/store"
+	"github.com/dancu/dancu/internal/store/postgres"
+	"github.com/dancu/dancu/internal/store/postgres/pgtest"
 	"github.com/dancu/dancu/internal/store/sqlite"
 )
 
@@ -28,7 +31,7 @@ type trackerEnv struct {
 	mux    *http.ServeMux
 	h      *Handler
 	log    *audit.Log
-	st     *sqlite.Store
+	st     store.Store
 	auth   *auth.Authenticator
 	inside string // lives in 01:00004
 	other  string // lives in 79:26740
@@ -40,11 +43,17 @@ type trackerEnv struct {
 
 func newTrackerEnv(t *testing.T) *trackerEnv {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "dancu.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "dancu.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newTrackerEnvOn(t, st)
+}
+
+// newTrackerEnvOn is newTrackerEnv over st.
+func newTrackerEnvOn(t *testing.T, st store.Store) *trackerEnv {
+	t.Helper()
+	ctx := context.Background()
 	t.Cleanup(func() { st.Close() })
 	a, _, err := auth.Setup(ctx, st, testToken)
 	if err != nil {
@@ -135,7 +144,17 @@ func (e *trackerEnv) entries(t *testing.T, pin string) []audit.TrackedAccess {
 }
 
 func TestHandler_tracker(t *testing.T) {
-	e := newTrackerEnv(t)
+	t.Run("sqlite", func(t *testing.T) { testTracker(t, newTrackerEnv(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		st, err := postgres.Open(context.Background(), pgtest.NewDSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		testTracker(t, newTrackerEnvOn(t, st))
+	})
+}
+
+func testTracker(t *testing.T, e *trackerEnv) {
 	path := "/console/people/" + e.inside + "/accesses"
 
 	for _, who := range []string{"auditor", "registrar", "admin"} {
