@@ -24,6 +24,7 @@ import (
 	"github.com/dancu/dancu/internal/synth"
 	"github.com/dancu/dancu/internal/web"
 	"github.com/dancu/dancu/internal/web/connect"
+	rpconsole "github.com/dancu/dancu/internal/web/rp"
 )
 
 // serveEnv is what serve takes from its surroundings besides arguments, so
@@ -124,11 +125,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	if _, err := mountServices(cfg, st, reg, accessLog, srv, console, noCitizens{}, nil, nil, logger); err != nil {
 		return err
 	}
-	console.Mount(srv.Mux())
-	srv.Mux().Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
-	if _, err := newOIDC(ctx, cfg, st, reg, accessLog, noPortal{}, exchangeIssuer(env.lookupEnv, cfg.Addr), srv.Mux(), logger); err != nil {
+	op, err := newOIDC(ctx, cfg, st, reg, accessLog, noPortal{}, exchangeIssuer(env.lookupEnv, cfg.Addr), srv.Mux(), logger)
+	if err != nil {
 		return err
 	}
+	rpconsole.Add(rpconsole.Deps{Console: console, Provider: op, Logger: logger})
+	console.Mount(srv.Mux())
+	srv.Mux().Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
