@@ -30,7 +30,7 @@ const datasetUsage = `dancu dataset <add|list|upload> [flags]
           agency (--agency, if given, must be the owner); prints a summary
 
 KIND is one of social-insurance, vehicle-registration, passport,
-health-insurance, telecom-subscription. Every subcommand takes --data DIR or --db DSN.`
+health-insurance, vaccination, health-visit, telecom-subscription. Every subcommand takes --data DIR or --db DSN.`
 
 // runDataset manages linked datasets from the command line, through the
 // same code paths as the API.

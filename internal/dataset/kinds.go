@@ -106,6 +106,26 @@ var kinds = []*Kind{
 		},
 	},
 	{
+		Name: "vaccination", Title: "Vaccinations (the electronic health book)",
+		Fields: []Field{
+			{Name: "vaccine", Required: true, Doc: "Vaccine or antigen code of the national immunisation programme, such as bcg, hepb, dtp-hib-hepb, opv, ipv, mmr, measles, je, covid-19: lower-case letters, digits and '-'.", check: pattern(`^[a-z0-9][a-z0-9-]{0,39}$`, "must be a vaccine code: lower-case letters, digits and '-'")},
+			{Name: "dose", Required: true, Doc: "Dose number, 1 to 9.", check: pattern(`^[1-9]$`, "must be a dose number from 1 to 9")},
+			{Name: "date", Required: true, Doc: "Date given, YYYY-MM-DD.", check: isoDate},
+			{Name: "facility", Required: true, Doc: "Code of the facility that gave it, 5 digits.", check: pattern(`^[0-9]{5}$`, "must be 5 digits")},
+			{Name: "lot", Doc: "The vaccine lot number.", check: pattern(`^[A-Za-z0-9][A-Za-z0-9./-]{0,39}$`, "must be a lot number: letters, digits, '.', '/' or '-'")},
+		},
+	},
+	{
+		Name: "health-visit", Title: "Visit summaries (the electronic health book)",
+		Fields: []Field{
+			{Name: "date", Required: true, Doc: "Date of the visit, YYYY-MM-DD.", check: isoDate},
+			{Name: "facility", Required: true, Doc: "Code of the facility, 5 digits.", check: pattern(`^[0-9]{5}$`, "must be 5 digits")},
+			{Name: "type", Required: true, Doc: "Kind of visit.", check: oneOf("outpatient", "inpatient", "emergency", "checkup")},
+			{Name: "diagnosis", Doc: "Main diagnosis, an ICD-10 code such as J06.9.", check: pattern(`^[A-Z][0-9]{2}(\.[0-9A-Z]{1,2})?$`, "must be an ICD-10 code such as J06.9")},
+			{Name: "summary", Doc: "A short summary for the patient, at most 200 bytes.", check: func(string) string { return "" }},
+		},
+	},
+	{
 		Name: "telecom-subscription", Title: "Telecom subscriptions",
 		Fields: []Field{
 			{Name: "phone_number", Required: true, Doc: "Subscriber number in national form: 0 and 9 digits.", check: pattern(`^0[0-9]{9}$`, "must be 0 followed by 9 digits")},

@@ -115,6 +115,26 @@ func (s *Service) Dataset(ctx context.Context, name string) (*Dataset, error) {
 	return &d, nil
 }
 
+// ByKind returns the registered datasets of a kind, by name (the health
+// book gathers its records from every dataset of its kinds).
+func (s *Service) ByKind(ctx context.Context, kind string) ([]Dataset, error) {
+	rs, err := s.st.DirRecords(ctx, kindDataset, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []Dataset
+	for _, r := range rs {
+		var d Dataset
+		if err := json.Unmarshal(r.Data, &d); err != nil {
+			return nil, fmt.Errorf("dataset: stored registration: %w", err)
+		}
+		if d.Kind == kind {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
 // Coverage is a dataset with how far it reaches into the living population.
 type Coverage struct {
 	Dataset
