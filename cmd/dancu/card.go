@@ -269,23 +269,19 @@ func cardVerify(dir, cscaFile, crlFile string, stdout io.Writer) error {
 	return nil
 }
 
-// startCards sets up the card PKI, mounts the card API on srv and starts
-// issuing cards in the background; stop ends that and waits for it.
+// startCards sets up the card PKI, mounts the card API on srv and issues
+// cards in the background under the card.issue lease, so that one process
+// at a time signs (another takes over when it dies).
 func startCards(ctx context.Context, cfg config.Config, st store.Store, reg *registry.Registry, ex card.Exchange,
-	rec audit.Recorder, srv *api.Server, log *slog.Logger) (svc *card.Service, stop func(), err error) {
-	svc, err = newCardService(cfg, st, reg, ex, rec, log)
+	rec audit.Recorder, srv *api.Server, single *singleWriters, log *slog.Logger) (*card.Service, error) {
+	svc, err := newCardService(cfg, st, reg, ex, rec, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := svc.PKI().EnsureKeys(ctx); err != nil {
-		return nil, nil, fmt.Errorf("card keys: %w", err)
+		return nil, fmt.Errorf("card keys: %w", err)
 	}
 	svc.Mount(srv)
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		svc.Run(rctx, cfg.Card.IssueInterval)
-	}()
-	return svc, func() { cancel(); <-done }, nil
+	single.Go("card.issue", func(ctx context.Context) { svc.Run(ctx, cfg.Card.IssueInterval) })
+	return svc, nil
 }

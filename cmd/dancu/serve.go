@@ -108,11 +108,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	exch.Mount(srv)
 	datasets := dataset.New(st, exch, accessLog, logger)
 	datasets.Mount(srv, 0)
-	cards, stopCards, err := startCards(ctx, cfg, st, reg, exch, accessLog, srv, logger)
+	cards, err := startCards(ctx, cfg, st, reg, exch, accessLog, srv, single, logger)
 	if err != nil {
 		return err
 	}
-	defer stopCards() // before the access log's and the store's Close
 	mountHealth(st, datasets, cards, exch, reg, accessLog, srv, logger)
 	feeds, stopFeeds, err := startFeeds(ctx, cfg, st, exch, accessLog, srv, single, logger)
 	if err != nil {
