@@ -35,6 +35,7 @@ type Store interface {
 	EID
 	Cards
 	Health
+	Verification
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the store's resources. It does not lose committed writes.

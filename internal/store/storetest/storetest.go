@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, eidTests...)
 	tests = append(append(tests, cardTests...), healthTests...)
 	tests = append(tests, leaseTests...)
+	tests = append(tests, verifyTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

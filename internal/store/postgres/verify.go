@@ -1,0 +1,178 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dancu/dancu/internal/store"
+)
+
+const (
+	verifyJobCols = `id, agency, client, purpose, format, state, version, input_bytes, offset_bytes,
+		lines, result_bytes, summary, error, owner, lease_until, created_at, updated_at, finished_at`
+	sqlVerifyRows = `SELECT pin, name_fold, birth_date, sex, state FROM persons WHERE pin = ANY($1::text[])`
+	// The current version's document: persons names the version, and the
+	// (pin, version) key of person_versions finds it.
+	sqlVerifyRowsData = `SELECT p.pin, p.name_fold, p.birth_date, p.sex, p.state, v.data
+		FROM persons p JOIN person_versions v ON v.pin = p.pin AND v.version = p.version
+		WHERE p.pin = ANY($1::text[])`
+)
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func scanVerifyJob(row pgx.Row) (store.VerifyJob, error) {
+	var j store.VerifyJob
+	var lease, finished *time.Time
+	err := row.Scan(&j.ID, &j.Agency, &j.Client, &j.Purpose, &j.Format, &j.State, &j.Version, &j.InputBytes,
+		&j.Offset, &j.Lines, &j.ResultBytes, &j.Summary, &j.Error, &j.Owner, &lease, &j.CreatedAt, &j.UpdatedAt, &finished)
+	if lease != nil {
+		j.LeaseUntil = lease.UTC()
+	}
+	if finished != nil {
+		j.FinishedAt = finished.UTC()
+	}
+	j.CreatedAt, j.UpdatedAt = j.CreatedAt.UTC(), j.UpdatedAt.UTC()
+	return j, err
+}
+
+// VerifyRows implements store.Verification with one query for the batch.
+func (s *Store) VerifyRows(ctx context.Context, pins []string, withData bool) ([]store.VerifyRow, error) {
+	if len(pins) == 0 {
+		return nil, nil
+	}
+	q := sqlVerifyRows
+	if withData {
+		q = sqlVerifyRowsData
+	}
+	return all(ctx, s.pool, "verify rows", func(row pgx.Row) (store.VerifyRow, error) {
+		var r store.VerifyRow
+		if withData {
+			return r, row.Scan(&r.PIN, &r.NameFold, &r.BirthDate, &r.Sex, &r.State, &r.Data)
+		}
+		return r, row.Scan(&r.PIN, &r.NameFold, &r.BirthDate, &r.Sex, &r.State)
+	}, q, pins)
+}
+
+// CreateVerifyJob implements store.Verification.
+func (s *Store) CreateVerifyJob(ctx context.Context, j store.VerifyJob) error {
+	if j.Summary == nil {
+		j.Summary = []byte{}
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO verify_jobs (`+verifyJobCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		ON CONFLICT (id) DO NOTHING`,
+		j.ID, j.Agency, j.Client, j.Purpose, j.Format, j.State, j.InputBytes, j.Offset, j.Lines, j.ResultBytes,
+		j.Summary, j.Error, j.Owner, optTime(j.LeaseUntil), j.CreatedAt, j.UpdatedAt, optTime(j.FinishedAt))
+	if err != nil {
+		return wrapErr("create verify job", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return sentinel("create verify job", store.ErrExists)
+	}
+	return nil
+}
+
+// VerifyJob implements store.Verification.
+func (s *Store) VerifyJob(ctx context.Context, id string) (store.VerifyJob, error) {
+	return one(ctx, s.pool, "verify job", scanVerifyJob, `SELECT `+verifyJobCols+` FROM verify_jobs WHERE id = $1`, id)
+}
+
+// VerifyJobs implements store.Verification.
+func (s *Store) VerifyJobs(ctx context.Context, agency string, limit int) ([]store.VerifyJob, error) {
+	return all(ctx, s.pool, "verify jobs", scanVerifyJob, `SELECT `+verifyJobCols+` FROM verify_jobs
+		WHERE agency = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, agency, limit)
+}
+
+// PendingVerifyJobs implements store.Verification.
+func (s *Store) PendingVerifyJobs(ctx context.Context) ([]store.VerifyJob, error) {
+	return all(ctx, s.pool, "pending verify jobs", scanVerifyJob, `SELECT `+verifyJobCols+` FROM verify_jobs
+		WHERE state IN ('queued', 'running') ORDER BY created_at, id`)
+}
+
+// SaveVerifyJob implements store.Verification: the job's row at the
+// expected version and the counts (sorted upsert from two arrays, so that
+// concurrent writers lock rows in one order) in one transaction.
+func (s *Store) SaveVerifyJob(ctx context.Context, j store.VerifyJob, counts []store.PINCount) error {
+	if j.Summary == nil {
+		j.Summary = []byte{}
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE verify_jobs SET agency = $1, client = $2, purpose = $3, format = $4,
+			state = $5, version = $6, input_bytes = $7, offset_bytes = $8, lines = $9, result_bytes = $10,
+			summary = $11, error = $12, owner = $13, lease_until = $14, updated_at = $15, finished_at = $16
+			WHERE id = $17 AND version = $18`,
+			j.Agency, j.Client, j.Purpose, j.Format, j.State, j.Version, j.InputBytes, j.Offset, j.Lines,
+			j.ResultBytes, j.Summary, j.Error, j.Owner, optTime(j.LeaseUntil), j.UpdatedAt, optTime(j.FinishedAt),
+			j.ID, j.Version-1)
+		if err != nil {
+			return wrapErr("save verify job", err)
+		}
+		if tag.RowsAffected() == 0 {
+			var v int64
+			err := tx.QueryRow(ctx, `SELECT version FROM verify_jobs WHERE id = $1`, j.ID).Scan(&v)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return sentinel("save verify job", store.ErrNotFound)
+			}
+			return sentinel("save verify job", store.ErrConflict)
+		}
+		if len(counts) == 0 {
+			return nil
+		}
+		pins := make([]string, len(counts))
+		ns := make([]int32, len(counts))
+		for i, c := range counts {
+			pins[i], ns[i] = c.PIN, int32(c.N)
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO verify_counts (job, pin, n)
+			SELECT $1, p, n FROM unnest($2::text[], $3::int[]) AS c(p, n) ORDER BY p
+			ON CONFLICT (job, pin) DO UPDATE SET n = excluded.n`, j.ID, pins, ns)
+		return wrapErr("save verify job counts", err)
+	})
+}
+
+// SubscriptionCounts implements store.Verification.
+func (s *Store) SubscriptionCounts(ctx context.Context, job string, pins []string) ([]store.PINCount, error) {
+	if len(pins) == 0 {
+		return nil, nil
+	}
+	return all(ctx, s.pool, "subscription counts", func(row pgx.Row) (store.PINCount, error) {
+		var c store.PINCount
+		return c, row.Scan(&c.PIN, &c.N)
+	}, `SELECT pin, n FROM verify_counts WHERE job = $1 AND pin = ANY($2::text[])`, job, pins)
+}
+
+// DeleteSubscriptionCounts implements store.Verification.
+func (s *Store) DeleteSubscriptionCounts(ctx context.Context, job string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM verify_counts WHERE job = $1`, job)
+	return wrapErr("delete subscription counts", err)
+}
+
+// TakeQuota implements store.Verification: the upsert's WHERE leaves a
+// counter at its limit as it is, and then RETURNING gives no row.
+func (s *Store) TakeQuota(ctx context.Context, key string, limit int) (int, bool, error) {
+	var used int
+	if limit > 0 {
+		err := s.pool.QueryRow(ctx, `INSERT INTO verify_quota (key, used) VALUES ($1, 1)
+			ON CONFLICT (key) DO UPDATE SET used = verify_quota.used + 1 WHERE verify_quota.used < $2
+			RETURNING used`, key, limit).Scan(&used)
+		if err == nil {
+			return used, true, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return 0, false, wrapErr("take quota", err)
+		}
+	}
+	err := s.pool.QueryRow(ctx, `SELECT used FROM verify_quota WHERE key = $1`, key).Scan(&used)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
+	}
+	return used, false, wrapErr("take quota", err)
+}
