@@ -77,6 +77,7 @@ const grantUsage = `dancu grant <set|list> [flags]
 
   set   --agency A --purpose P --legal-basis TEXT --fields F1,F2
         [--events T1,T2] [--datasets D1,D2] [--check] [--disabled]
+        [--match exact,partial] [--partial-daily-limit N] [--bulk-verify]
         create or replace the agency's grant for the purpose
   list  --agency A
 
@@ -100,8 +101,9 @@ func runGrant(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 type exchangeFlags struct {
 	id, name, kind, agency, jwks        *string
 	purpose, legalBasis, fields, events *string
-	datasets                            *string
-	check, disabled                     *bool
+	datasets, match                     *string
+	check, disabled, bulkVerify         *bool
+	partialLimit                        *int
 }
 
 func exchangeCmd(ctx context.Context, cmd, usage string, subs, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) (err error) {
@@ -119,18 +121,21 @@ func exchangeCmd(ctx context.Context, cmd, usage string, subs, args []string, st
 	}
 	fs := newFlagSet(cmd+" "+sub, usage, stderr)
 	f := exchangeFlags{
-		id:         fs.String("id", "", "the `id` of the agency or client"),
-		name:       fs.String("name", "", "a display `name`"),
-		kind:       fs.String("kind", "", "the agency's `kind`"),
-		agency:     fs.String("agency", "", "the `agency` id"),
-		jwks:       fs.String("jwks", "", "`file` with the client's public JWK Set, or - for standard input"),
-		purpose:    fs.String("purpose", "", "the `purpose` code, such as social-insurance.enrolment"),
-		legalBasis: fs.String("legal-basis", "", "the legal `text` that allows the use"),
-		fields:     fs.String("fields", "", "comma-separated registry `fields` released"),
-		events:     fs.String("events", "", "comma-separated life-event `types` the agency may receive"),
-		datasets:   fs.String("datasets", "", "comma-separated `datasets` of other agencies it may read"),
-		check:      fs.Bool("check", false, "allow yes/no attribute checks"),
-		disabled:   fs.Bool("disabled", false, "store the grant disabled"),
+		id:           fs.String("id", "", "the `id` of the agency or client"),
+		name:         fs.String("name", "", "a display `name`"),
+		kind:         fs.String("kind", "", "the agency's `kind`"),
+		agency:       fs.String("agency", "", "the `agency` id"),
+		jwks:         fs.String("jwks", "", "`file` with the client's public JWK Set, or - for standard input"),
+		purpose:      fs.String("purpose", "", "the `purpose` code, such as social-insurance.enrolment"),
+		legalBasis:   fs.String("legal-basis", "", "the legal `text` that allows the use"),
+		fields:       fs.String("fields", "", "comma-separated registry `fields` released"),
+		events:       fs.String("events", "", "comma-separated life-event `types` the agency may receive"),
+		datasets:     fs.String("datasets", "", "comma-separated `datasets` of other agencies it may read"),
+		check:        fs.Bool("check", false, "allow yes/no attribute checks"),
+		disabled:     fs.Bool("disabled", false, "store the grant disabled"),
+		match:        fs.String("match", "", "comma-separated demographic verification `strategies` allowed: exact, partial"),
+		bulkVerify:   fs.Bool("bulk-verify", false, "allow bulk verification jobs (subscriber lists)"),
+		partialLimit: fs.Int("partial-daily-limit", 0, "partial-match verifications allowed per day (`N`; 0: the server's default)"),
 	}
 	fl := config.Bind(fs, "data", "db", "log-level", "log-format")
 	if err := parseFlags(fs, args[1:], stdout); err != nil {
@@ -260,7 +265,8 @@ func exchangeRun(ctx context.Context, svc *exchange.Service, cmd string, f excha
 		}
 		g := exchange.Grant{Agency: *f.agency, Purpose: *f.purpose, LegalBasis: *f.legalBasis,
 			Fields: splitList(*f.fields), EventTypes: splitList(*f.events), Datasets: splitList(*f.datasets),
-			DemographicCheck: *f.check}
+			DemographicCheck: *f.check, MatchStrategies: splitList(*f.match), BulkVerification: *f.bulkVerify,
+			PartialDailyLimit: *f.partialLimit}
 		if *f.disabled {
 			g.Status = exchange.Disabled
 		}

@@ -69,7 +69,16 @@ type Grant struct {
 	// Datasets are the other agencies' linked datasets it may read, by name.
 	Datasets []string `json:"datasets,omitempty"`
 	// DemographicCheck allows yes/no checks of submitted attributes.
-	DemographicCheck bool      `json:"demographic_check"`
+	DemographicCheck bool `json:"demographic_check"`
+	// MatchStrategies are the strategies of demographic verification
+	// (/v1/verify/demographic) the grant allows: "exact", "partial". Empty
+	// means exact only, when DemographicCheck is set.
+	MatchStrategies []string `json:"match_strategies,omitempty" doc:"Strategies of demographic verification allowed: exact, partial (default: exact when demographic_check is set)."`
+	// PartialDailyLimit bounds the partial-match verifications of the
+	// agency per day (UTC) under this grant; 0 means the server's default.
+	PartialDailyLimit int `json:"partial_daily_limit,omitempty" minimum:"0" doc:"Partial-match verifications allowed per day (UTC); 0: the server's default."`
+	// BulkVerification allows bulk verification jobs (subscriber lists).
+	BulkVerification bool      `json:"bulk_verification,omitempty" doc:"Allows bulk verification jobs (/v1/verify/jobs)."`
 	Status           Status    `json:"status" enum:"active,disabled"`
 	UpdatedAt        time.Time `json:"updated_at"`
 	Version          int64     `json:"version"`
@@ -142,6 +151,14 @@ func (g *Grant) validate() error {
 		if !registry.KnownEventType(t) {
 			errs = append(errs, invalidf("event_types: %q is not a life-event type", t))
 		}
+	}
+	for _, m := range g.MatchStrategies {
+		if m != "exact" && m != "partial" {
+			errs = append(errs, invalidf("match_strategies: %q is not exact or partial", m))
+		}
+	}
+	if g.PartialDailyLimit < 0 {
+		errs = append(errs, invalidf("partial_daily_limit must not be negative"))
 	}
 	for _, d := range g.Datasets {
 		if !idPattern.MatchString(d) {

@@ -315,3 +315,19 @@ func (s *Service) Grants(ctx context.Context, agency string) ([]Grant, error) {
 	}
 	return list[Grant](ctx, s, kindGrant, agency, func(g *Grant, v int64) { g.Version = v })
 }
+
+// Grant returns the active grant of an agency for a purpose, or
+// store.ErrNotFound when there is none (a disabled grant counts as none).
+// Other packages that decide on grants (demographic verification) use it.
+func (s *Service) Grant(ctx context.Context, agency, purpose string) (*Grant, error) {
+	var g Grant
+	v, err := s.getDoc(ctx, kindGrant, grantID(agency, purpose), &g)
+	if err != nil {
+		return nil, err
+	}
+	if g.Status != Active || g.Agency != agency {
+		return nil, fmt.Errorf("exchange: grant: %w", store.ErrNotFound)
+	}
+	g.Version = v
+	return &g, nil
+}

@@ -1,0 +1,772 @@
+package match
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/store"
+)
+
+// Result codes of a bulk verification line.
+const (
+	ResultMatch      = "MATCH"       // every attribute of the line agrees with the record
+	ResultMismatch   = "MISMATCH"    // the person exists; the fields listed differ
+	ResultNotFound   = "NOT_FOUND"   // a valid PIN no one holds
+	ResultDeceased   = "DECEASED"    // the person has died
+	ResultMissing    = "MISSING"     // the person is declared missing
+	ResultInvalidPIN = "INVALID_PIN" // not a personal identification number
+	ResultOverLimit  = "OVER_LIMIT"  // the PIN is on more lines than the carrier's limit
+	ResultMalformed  = "MALFORMED"   // the line cannot be read; the reason says why
+)
+
+// Job states.
+const (
+	StateQueued    = "queued"
+	StateRunning   = "running"
+	StateDone      = "done"
+	StateFailed    = "failed"
+	StateCancelled = "cancelled"
+)
+
+// Defaults of the job engine.
+const (
+	DefaultBatchLines        = 8192
+	DefaultSubscriptionLimit = 3
+	// resultHeader is the first line of every result file.
+	resultHeader = "line,phone,result,fields,reason\n"
+)
+
+// Summary counts a job's lines by result.
+type Summary struct {
+	Lines      int64 `json:"lines" doc:"Lines answered (a CSV header is not counted)."`
+	Match      int64 `json:"match"`
+	Mismatch   int64 `json:"mismatch"`
+	NotFound   int64 `json:"not_found"`
+	Deceased   int64 `json:"deceased"`
+	Missing    int64 `json:"missing"`
+	InvalidPIN int64 `json:"invalid_pin"`
+	OverLimit  int64 `json:"over_limit"`
+	Malformed  int64 `json:"malformed"`
+}
+
+func (s *Summary) add(result string) {
+	s.Lines++
+	switch result {
+	case ResultMatch:
+		s.Match++
+	case ResultMismatch:
+		s.Mismatch++
+	case ResultNotFound:
+		s.NotFound++
+	case ResultDeceased:
+		s.Deceased++
+	case ResultMissing:
+		s.Missing++
+	case ResultInvalidPIN:
+		s.InvalidPIN++
+	case ResultOverLimit:
+		s.OverLimit++
+	case ResultMalformed:
+		s.Malformed++
+	}
+}
+
+// JobStore is what the job engine keeps in the store.
+type JobStore interface {
+	VerifyRows(ctx context.Context, pins []string, withData bool) ([]store.VerifyRow, error)
+	CreateVerifyJob(ctx context.Context, j store.VerifyJob) error
+	VerifyJob(ctx context.Context, id string) (store.VerifyJob, error)
+	VerifyJobs(ctx context.Context, agency string, limit int) ([]store.VerifyJob, error)
+	PendingVerifyJobs(ctx context.Context) ([]store.VerifyJob, error)
+	SaveVerifyJob(ctx context.Context, j store.VerifyJob, counts []store.PINCount) error
+	SubscriptionCounts(ctx context.Context, job string, pins []string) ([]store.PINCount, error)
+	DeleteSubscriptionCounts(ctx context.Context, job string) error
+}
+
+// EngineOptions configure an Engine.
+type EngineOptions struct {
+	// Dir holds the jobs' input and result files.
+	Dir string
+	// BatchLines is how many lines one batch (one store query, one
+	// checkpoint) answers; 0 means DefaultBatchLines.
+	BatchLines int
+	// SubscriptionLimit is how many lines may name one PIN before the
+	// further ones are OVER_LIMIT; 0 means DefaultSubscriptionLimit.
+	SubscriptionLimit int
+	// PollInterval is how often Run looks for jobs without being woken; 0
+	// means 5 seconds.
+	PollInterval time.Duration
+	Logger       *slog.Logger
+	// Now reads the clock (tests).
+	Now func() time.Time
+}
+
+// Engine runs bulk verification jobs. One Engine per process runs every
+// pending job, one at a time (a lease for several processes comes with the
+// multi-process deployment: the job rows already carry Owner and
+// LeaseUntil).
+type Engine struct {
+	st   JobStore
+	rec  audit.Recorder
+	opts EngineOptions
+	log  *slog.Logger
+	wake chan struct{}
+
+	mu       sync.Mutex
+	progress map[string]func(store.VerifyJob) // per-job progress callbacks (the CLI's bar)
+
+	// afterWrite, if set, runs after a batch's results are on disk and
+	// before its checkpoint; an error stops the job there (tests simulate a
+	// crash with it).
+	afterWrite func(job store.VerifyJob, batch int) error
+}
+
+// NewEngine returns an engine over st that records accesses with rec.
+func NewEngine(st JobStore, rec audit.Recorder, opts EngineOptions) (*Engine, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("match: EngineOptions.Dir is required")
+	}
+	if opts.BatchLines <= 0 {
+		opts.BatchLines = DefaultBatchLines
+	}
+	if opts.SubscriptionLimit <= 0 {
+		opts.SubscriptionLimit = DefaultSubscriptionLimit
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 5 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("match: jobs folder: %w", err)
+	}
+	return &Engine{st: st, rec: rec, opts: opts, log: log, wake: make(chan struct{}, 1),
+		progress: map[string]func(store.VerifyJob){}}, nil
+}
+
+func (e *Engine) inputPath(id string) string  { return filepath.Join(e.opts.Dir, id+".input") }
+func (e *Engine) resultPath(id string) string { return filepath.Join(e.opts.Dir, id+".result") }
+
+// Errors of Submit.
+var (
+	// ErrTooLarge is returned when an upload exceeds the size limit; nothing
+	// is kept.
+	ErrTooLarge = errors.New("match: the file exceeds the size limit")
+	// ErrNotJobFile wraps why an upload is not a CSV or NDJSON subscriber
+	// list; nothing is kept.
+	ErrNotJobFile = errors.New("match: not a subscriber list")
+)
+
+func notJobFile(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrNotJobFile, fmt.Sprintf(format, args...))
+}
+
+// JobMeta says who submits a job and for what.
+type JobMeta struct {
+	ID      string // "" for a new random id
+	Agency  string
+	Client  string
+	Purpose string
+	Format  Format // "" to decide from the content
+}
+
+// sniffBytes is how much of an upload Submit inspects before storing it.
+const sniffBytes = 64 << 10
+
+// Sniff checks that the start of a file is a CSV or NDJSON subscriber list
+// and returns its format (format, if given, must agree). It reads no more
+// than what head holds.
+func Sniff(head []byte, format Format) (Format, error) {
+	switch {
+	case len(bytes.TrimSpace(head)) == 0:
+		return "", notJobFile("the file is empty")
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return "", notJobFile("the file is a ZIP archive (an Excel workbook?); export the sheet as CSV in UTF-8")
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff}):
+		return "", notJobFile("the file is in UTF-16; send it in UTF-8")
+	case bytes.IndexByte(head, 0) >= 0:
+		return "", notJobFile("the file holds binary data (NUL bytes), not text")
+	}
+	body := bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	first, _, complete := bytes.Cut(body, []byte("\n"))
+	if !complete && len(head) >= sniffBytes {
+		return "", notJobFile("the first line is longer than %d bytes", sniffBytes)
+	}
+	first = bytes.TrimRight(first, "\r")
+	if format == "" {
+		format = CSV
+		if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '{' {
+			format = NDJSON
+		}
+	}
+	switch format {
+	case CSV:
+		if _, err := ParseCSVHeader(first); err != nil {
+			return "", notJobFile("not a CSV subscriber list: %v", err)
+		}
+	case NDJSON:
+		line := bytes.TrimSpace(first)
+		for rest := body; len(line) == 0 && len(rest) > 0; {
+			line, rest, _ = bytes.Cut(rest, []byte("\n"))
+			line = bytes.TrimSpace(line)
+		}
+		if len(line) == 0 || line[0] != '{' {
+			return "", notJobFile("not NDJSON: the first line is not a JSON object")
+		}
+		if complete && !json.Valid(line) {
+			return "", notJobFile("not NDJSON: the first line is not valid JSON")
+		}
+	default:
+		return "", notJobFile("the format must be csv or ndjson")
+	}
+	return format, nil
+}
+
+// NewJobID returns a random job id.
+func NewJobID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "vj_" + hex.EncodeToString(b[:])
+}
+
+// Submit stores an upload as a new job's input and queues the job. The
+// start of r is checked first (Sniff), and the file is refused and removed
+// as soon as it exceeds maxBytes: nothing is kept of a refused upload.
+func (e *Engine) Submit(ctx context.Context, meta JobMeta, r io.Reader, maxBytes int64) (store.VerifyJob, error) {
+	br := bufio.NewReaderSize(r, sniffBytes)
+	head, err := br.Peek(sniffBytes)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return store.VerifyJob{}, err
+	}
+	format, err := Sniff(head, meta.Format)
+	if err != nil {
+		return store.VerifyJob{}, err
+	}
+	id := meta.ID
+	if id == "" {
+		id = NewJobID()
+	}
+	tmp, err := os.CreateTemp(e.opts.Dir, "upload-*.tmp")
+	if err != nil {
+		return store.VerifyJob{}, fmt.Errorf("match: store upload: %w", err)
+	}
+	kept := false
+	defer func() {
+		if !kept {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	n, err := io.Copy(tmp, io.LimitReader(br, maxBytes+1))
+	if err != nil {
+		return store.VerifyJob{}, err
+	}
+	if n > maxBytes {
+		return store.VerifyJob{}, ErrTooLarge
+	}
+	if err := tmp.Sync(); err != nil {
+		return store.VerifyJob{}, fmt.Errorf("match: store upload: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return store.VerifyJob{}, fmt.Errorf("match: store upload: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), e.inputPath(id)); err != nil {
+		return store.VerifyJob{}, fmt.Errorf("match: store upload: %w", err)
+	}
+	kept = true
+	now := e.opts.Now().UTC()
+	sum, _ := json.Marshal(Summary{})
+	j := store.VerifyJob{ID: id, Agency: meta.Agency, Client: meta.Client, Purpose: meta.Purpose, Format: string(format),
+		State: StateQueued, InputBytes: n, Summary: sum, CreatedAt: now, UpdatedAt: now}
+	if err := e.st.CreateVerifyJob(ctx, j); err != nil {
+		os.Remove(e.inputPath(id))
+		return store.VerifyJob{}, err
+	}
+	j.Version = 1
+	e.Wake()
+	return j, nil
+}
+
+// Wake makes Run look for queued jobs now.
+func (e *Engine) Wake() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// OnProgress calls fn with the job's state after each of its batches until
+// it returns; it replaces an earlier callback for the job.
+func (e *Engine) OnProgress(id string, fn func(store.VerifyJob)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if fn == nil {
+		delete(e.progress, id)
+	} else {
+		e.progress[id] = fn
+	}
+}
+
+// Run runs pending jobs, oldest first, until ctx ends: those left running by
+// a stopped process first (they resume at their checkpoint), then each new
+// one as it is submitted.
+func (e *Engine) Run(ctx context.Context) error {
+	t := time.NewTicker(e.opts.PollInterval)
+	defer t.Stop()
+	for {
+		if err := e.RunPending(ctx); err != nil && ctx.Err() == nil {
+			e.log.ErrorContext(ctx, "match: jobs", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-e.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// RunPending runs every pending job to its end and returns; the first
+// store error ends it.
+func (e *Engine) RunPending(ctx context.Context) error {
+	jobs, err := e.st.PendingVerifyJobs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if err := e.RunJob(ctx, j.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RunJob runs one job from its checkpoint to its end. A job that fails for
+// its own reasons (its input is gone) is marked failed and RunJob returns
+// nil; a cancelled ctx or a store failure returns the error and leaves the
+// job to be resumed.
+func (e *Engine) RunJob(ctx context.Context, id string) error {
+	j, err := e.st.VerifyJob(ctx, id)
+	if err != nil {
+		return err
+	}
+	if j.State != StateQueued && j.State != StateRunning {
+		return nil
+	}
+	e.log.InfoContext(ctx, "match: job starts", "job", j.ID, "offset", j.Offset, "lines", j.Lines)
+	err = e.process(ctx, &j)
+	var jf *jobFailure
+	if errors.As(err, &jf) {
+		e.log.WarnContext(ctx, "match: job failed", "job", j.ID, "reason", jf.reason)
+		j.State, j.Error, j.Version = StateFailed, jf.reason, j.Version+1
+		j.UpdatedAt = e.opts.Now().UTC()
+		j.FinishedAt = j.UpdatedAt
+		return e.st.SaveVerifyJob(context.WithoutCancel(ctx), j, nil)
+	}
+	if err != nil {
+		return err
+	}
+	e.log.InfoContext(ctx, "match: job done", "job", j.ID, "lines", j.Lines)
+	return nil
+}
+
+// jobFailure is an error that ends a job for good; reason is shown to the
+// agency and carries no personal data.
+type jobFailure struct{ reason string }
+
+func (f *jobFailure) Error() string { return "match: job failed: " + f.reason }
+
+// item is one line of a batch.
+type item struct {
+	line int64
+	sub  Subscriber
+	err  *LineError
+}
+
+// batch is lines read and parsed, with the input consumed for them.
+type batch struct {
+	items []item
+	bytes int64 // input bytes the batch consumed
+	lines int64 // input lines the batch consumed
+	needs bool  // some line needs the person's document
+}
+
+// process answers a job's lines from its checkpoint on.
+func (e *Engine) process(ctx context.Context, j *store.VerifyJob) error {
+	in, err := os.Open(e.inputPath(j.ID))
+	if errors.Is(err, os.ErrNotExist) {
+		return &jobFailure{reason: "the input file is gone"}
+	}
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	var cols *Columns
+	if Format(j.Format) == CSV {
+		hr := bufio.NewReaderSize(in, MaxLineBytes+2)
+		header, err := hr.ReadSlice('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return &jobFailure{reason: "the header line cannot be read"}
+		}
+		c, err := ParseCSVHeader(header)
+		if err != nil {
+			return &jobFailure{reason: err.Error()}
+		}
+		cols = &c
+		if j.Offset == 0 {
+			j.Offset, j.Lines = int64(len(header)), 1
+		}
+	}
+	if _, err := in.Seek(j.Offset, io.SeekStart); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(e.resultPath(j.ID), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	// Whatever follows the checkpoint was written by a run that stopped
+	// before committing it: it goes, and its lines are answered again.
+	if err := out.Truncate(j.ResultBytes); err != nil {
+		return err
+	}
+	if _, err := out.Seek(j.ResultBytes, io.SeekStart); err != nil {
+		return err
+	}
+	if j.ResultBytes == 0 {
+		n, err := out.WriteString(resultHeader)
+		if err != nil {
+			return err
+		}
+		j.ResultBytes = int64(n)
+	}
+	var sum Summary
+	if len(j.Summary) > 0 {
+		if err := json.Unmarshal(j.Summary, &sum); err != nil {
+			return fmt.Errorf("match: job %s: stored summary: %w", j.ID, err)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan batch, 2)
+	var readErr error
+	go func() {
+		defer close(batches)
+		readErr = e.read(ctx, in, cols, j.Lines, batches)
+	}()
+	w := bufio.NewWriterSize(out, 1<<20)
+	var n int
+	var procErr error
+	for b := range batches {
+		if procErr != nil {
+			continue // drain, so that the reader ends
+		}
+		n++
+		if procErr = e.answer(ctx, j, b, &sum, w, out, n); procErr != nil {
+			cancel()
+		}
+	}
+	if procErr != nil {
+		return procErr
+	}
+	if readErr != nil {
+		return readErr
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := e.opts.Now().UTC()
+	j.State, j.Version, j.UpdatedAt, j.FinishedAt = StateDone, j.Version+1, now, now
+	if err := e.st.SaveVerifyJob(ctx, *j, nil); err != nil {
+		return err
+	}
+	e.notify(*j)
+	if err := e.st.DeleteSubscriptionCounts(ctx, j.ID); err != nil {
+		e.log.WarnContext(ctx, "match: job counts not deleted", "job", j.ID, "error", err)
+	}
+	// The subscribers' data is needed no longer; the result stays for the
+	// agency to download.
+	if err := os.Remove(e.inputPath(j.ID)); err != nil {
+		e.log.WarnContext(ctx, "match: job input not removed", "job", j.ID, "error", err)
+	}
+	return nil
+}
+
+func (e *Engine) notify(j store.VerifyJob) {
+	e.mu.Lock()
+	fn := e.progress[j.ID]
+	e.mu.Unlock()
+	if fn != nil {
+		fn(j)
+	}
+}
+
+// read reads lines after line number done and sends them in batches.
+func (e *Engine) read(ctx context.Context, in io.Reader, cols *Columns, done int64, out chan<- batch) error {
+	br := bufio.NewReaderSize(in, 1<<20)
+	lineNo := done
+	var fields []string
+	newBatch := func() batch { return batch{items: make([]item, 0, e.opts.BatchLines)} }
+	cur := newBatch()
+	for {
+		raw, err := br.ReadSlice('\n')
+		consumed := int64(len(raw))
+		tooLong := false
+		for errors.Is(err, bufio.ErrBufferFull) {
+			tooLong = true
+			raw, err = br.ReadSlice('\n')
+			consumed += int64(len(raw))
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		if consumed > 0 {
+			lineNo++
+			it := item{line: lineNo}
+			line := bytes.TrimRight(raw, "\r\n")
+			switch {
+			case tooLong || len(line) > MaxLineBytes:
+				it.err = lineErr("", "longer than %d bytes", MaxLineBytes)
+			case len(bytes.TrimSpace(line)) == 0:
+				it.err = lineErr("", "the line is empty")
+			case cols != nil:
+				it.sub, fields, it.err = ParseCSVLine(cols, line, fields)
+			default:
+				it.sub, it.err = ParseNDJSONLine(line)
+			}
+			if it.err != nil {
+				it.err.Line = lineNo
+			} else if it.sub.Claim.needsDocument() {
+				cur.needs = true
+			}
+			cur.items = append(cur.items, it)
+			cur.bytes += consumed
+			cur.lines++
+			if len(cur.items) >= e.opts.BatchLines {
+				select {
+				case out <- cur:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				cur = newBatch()
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+	}
+	if len(cur.items) > 0 {
+		select {
+		case out <- cur:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// answer verifies one batch, writes its results, records its accesses and
+// commits the checkpoint.
+func (e *Engine) answer(ctx context.Context, j *store.VerifyJob, b batch, sum *Summary, w *bufio.Writer, out *os.File, n int) error {
+	pins := make([]string, 0, len(b.items))
+	for i := range b.items {
+		if b.items[i].err == nil && b.items[i].sub.PINOK {
+			pins = append(pins, b.items[i].sub.PIN)
+		}
+	}
+	slices.Sort(pins)
+	pins = slices.Compact(pins)
+	rows, err := e.st.VerifyRows(ctx, pins, b.needs)
+	if err != nil {
+		return err
+	}
+	recs := make(map[string]*Record, len(rows))
+	var alive []string
+	for _, row := range rows {
+		r, err := recordOf(row)
+		if err != nil {
+			return fmt.Errorf("match: person record: %w", err)
+		}
+		recs[row.PIN] = &r
+		if r.State == registry.Alive {
+			alive = append(alive, row.PIN)
+		}
+	}
+	counts := make(map[string]int, len(alive))
+	if len(alive) > 0 {
+		stored, err := e.st.SubscriptionCounts(ctx, j.ID, alive)
+		if err != nil {
+			return err
+		}
+		for _, c := range stored {
+			counts[c.PIN] = c.N
+		}
+	}
+	var accesses []audit.Access
+	seen := make(map[string]bool, len(recs))
+	start := j.ResultBytes
+	var written int64
+	var line []byte
+	for i := range b.items {
+		it := &b.items[i]
+		result, fields, reason := e.decide(it, recs, counts)
+		sum.add(result)
+		line = appendResult(line[:0], it, result, fields, reason)
+		k, err := w.Write(line)
+		written += int64(k)
+		if err != nil {
+			return err
+		}
+		if rec := recs[it.sub.PIN]; it.err == nil && rec != nil && !seen[rec.PIN] {
+			seen[rec.PIN] = true
+			accesses = append(accesses, audit.Access{
+				ActorKind: "client", Actor: j.Client, Agency: j.Agency, Purpose: j.Purpose, CaseRef: j.ID,
+				PIN: rec.PIN, Fields: append([]string{"status"}, it.sub.Claim.Claimed()...), Action: "verify",
+			})
+		}
+	}
+	// The accesses are on record before any answer about them is kept.
+	if len(accesses) > 0 {
+		if e.rec == nil {
+			return errors.New("match: no access log")
+		}
+		if err := e.rec.Record(ctx, accesses...); err != nil {
+			return fmt.Errorf("match: record accesses: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		return err
+	}
+	if e.afterWrite != nil {
+		if err := e.afterWrite(*j, n); err != nil {
+			return err
+		}
+	}
+	changed := make([]store.PINCount, 0, len(counts))
+	for p, c := range counts {
+		changed = append(changed, store.PINCount{PIN: p, N: c})
+	}
+	next := *j
+	next.State, next.Version = StateRunning, j.Version+1
+	next.Offset += b.bytes
+	next.Lines += b.lines
+	next.ResultBytes = start + written
+	next.UpdatedAt = e.opts.Now().UTC()
+	next.Summary, _ = json.Marshal(sum)
+	if err := e.st.SaveVerifyJob(ctx, next, changed); err != nil {
+		return err
+	}
+	*j = next
+	e.notify(next)
+	return nil
+}
+
+// decide answers one line.
+func (e *Engine) decide(it *item, recs map[string]*Record, counts map[string]int) (result string, fields []string, reason string) {
+	if it.err != nil {
+		r := it.err.Reason
+		if it.err.Field != "" {
+			r = it.err.Field + ": " + r
+		}
+		return ResultMalformed, nil, r
+	}
+	if !it.sub.PINOK {
+		return ResultInvalidPIN, nil, ""
+	}
+	rec := recs[it.sub.PIN]
+	switch {
+	case rec == nil:
+		return ResultNotFound, nil, ""
+	case rec.State == registry.Dead:
+		return ResultDeceased, nil, ""
+	case rec.State == registry.Missing:
+		return ResultMissing, nil, ""
+	}
+	counts[rec.PIN]++
+	if counts[rec.PIN] > e.opts.SubscriptionLimit {
+		return ResultOverLimit, nil, ""
+	}
+	got := compareExact(&it.sub.Claim, rec)
+	for _, a := range it.sub.Claim.Claimed() {
+		if !got[a] {
+			fields = append(fields, a)
+		}
+	}
+	if len(fields) > 0 {
+		return ResultMismatch, fields, ""
+	}
+	return ResultMatch, nil, ""
+}
+
+// appendResult appends one CSV result line.
+func appendResult(b []byte, it *item, result string, fields []string, reason string) []byte {
+	b = strconv.AppendInt(b, it.line, 10)
+	b = append(b, ',')
+	if it.err == nil {
+		b = append(b, it.sub.Phone...) // digits only
+	}
+	b = append(b, ',')
+	b = append(b, result...)
+	b = append(b, ',')
+	b = append(b, strings.Join(fields, ";")...)
+	b = append(b, ',')
+	if reason != "" {
+		b = append(b, '"')
+		b = append(b, strings.ReplaceAll(reason, `"`, `""`)...)
+		b = append(b, '"')
+	}
+	return append(b, '\n')
+}
+
+// Job returns a job of an agency; another agency's job is store.ErrNotFound.
+func (e *Engine) Job(ctx context.Context, agency, id string) (store.VerifyJob, error) {
+	j, err := e.st.VerifyJob(ctx, id)
+	if err != nil {
+		return j, err
+	}
+	if agency != "" && j.Agency != agency {
+		return store.VerifyJob{}, fmt.Errorf("match: job: %w", store.ErrNotFound)
+	}
+	return j, nil
+}
+
+// Jobs lists an agency's jobs, newest first.
+func (e *Engine) Jobs(ctx context.Context, agency string, limit int) ([]store.VerifyJob, error) {
+	return e.st.VerifyJobs(ctx, agency, limit)
+}
+
+// OpenResult opens a finished job's result file, of the checkpointed
+// length.
+func (e *Engine) OpenResult(j store.VerifyJob) (io.ReadSeekCloser, int64, error) {
+	f, err := os.Open(e.resultPath(j.ID))
+	if err != nil {
+		return nil, 0, err
+	}
+	return f, j.ResultBytes, nil
+}
