@@ -97,7 +97,7 @@ var colAliases = map[string]int{
 	"name": colName, "ho_ten": colName,
 	"dob": colBirth, "date_of_birth": colBirth, "ngay_sinh": colBirth,
 	"gender": colSex, "gioi_tinh": colSex,
-	"dia_chi": colAddress,
+	"dia_chi":  colAddress,
 	"document": colDocument, "so_giay_to": colDocument,
 }
 

@@ -20,16 +20,16 @@ const (
 
 	verifyJobCols = `id, agency, client, purpose, format, state, version, input_bytes, offset_bytes,
 		lines, result_bytes, summary, error, owner, lease_until, created_at, updated_at, finished_at`
-	qVerifyJob     = `SELECT ` + verifyJobCols + ` FROM verify_jobs WHERE id = ?`
-	qVerifyJobs    = `SELECT ` + verifyJobCols + ` FROM verify_jobs WHERE agency = ? ORDER BY created_at DESC, id DESC LIMIT ?`
-	qPendingJobs   = `SELECT ` + verifyJobCols + ` FROM verify_jobs WHERE state IN ('queued', 'running') ORDER BY created_at, id`
-	qInsertJob     = `INSERT INTO verify_jobs (` + verifyJobCols + `) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qUpdateJob     = `UPDATE verify_jobs SET agency = ?, client = ?, purpose = ?, format = ?, state = ?, version = ?,
+	qVerifyJob   = `SELECT ` + verifyJobCols + ` FROM verify_jobs WHERE id = ?`
+	qVerifyJobs  = `SELECT ` + verifyJobCols + ` FROM verify_jobs WHERE agency = ? ORDER BY created_at DESC, id DESC LIMIT ?`
+	qPendingJobs = `SELECT ` + verifyJobCols + ` FROM verify_jobs WHERE state IN ('queued', 'running') ORDER BY created_at, id`
+	qInsertJob   = `INSERT INTO verify_jobs (` + verifyJobCols + `) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qUpdateJob   = `UPDATE verify_jobs SET agency = ?, client = ?, purpose = ?, format = ?, state = ?, version = ?,
 		input_bytes = ?, offset_bytes = ?, lines = ?, result_bytes = ?, summary = ?, error = ?, owner = ?,
 		lease_until = ?, updated_at = ?, finished_at = ? WHERE id = ? AND version = ?`
-	qJobVersion   = `SELECT version FROM verify_jobs WHERE id = ?`
-	qCounts       = `SELECT pin, n FROM verify_counts WHERE job = ? AND pin IN (SELECT value FROM json_each(?))`
-	qSetCounts    = `INSERT INTO verify_counts (job, pin, n) SELECT ?, key, value FROM json_each(?) WHERE true
+	qJobVersion = `SELECT version FROM verify_jobs WHERE id = ?`
+	qCounts     = `SELECT pin, n FROM verify_counts WHERE job = ? AND pin IN (SELECT value FROM json_each(?))`
+	qSetCounts  = `INSERT INTO verify_counts (job, pin, n) SELECT ?, key, value FROM json_each(?) WHERE true
 		ON CONFLICT (job, pin) DO UPDATE SET n = excluded.n`
 	qDeleteCounts = `DELETE FROM verify_counts WHERE job = ?`
 	qTakeQuota    = `INSERT INTO verify_quota (key, used) VALUES (?, 1)
