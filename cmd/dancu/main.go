@@ -33,6 +33,7 @@ var commands = []command{
 	{"backup", "write an online, consistent snapshot of the SQLite store", runBackup},
 	{"restore", "restore a snapshot into a new data folder and verify it", runRestore},
 	{"card", "chip ID cards: issue, export, verify --dir DIR, pki, rotate", runCard},
+	{"verify", "verify a subscriber list against the registry: verify --input FILE --output FILE", runVerify},
 	{"version", "print the version and build information", runVersion},
 }
 

@@ -118,6 +118,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 		return err
 	}
 	defer stopFeeds() // before the access log's and the store's Close
+	stopVerify, err := startVerify(ctx, cfg, st, exch, accessLog, srv, logger)
+	if err != nil {
+		return err
+	}
+	defer stopVerify()
 	audithttp.New(accessLog).Mount(srv.API())
 	srv.AllowAnonymous(audithttp.PublicRoutes...)
 	console := web.New(web.Deps{Registry: reg, Auth: authn, Staff: staff.New(st), Logger: logger, Recorder: accessLog, Tracker: accessLog})

@@ -43,6 +43,37 @@ type Config struct {
 	EID  EID  `yaml:"eid"`
 	SMS  SMS  `yaml:"sms"`
 	Card Card `yaml:"card"`
+	EID EID `yaml:"eid"`
+	SMS SMS `yaml:"sms"`
+	// Verify configures demographic verification and bulk jobs (package
+	// match).
+	Verify Verify `yaml:"verify"`
+}
+
+// Verify configures demographic verification and bulk verification jobs.
+type Verify struct {
+	// Dir holds the jobs' uploaded and result files; empty means
+	// DATA/verify.
+	Dir string `yaml:"dir"`
+	// MaxUploadBytes bounds one uploaded subscriber list.
+	MaxUploadBytes int64 `yaml:"max_upload_bytes"`
+	// SubscriptionLimit is how many lines of one list may name one PIN
+	// before the further ones are OVER_LIMIT.
+	SubscriptionLimit int `yaml:"subscription_limit"`
+	// PartialDailyLimit is an agency's daily quota of partial-match
+	// verifications where its grant sets none.
+	PartialDailyLimit int `yaml:"partial_daily_limit"`
+	// BatchLines is how many lines a job answers per store query and
+	// checkpoint.
+	BatchLines int `yaml:"batch_lines"`
+}
+
+// VerifyDir returns the folder of the verification jobs' files.
+func (c Config) VerifyDir() string {
+	if c.Verify.Dir != "" {
+		return c.Verify.Dir
+	}
+	return filepath.Join(c.Data, "verify")
 }
 
 // RateLimit configures the per-process request limits (package ratelimit):
@@ -188,6 +219,8 @@ func Default() Config {
 			CardValidity:  30 * 365 * 24 * time.Hour,
 			IssueInterval: 10 * time.Second,
 		},
+		Verify: Verify{MaxUploadBytes: 4 << 30, SubscriptionLimit: 3, PartialDailyLimit: 10_000,
+			BatchLines: 8192},
 	}
 }
 
@@ -297,6 +330,18 @@ func (c Config) Validate() error {
 	}
 	if c.Demo.Seed < 0 {
 		bad("demo.seed", "must not be negative (it is %d)", c.Demo.Seed)
+	}
+	if c.Verify.MaxUploadBytes < 1024 {
+		bad("verify.max_upload_bytes", "must be at least 1024 (it is %d)", c.Verify.MaxUploadBytes)
+	}
+	if c.Verify.SubscriptionLimit < 1 {
+		bad("verify.subscription_limit", "must be at least 1 (it is %d)", c.Verify.SubscriptionLimit)
+	}
+	if c.Verify.PartialDailyLimit < 1 {
+		bad("verify.partial_daily_limit", "must be at least 1 (it is %d)", c.Verify.PartialDailyLimit)
+	}
+	if c.Verify.BatchLines < 1 || c.Verify.BatchLines > 1_000_000 {
+		bad("verify.batch_lines", "must be from 1 to 1000000 (it is %d)", c.Verify.BatchLines)
 	}
 	for _, l := range []struct {
 		key         string

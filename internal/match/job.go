@@ -309,6 +309,62 @@ func (e *Engine) Submit(ctx context.Context, meta JobMeta, r io.Reader, maxBytes
 	return j, nil
 }
 
+// SubmitFile queues a job over a file on this machine without copying it:
+// the job's input is a link to inputPath, and its result is written to
+// resultPath (the command line's --output). The file is checked as an
+// upload is (Sniff). It is for operators at the server, not for agencies.
+func (e *Engine) SubmitFile(ctx context.Context, meta JobMeta, inputPath, resultPath string) (store.VerifyJob, error) {
+	in, err := filepath.Abs(inputPath)
+	if err != nil {
+		return store.VerifyJob{}, err
+	}
+	out, err := filepath.Abs(resultPath)
+	if err != nil {
+		return store.VerifyJob{}, err
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		return store.VerifyJob{}, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return store.VerifyJob{}, err
+	}
+	head := make([]byte, sniffBytes)
+	n, err := io.ReadFull(f, head)
+	f.Close()
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return store.VerifyJob{}, err
+	}
+	format, err := Sniff(head[:n], meta.Format)
+	if err != nil {
+		return store.VerifyJob{}, err
+	}
+	id := meta.ID
+	if id == "" {
+		id = NewJobID()
+	}
+	if err := os.Symlink(in, e.inputPath(id)); err != nil {
+		return store.VerifyJob{}, fmt.Errorf("match: link input: %w", err)
+	}
+	if err := os.Symlink(out, e.resultPath(id)); err != nil {
+		os.Remove(e.inputPath(id))
+		return store.VerifyJob{}, fmt.Errorf("match: link result: %w", err)
+	}
+	now := e.opts.Now().UTC()
+	sum, _ := json.Marshal(Summary{})
+	j := store.VerifyJob{ID: id, Agency: meta.Agency, Client: meta.Client, Purpose: meta.Purpose, Format: string(format),
+		State: StateQueued, InputBytes: st.Size(), Summary: sum, CreatedAt: now, UpdatedAt: now}
+	if err := e.st.CreateVerifyJob(ctx, j); err != nil {
+		os.Remove(e.inputPath(id))
+		os.Remove(e.resultPath(id))
+		return store.VerifyJob{}, err
+	}
+	j.Version = 1
+	return j, nil
+}
+
 // Wake makes Run look for queued jobs now.
 func (e *Engine) Wake() {
 	select {
@@ -643,7 +699,7 @@ func (e *Engine) answer(ctx context.Context, j *store.VerifyJob, b batch, sum *S
 		if rec := recs[it.sub.PIN]; it.err == nil && rec != nil && !seen[rec.PIN] {
 			seen[rec.PIN] = true
 			accesses = append(accesses, audit.Access{
-				ActorKind: "client", Actor: j.Client, Agency: j.Agency, Purpose: j.Purpose, CaseRef: j.ID,
+				ActorKind: actorKind(j), Actor: j.Client, Agency: strings.TrimPrefix(j.Agency, CLIAgency), Purpose: j.Purpose, CaseRef: j.ID,
 				PIN: rec.PIN, Fields: append([]string{"status"}, it.sub.Claim.Claimed()...), Action: "verify",
 			})
 		}
@@ -653,8 +709,17 @@ func (e *Engine) answer(ctx context.Context, j *store.VerifyJob, b batch, sum *S
 		if e.rec == nil {
 			return errors.New("match: no access log")
 		}
-		if err := e.rec.Record(ctx, accesses...); err != nil {
-			return fmt.Errorf("match: record accesses: %w", err)
+		// A refused batch is tried again a few times: the log refuses a
+		// batch once when another process appended before it.
+		for try := 1; ; try++ {
+			err := e.rec.Record(ctx, accesses...)
+			if err == nil {
+				break
+			}
+			if try == 3 || ctx.Err() != nil {
+				return fmt.Errorf("match: record accesses: %w", err)
+			}
+			time.Sleep(time.Duration(try) * 100 * time.Millisecond)
 		}
 	}
 	if err := w.Flush(); err != nil {
@@ -685,6 +750,19 @@ func (e *Engine) answer(ctx context.Context, j *store.VerifyJob, b batch, sum *S
 	*j = next
 	e.notify(next)
 	return nil
+}
+
+// CLIAgency is the agency of jobs run from the command line by the
+// operator of the server.
+const CLIAgency = "-"
+
+// actorKind is who the access log says verified: an agency's client, or
+// the operator at the command line.
+func actorKind(j *store.VerifyJob) string {
+	if j.Agency == CLIAgency {
+		return "admin"
+	}
+	return "client"
 }
 
 // decide answers one line.
