@@ -221,7 +221,7 @@ type JobView struct {
 	InputBytes int64      `json:"input_bytes" doc:"Size of the uploaded file."`
 	ReadBytes  int64      `json:"read_bytes" doc:"Bytes of it answered so far."`
 	Progress   float64    `json:"progress" doc:"Share of the file answered, 0 to 1."`
-	Summary    Summary    `json:"summary"`
+	Summary    JobSummary `json:"summary"`
 	Error      string     `json:"error,omitempty" doc:"Why a failed job failed."`
 	CreatedAt  time.Time  `json:"created_at"`
 	UpdatedAt  time.Time  `json:"updated_at"`

@@ -53,8 +53,8 @@ const (
 	resultHeader = "line,phone,result,fields,reason\n"
 )
 
-// Summary counts a job's lines by result.
-type Summary struct {
+// JobSummary counts a job's lines by result.
+type JobSummary struct {
 	Lines      int64 `json:"lines" doc:"Lines answered (a CSV header is not counted)."`
 	Match      int64 `json:"match"`
 	Mismatch   int64 `json:"mismatch"`
@@ -66,7 +66,7 @@ type Summary struct {
 	Malformed  int64 `json:"malformed"`
 }
 
-func (s *Summary) add(result string) {
+func (s *JobSummary) add(result string) {
 	s.Lines++
 	switch result {
 	case ResultMatch:
@@ -297,7 +297,7 @@ func (e *Engine) Submit(ctx context.Context, meta JobMeta, r io.Reader, maxBytes
 	}
 	kept = true
 	now := e.opts.Now().UTC()
-	sum, _ := json.Marshal(Summary{})
+	sum, _ := json.Marshal(JobSummary{})
 	j := store.VerifyJob{ID: id, Agency: meta.Agency, Client: meta.Client, Purpose: meta.Purpose, Format: string(format),
 		State: StateQueued, InputBytes: n, Summary: sum, CreatedAt: now, UpdatedAt: now}
 	if err := e.st.CreateVerifyJob(ctx, j); err != nil {
@@ -353,7 +353,7 @@ func (e *Engine) SubmitFile(ctx context.Context, meta JobMeta, inputPath, result
 		return store.VerifyJob{}, fmt.Errorf("match: link result: %w", err)
 	}
 	now := e.opts.Now().UTC()
-	sum, _ := json.Marshal(Summary{})
+	sum, _ := json.Marshal(JobSummary{})
 	j := store.VerifyJob{ID: id, Agency: meta.Agency, Client: meta.Client, Purpose: meta.Purpose, Format: string(format),
 		State: StateQueued, InputBytes: st.Size(), Summary: sum, CreatedAt: now, UpdatedAt: now}
 	if err := e.st.CreateVerifyJob(ctx, j); err != nil {
@@ -518,7 +518,7 @@ func (e *Engine) process(ctx context.Context, j *store.VerifyJob) error {
 		}
 		j.ResultBytes = int64(n)
 	}
-	var sum Summary
+	var sum JobSummary
 	if len(j.Summary) > 0 {
 		if err := json.Unmarshal(j.Summary, &sum); err != nil {
 			return fmt.Errorf("match: job %s: stored summary: %w", j.ID, err)
@@ -646,7 +646,7 @@ func (e *Engine) read(ctx context.Context, in io.Reader, cols *Columns, done int
 
 // answer verifies one batch, writes its results, records its accesses and
 // commits the checkpoint.
-func (e *Engine) answer(ctx context.Context, j *store.VerifyJob, b batch, sum *Summary, w *bufio.Writer, out *os.File, n int) error {
+func (e *Engine) answer(ctx context.Context, j *store.VerifyJob, b batch, sum *JobSummary, w *bufio.Writer, out *os.File, n int) error {
 	pins := make([]string, 0, len(b.items))
 	for i := range b.items {
 		if b.items[i].err == nil && b.items[i].sub.PINOK {
