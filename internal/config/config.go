@@ -43,8 +43,6 @@ type Config struct {
 	EID  EID  `yaml:"eid"`
 	SMS  SMS  `yaml:"sms"`
 	Card Card `yaml:"card"`
-	EID EID `yaml:"eid"`
-	SMS SMS `yaml:"sms"`
 	// Verify configures demographic verification and bulk jobs (package
 	// match).
 	Verify Verify `yaml:"verify"`
