@@ -34,6 +34,7 @@ var commands = []command{
 	{"restore", "restore a snapshot into a new data folder and verify it", runRestore},
 	{"card", "chip ID cards: issue, export, verify --dir DIR, pki, rotate", runCard},
 	{"verify", "verify a subscriber list against the registry: verify --input FILE --output FILE", runVerify},
+	{"dedup", "find duplicate people: review queue, or --evaluate on a test bed", runDedup},
 	{"version", "print the version and build information", runVersion},
 }
 

@@ -135,6 +135,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 		return err
 	}
 	rpconsole.Add(rpconsole.Deps{Console: console, Provider: op, Logger: logger})
+	addDuplicateReview(console, st, reg, accessLog, logger)
 	console.Mount(srv.Mux())
 	srv.Mux().Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
 

@@ -144,6 +144,9 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (*Result, error) {
 			if s.IfMatch != 0 && a.people[ev.Subject].version != s.IfMatch {
 				return &Error{Kind: Stale, Field: "If-Match", Reason: "the record has changed since it was read"}
 			}
+			if a.subject().MergedInto != "" {
+				return conflict("subject", "the record was merged into another; submit events for the record that carries on")
+			}
 		}
 		if s.Authorize != nil && typ.place == nil {
 			if err := authorize(s.Authorize, residenceUnits(a.subject().PermanentResidence)); err != nil {

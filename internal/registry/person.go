@@ -74,6 +74,10 @@ type Person struct {
 	// LinkedPINs are other numbers of the same person: the old number after a
 	// legal change of sex, or the other record of a merged duplicate.
 	LinkedPINs []string `json:"linked_pins,omitempty"`
+	// MergedInto is set on a duplicate record merged into another (event
+	// records_merged): the PIN of the record that carries on. A merged
+	// record keeps its history and is never changed again.
+	MergedInto string `json:"merged_into,omitempty"`
 }
 
 // Place is an administrative place: the commune and province codes valid at the

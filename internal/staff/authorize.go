@@ -33,10 +33,15 @@ const (
 	// ConfigureServices: change procedures' fees, deadlines and attachments.
 	// National administrators only.
 	ConfigureServices Action = "configure_services"
+	// ReviewDuplicates: work the review queue of duplicate detection
+	// (compare a pair, merge or dismiss it). Registrars, scoped: the
+	// targets are the permanent residences of the pair's two people, either
+	// of which places it; merging is also a life event, authorized as such.
+	ReviewDuplicates Action = "review_duplicates"
 )
 
 // Actions lists every action, for exhaustive tests.
-var Actions = []Action{ManageStaff, ReadRegistry, SubmitEvent, ReadAccessLog, ReadStatistics, ManageConnections, ProcessDossier, ConfigureServices}
+var Actions = []Action{ManageStaff, ReadRegistry, SubmitEvent, ReadAccessLog, ReadStatistics, ManageConnections, ProcessDossier, ConfigureServices, ReviewDuplicates}
 
 // Authorize decides whether account may do act on targets. It returns nil
 // or ErrForbidden; it reads nothing but its arguments, so the same decision
@@ -63,7 +68,7 @@ func Authorize(a *Account, act Action, targets []Unit) error {
 		if a.Has(Registrar) {
 			return nil
 		}
-	case SubmitEvent, ProcessDossier:
+	case SubmitEvent, ProcessDossier, ReviewDuplicates:
 		if a.Has(Registrar) && inScope(a.Scope, targets) {
 			return nil
 		}

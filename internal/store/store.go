@@ -36,6 +36,7 @@ type Store interface {
 	Cards
 	Health
 	Verification
+	Duplicates
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the store's resources. It does not lose committed writes.

@@ -130,6 +130,7 @@ var messages = map[string]map[string]string{
 		"event.household_head_change":            "Thay đổi chủ hộ",
 		"event.id_card_issued":                   "Cấp thẻ căn cước",
 		"event.correction":                       "Điều chỉnh thông tin",
+		"event.records_merged":                   "Hợp nhất hồ sơ trùng",
 
 		"country.VN": "Việt Nam",
 
@@ -437,6 +438,7 @@ var messages = map[string]map[string]string{
 		"event.household_head_change":            "Change of household head",
 		"event.id_card_issued":                   "Identity card issued",
 		"event.correction":                       "Correction",
+		"event.records_merged":                   "Duplicate records merged",
 
 		"country.VN": "Viet Nam",
 

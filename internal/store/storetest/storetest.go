@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(append(tests, cardTests...), healthTests...)
 	tests = append(tests, leaseTests...)
 	tests = append(tests, verifyTests...)
+	tests = append(tests, duplicateTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

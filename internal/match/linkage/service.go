@@ -1,0 +1,290 @@
+package linkage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/store"
+)
+
+// Store is what the linkage service needs of the store: the registry's
+// current records, the review queue and a setting for the model.
+type Store interface {
+	SearchPersons(ctx context.Context, q store.PersonQuery) ([]store.PersonRow, error)
+	CountPersons(ctx context.Context) (int64, error)
+	Setting(ctx context.Context, key string) (string, error)
+	PutSetting(ctx context.Context, key, value string) error
+	store.Duplicates
+}
+
+// Sources of candidate pairs in the review queue.
+const (
+	SourceBatch        = "batch"
+	SourceRegistration = "registration"
+)
+
+// modelSetting is the settings key under which a batch saves the model it
+// estimated, for Candidates to use.
+const modelSetting = "linkage.model"
+
+// Service runs duplicate detection against the store: the batch over the
+// whole registry and the check of one record.
+type Service struct {
+	st  Store
+	now func() time.Time
+}
+
+// NewService returns a Service over st.
+func NewService(st Store) *Service { return &Service{st: st, now: time.Now} }
+
+// readPage is the number of records read per query in a batch.
+const readPage = 5000
+
+// LoadRecords reads every current person from the store, in PIN order, as
+// linkage records, calling progress (if set) with the number read and the
+// total. Only the match forms are kept, not the records.
+func (s *Service) LoadRecords(ctx context.Context, progress func(done, total int64)) ([]Record, error) {
+	total, err := s.st.CountPersons(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("linkage: count people: %w", err)
+	}
+	recs := make([]Record, 0, total)
+	after := ""
+	for {
+		rows, err := s.st.SearchPersons(ctx, store.PersonQuery{AfterPIN: after, Limit: readPage})
+		if err != nil {
+			return nil, fmt.Errorf("linkage: read people: %w", err)
+		}
+		for _, row := range rows {
+			var p registry.Person
+			if err := json.Unmarshal(row.Data, &p); err != nil {
+				return nil, fmt.Errorf("linkage: decode a person record: %w", err)
+			}
+			recs = append(recs, RecordOf(&p))
+		}
+		if progress != nil {
+			progress(int64(len(recs)), total)
+		}
+		if len(rows) < readPage {
+			return recs, nil
+		}
+		after = rows[len(rows)-1].PIN
+	}
+}
+
+// BatchReport sums up a batch over the registry.
+type BatchReport struct {
+	Records  int
+	Pairs    int // candidate pairs found
+	Inserted int // of which new in the queue
+	Read     time.Duration
+	Stats    Stats
+	Model    Model
+}
+
+// Batch runs duplicate detection over the whole registry, saves the
+// estimated model for Candidates and writes the pairs found to the review
+// queue (pairs a registrar already decided stay decided). With dryRun, it
+// writes nothing. Several processes may run it at once without harm (the
+// queue's writes are idempotent), but each reads the whole registry, so
+// run one.
+func (s *Service) Batch(ctx context.Context, o Options, dryRun bool, readProgress func(done, total int64)) (BatchReport, error) {
+	t := time.Now()
+	recs, err := s.LoadRecords(ctx, readProgress)
+	if err != nil {
+		return BatchReport{}, err
+	}
+	rep := BatchReport{Records: len(recs), Read: time.Since(t)}
+	res, err := Run(ctx, recs, o)
+	if err != nil {
+		return rep, err
+	}
+	rep.Stats, rep.Model, rep.Pairs = res.Stats, res.Model, len(res.Pairs)
+	if dryRun {
+		return rep, nil
+	}
+	b, err := json.Marshal(res.Model)
+	if err != nil {
+		return rep, err
+	}
+	if err := s.st.PutSetting(ctx, modelSetting, string(b)); err != nil {
+		return rep, fmt.Errorf("linkage: save the model: %w", err)
+	}
+	now := s.now().UTC()
+	batch := make([]store.DuplicateCandidate, 0, 1000)
+	flush := func() error {
+		n, err := s.st.PutDuplicateCandidates(ctx, batch)
+		rep.Inserted += n
+		batch = batch[:0]
+		return err
+	}
+	for _, p := range res.Pairs {
+		c, err := candidate(&res.Model, &recs[p.A], &recs[p.B], p.Vector, SourceBatch, now)
+		if err != nil {
+			return rep, err
+		}
+		batch = append(batch, c)
+		if len(batch) == cap(batch) {
+			if err := flush(); err != nil {
+				return rep, fmt.Errorf("linkage: write the queue: %w", err)
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return rep, fmt.Errorf("linkage: write the queue: %w", err)
+	}
+	return rep, nil
+}
+
+// candidate builds a queue entry for records a and b.
+func candidate(m *Model, a, b *Record, v Vector, source string, at time.Time) (store.DuplicateCandidate, error) {
+	w := m.Weight(v)
+	ev, err := json.Marshal(m.Evidence(v))
+	if err != nil {
+		return store.DuplicateCandidate{}, err
+	}
+	pa, pb := a.PIN, b.PIN
+	if pb < pa {
+		pa, pb = pb, pa
+	}
+	return store.DuplicateCandidate{
+		PINA: pa, PINB: pb, Weight: round2(w), Probability: m.Probability(w),
+		Evidence: ev, Source: source, Status: store.DuplicateOpen, FoundAt: at,
+	}, nil
+}
+
+// Model returns the model the registry's last batch estimated, or the
+// reference model (estimated on the test bed) if no batch has run.
+func (s *Service) Model(ctx context.Context) (Model, error) {
+	v, err := s.st.Setting(ctx, modelSetting)
+	if errors.Is(err, store.ErrNotFound) {
+		return ReferenceModel(), nil
+	}
+	if err != nil {
+		return Model{}, fmt.Errorf("linkage: read the model: %w", err)
+	}
+	var m Model
+	if err := json.Unmarshal([]byte(v), &m); err != nil || m.Validate() != nil {
+		return ReferenceModel(), nil
+	}
+	return m, nil
+}
+
+// Candidate is an existing record that may be the same person as a record
+// checked with Candidates.
+type Candidate struct {
+	PIN         string          `json:"pin"`
+	Weight      float64         `json:"weight"`
+	Probability float64         `json:"probability"`
+	Evidence    []FieldEvidence `json:"evidence"`
+}
+
+// MaxCandidates bounds the answer of Candidates.
+const MaxCandidates = 20
+
+// Candidates returns the existing records that may be the same person as
+// p, best first, with their evidence: what a registrar checks before a
+// birth or initial registration allocates a new PIN. p need not have a
+// PIN; a record with p's PIN is never its own candidate. It reads the
+// store with queries that mirror the batch's blocking rules (the same
+// name in the same year, the same date of birth and sex, the same phone),
+// compares each record found with the model of the last batch, and keeps
+// those whose probability reaches minProbability (0 means 0.5).
+func (s *Service) Candidates(ctx context.Context, p *registry.Person, minProbability float64) ([]Candidate, error) {
+	if minProbability <= 0 {
+		minProbability = 0.5
+	}
+	m, err := s.Model(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rec := RecordOf(p)
+	var queries []store.PersonQuery
+	if rec.Name.Key != "" {
+		queries = append(queries, store.PersonQuery{NameKey: rec.Name.Key, BirthYear: rec.Birth.Year, Limit: 200})
+		if rec.Name.Surname != "" && rec.Name.Given != "" && rec.Name.Middle != "" {
+			// Without the middle name: the key of surname and given name
+			// only matches records registered without one.
+			queries = append(queries, store.PersonQuery{NameKey: rec.Name.Surname + " " + rec.Name.Given, BirthYear: rec.Birth.Year, Limit: 200})
+		}
+	}
+	if rec.Birth.IsFull() {
+		queries = append(queries, store.PersonQuery{BirthDate: rec.Birth.String(), Sex: string(rec.Sex), Limit: 500})
+	}
+	seen := map[string]bool{rec.PIN: true}
+	var out []Candidate
+	for _, q := range queries {
+		rows, err := s.st.SearchPersons(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("linkage: search candidates: %w", err)
+		}
+		for _, row := range rows {
+			if seen[row.PIN] {
+				continue
+			}
+			seen[row.PIN] = true
+			var q registry.Person
+			if err := json.Unmarshal(row.Data, &q); err != nil {
+				return nil, fmt.Errorf("linkage: decode a person record: %w", err)
+			}
+			other := RecordOf(&q)
+			if other.MergedInto != "" || linked(&rec, &other) {
+				continue
+			}
+			v := Compare(&rec, &other)
+			w := m.Weight(v)
+			if pr := m.Probability(w); pr >= minProbability {
+				out = append(out, Candidate{PIN: other.PIN, Weight: round2(w), Probability: pr, Evidence: m.Evidence(v)})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Candidate) int {
+		if a.Weight != b.Weight {
+			if a.Weight > b.Weight {
+				return -1
+			}
+			return 1
+		}
+		if a.PIN < b.PIN {
+			return -1
+		}
+		return 1
+	})
+	if len(out) > MaxCandidates {
+		out = out[:MaxCandidates]
+	}
+	return out, nil
+}
+
+// QueueCandidates checks the record of pin (just registered) with
+// Candidates and puts the pairs found in the review queue with source
+// "registration". It returns how many pairs it queued.
+func (s *Service) QueueCandidates(ctx context.Context, p *registry.Person) (int, error) {
+	cs, err := s.Candidates(ctx, p, 0)
+	if err != nil || len(cs) == 0 {
+		return 0, err
+	}
+	now := s.now().UTC()
+	batch := make([]store.DuplicateCandidate, 0, len(cs))
+	for _, c := range cs {
+		ev, err := json.Marshal(c.Evidence)
+		if err != nil {
+			return 0, err
+		}
+		a, b := p.PIN, c.PIN
+		if b < a {
+			a, b = b, a
+		}
+		batch = append(batch, store.DuplicateCandidate{PINA: a, PINB: b, Weight: c.Weight, Probability: c.Probability,
+			Evidence: ev, Source: SourceRegistration, Status: store.DuplicateOpen, FoundAt: now})
+	}
+	if _, err := s.st.PutDuplicateCandidates(ctx, batch); err != nil {
+		return 0, fmt.Errorf("linkage: write the queue: %w", err)
+	}
+	return len(batch), nil
+}
