@@ -41,17 +41,17 @@ type trackerEnv struct {
 	ids     map[string]string
 }
 
-func newTrackerEnv(t *testing.T) *trackerEnv {
+func newTrackerEnv(t testing.TB) *trackerEnv {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "dancu.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newTrackerEnvOn(t, st)
+	return newTrackerEnvOn(t, st, audit.Options{CheckpointEvery: -1, IndexEvery: -1})
 }
 
 // newTrackerEnvOn is newTrackerEnv over st.
-func newTrackerEnvOn(t *testing.T, st store.Store) *trackerEnv {
+func newTrackerEnvOn(t testing.TB, st store.Store, opts audit.Options) *trackerEnv {
 	t.Helper()
 	ctx := context.Background()
 	t.Cleanup(func() { st.Close() })
@@ -59,7 +59,7 @@ func newTrackerEnvOn(t *testing.T, st store.Store) *trackerEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := audit.Open(ctx, st, audit.Options{CheckpointEvery: -1, IndexEvery: -1})
+	l, err := audit.Open(ctx, st, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestHandler_tracker(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		testTracker(t, newTrackerEnvOn(t, st))
+		testTracker(t, newTrackerEnvOn(t, st, audit.Options{CheckpointEvery: -1, IndexEvery: -1}))
 	})
 }
 
