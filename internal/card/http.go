@@ -310,12 +310,14 @@ func (s *Service) qrHandler(ctx context.Context, in *qrInput) (*qrOutput, error)
 	return &qrOutput{Body: p}, nil
 }
 
-type pinPath struct {
+// PINPath is the {pin} path parameter (exported because huma reads only
+// exported embedded structs).
+type PINPath struct {
 	PIN string `path:"pin" maxLength:"12" minLength:"12" pattern:"^[0-9]{12}$"`
 }
 
 type statusInput struct {
-	pinPath
+	PINPath
 	exchange.PurposeParams
 	Seq int64 `query:"seq" minimum:"0" doc:"The card (its seq); 0 or absent for the latest."`
 }
@@ -340,7 +342,7 @@ func (s *Service) statusHandler(ctx context.Context, in *statusInput) (*statusOu
 }
 
 type setStatusInput struct {
-	pinPath
+	PINPath
 	Body struct {
 		Seq    int64  `json:"seq,omitempty" doc:"The card; 0 or absent for the latest."`
 		Status string `json:"status" enum:"lost,revoked,replaced"`
@@ -374,7 +376,7 @@ type cardsOutput struct {
 	}
 }
 
-func (s *Service) listHandler(ctx context.Context, in *pinPath) (*cardsOutput, error) {
+func (s *Service) listHandler(ctx context.Context, in *PINPath) (*cardsOutput, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}
@@ -403,7 +405,7 @@ type chipOutput struct {
 	}
 }
 
-func (s *Service) chipHandler(ctx context.Context, in *pinPath) (*chipOutput, error) {
+func (s *Service) chipHandler(ctx context.Context, in *PINPath) (*chipOutput, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}
@@ -447,7 +449,7 @@ func (s *Service) QRPayload(ctx context.Context, pin string) (string, error) {
 		Sex: string(p.Sex), Address: addr, IssueDate: c.IssueDate})
 }
 
-func (s *Service) qrOfHandler(ctx context.Context, in *pinPath) (*qrOfOutput, error) {
+func (s *Service) qrOfHandler(ctx context.Context, in *PINPath) (*qrOfOutput, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}
