@@ -97,6 +97,17 @@ func runCard(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintf(stdout, "issued %s cards in %s (%s cards/s)\n", thousands(n), el.Round(time.Millisecond), thousands(int(float64(n)/max(el.Seconds(), 1e-9))))
 			return err
 		case "export":
+			// The export reads a person's card: recorded in the access log
+			// like a read through the API, attributed to the operator.
+			accessLog, err := audit.Open(ctx, st, audit.Options{CheckpointEvery: -1, IndexEvery: -1})
+			if err != nil {
+				return err
+			}
+			defer accessLog.Close()
+			svc, err := newCardService(cfg, st, registry.New(st), nil, accessLog, newLogger(cfg, stderr))
+			if err != nil {
+				return err
+			}
 			return cardExport(ctx, svc, *pin, *dir, stdout)
 		case "pki":
 			cscas, dss, err := svc.PKI().Certificates(ctx)
@@ -165,6 +176,10 @@ func cardExport(ctx context.Context, svc *card.Service, pin, dir string, stdout 
 	}
 	crl, err := svc.PKI().CRL(ctx, cscaIDOf(ctx, svc, csca))
 	if err != nil {
+		return err
+	}
+	if err := svc.Record(ctx, operator(""), card.PurposeAdministration, "", "", pin, "read",
+		card.FieldDocuments, "full_name", "birth_date", "sex", "permanent_residence"); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {

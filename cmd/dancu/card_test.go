@@ -49,6 +49,15 @@ func TestCard_issueExportVerify(t *testing.T) {
 	if out, code := run("card", "export", "--pin", pin, "--dir", dir, "--data", data); code != 0 {
 		t.Fatalf("card export: %s", out)
 	}
+	// The export is in the access log.
+	st, err = sqlite.Open(ctx, filepath.Join(data, "dancu.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.AccessLogSize(ctx); err != nil || n != 1 {
+		t.Errorf("access log size after export = %d, %v; want 1", n, err)
+	}
+	st.Close()
 	for _, f := range []string{fileDG1, fileDG2, fileDG13, fileSOD, fileCSCA, fileCRL} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("export wrote no %s", f)

@@ -3,6 +3,7 @@ package card
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/dancu/dancu/internal/card/verify"
 	"github.com/dancu/dancu/internal/store"
@@ -23,6 +24,7 @@ func BenchmarkBuildAndSign(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
@@ -32,6 +34,7 @@ func BenchmarkBuildAndSign(b *testing.B) {
 			i++
 		}
 	})
+	reportCPU(b, cpu0)
 }
 
 // BenchmarkPassiveAuthentication verifies one real card's chip data (DG1,
@@ -50,6 +53,7 @@ func BenchmarkPassiveAuthentication(b *testing.B) {
 	c := verify.Card{DG1: fs.DG1, DG2: fs.DG2, DG13: fs.DG13, SOD: fs.SOD}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := v.Verify(c); err != nil {
@@ -57,4 +61,15 @@ func BenchmarkPassiveAuthentication(b *testing.B) {
 			}
 		}
 	})
+	reportCPU(b, cpu0)
+}
+
+// reportCPU reports the CPU time per operation and what two dedicated
+// cores would do per second at that cost.
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		per := float64(cpu.Nanoseconds()) / float64(b.N)
+		b.ReportMetric(per, "cpu-ns/op")
+		b.ReportMetric(2e9/per, "ops/s-on-2-cores")
+	}
 }
