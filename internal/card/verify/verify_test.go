@@ -193,3 +193,33 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	})
 }
+
+// TestVerifier_concurrent verifies from several goroutines while CRLs are
+// added, for the race detector.
+func TestVerifier_concurrent(t *testing.T) {
+	p := newPKI(t, "CSCA", now.AddDate(0, -1, 0), now.AddDate(10, 0, 0))
+	v, _ := New([]*x509.Certificate{p.csca}, WithClock(func() time.Time { return now }))
+	c := testCard(t, p, crypto.SHA256)
+	done := make(chan error, 4)
+	for range 4 {
+		go func() {
+			var err error
+			for range 20 {
+				if _, e := v.Verify(c); e != nil && reason(e) != ReasonDSRevoked {
+					err = e
+				}
+			}
+			done <- err
+		}()
+	}
+	der, _ := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: now, NextUpdate: now.Add(time.Hour)}, p.csca, p.cscaKey)
+	crl, _ := x509.ParseRevocationList(der)
+	if err := v.AddCRL(crl); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
