@@ -37,6 +37,7 @@ type Store interface {
 	Health
 	Verification
 	Duplicates
+	StatsSource
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the store's resources. It does not lose committed writes.

@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, leaseTests...)
 	tests = append(tests, verifyTests...)
 	tests = append(tests, duplicateTests...)
+	tests = append(tests, statsTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,21 @@
+package store
+
+import "context"
+
+// StatsSource is what the analytics store (package stats) reads from the
+// registry when it rebuilds its columnar copy: person versions without
+// their documents, the links of the linked datasets, and the outbox head to
+// resume the feed from. Every method pages with a keyset cursor so that a
+// rebuild of a hundred million people never holds more than a page.
+type StatsSource interface {
+	// PersonChanges returns up to limit person versions produced by events
+	// of the given types, with (PIN, Version) after (afterPIN,
+	// afterVersion), ordered by (PIN, Version). Data is left nil.
+	PersonChanges(ctx context.Context, types []string, afterPIN string, afterVersion int64, limit int) ([]PersonVersion, error)
+	// DatasetLinks returns up to limit (dataset, key, PIN) triples of the
+	// linked datasets after (afterDataset, afterKey), ordered by
+	// (Dataset, Key). Only those three fields are set.
+	DatasetLinks(ctx context.Context, afterDataset, afterKey string, limit int) ([]DatasetRecord, error)
+	// OutboxHead returns the highest outbox Seq, 0 when the outbox is empty.
+	OutboxHead(ctx context.Context) (int64, error)
+}
