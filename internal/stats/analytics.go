@@ -1,0 +1,99 @@
+package stats
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the analytics store: a columnar copy of what statistics need.
+// Package duckstore implements it on DuckDB; nothing else in dancu depends on
+// the engine. A Store has a single writer: one process feeds and rebuilds it
+// (a lease will make that safe across processes, issue 10).
+//
+// Its tables, all keyed by pseudonym:
+//
+//	people(id, version, sex, birth_year, birth_md, born, province, commune, left_on, left_unknown, chip_since)
+//	events(id, version, kind, day, sex, birth_year, birth_md, province, commune)
+//	links(dataset, id)
+//	meta(cursor, applied_at)
+//
+// and one table for each registered Source.
+type Store interface {
+	// Cursor returns the outbox Seq the store has applied up to.
+	Cursor(ctx context.Context) (int64, error)
+	// Apply writes one batch from the outbox in one transaction: a person
+	// replaces the stored row unless that row has a higher version, an
+	// event is added unless (id, version) is there, and the cursor moves
+	// to b.Cursor. Applying a batch twice changes nothing the second time.
+	Apply(ctx context.Context, b Batch) error
+	// Rebuild starts replacing the whole content; nothing is visible until
+	// the Loader commits.
+	Rebuild(ctx context.Context) (Loader, error)
+	// ReplaceSource replaces the rows of a side table in one transaction.
+	ReplaceSource(ctx context.Context, src SourceTable, rows [][]any) error
+	// Aggregate runs one grouped count: the columns are the dimension
+	// expressions, then the measure expressions, in order.
+	Aggregate(ctx context.Context, q Aggregation) ([][]any, error)
+	// Distinct returns the distinct values of a column expression of a
+	// table, in order (for validating filter values).
+	Distinct(ctx context.Context, table, expr string) ([]string, error)
+	// Export writes the pseudonymised tables to dir, partitioned by
+	// province, as "parquet" or "csv".
+	Export(ctx context.Context, format, dir string) ([]string, error)
+	// Info describes the store for the dashboard and /metrics.
+	Info(ctx context.Context) (Info, error)
+	// Close releases the store.
+	Close() error
+}
+
+// Batch is what Apply writes.
+type Batch struct {
+	People []Person
+	Events []Event
+	Cursor int64
+	// Created is when the newest message of the batch entered the outbox,
+	// for the lag metric.
+	Created time.Time
+}
+
+// Loader receives a rebuild's rows, in any number of calls.
+type Loader interface {
+	People(p []Person) error
+	Events(e []Event) error
+	Links(l []Link) error
+	// Commit makes the new content visible at once, with the outbox
+	// cursor it is consistent with.
+	Commit(ctx context.Context, cursor int64) error
+	// Abort drops what was loaded.
+	Abort() error
+}
+
+// Aggregation is one grouped query: SELECT dims, measures FROM from WHERE
+// where GROUP BY dims. The strings are SQL written by this package's
+// indicator catalogue, never by a client: client input reaches them only as
+// validated codes and dates.
+type Aggregation struct {
+	From     string
+	Where    []string
+	Dims     []string
+	Measures []string
+}
+
+// SourceTable is a side table the analytics store keeps for indicators
+// whose data lives outside the registry (linked datasets, eID accounts,
+// vaccinations...): a name, its columns as SQL declarations, and how to
+// read its rows. Columns name people by pseudonym (a BIGINT column "id").
+type SourceTable struct {
+	Name    string
+	Columns []string // "id BIGINT", "dataset VARCHAR"...
+}
+
+// Info is the state of the analytics store.
+type Info struct {
+	Cursor    int64
+	People    int64
+	Events    int64
+	Links     int64
+	AppliedAt time.Time // when the last batch was applied
+	FileBytes int64
+}
