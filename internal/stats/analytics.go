@@ -29,6 +29,8 @@ type Store interface {
 	// Rebuild starts replacing the whole content; nothing is visible until
 	// the Loader commits.
 	Rebuild(ctx context.Context) (Loader, error)
+	// ReplaceLinks replaces the dataset links in one transaction.
+	ReplaceLinks(ctx context.Context, links []Link) error
 	// ReplaceSource replaces the rows of a side table in one transaction.
 	ReplaceSource(ctx context.Context, src SourceTable, rows [][]any) error
 	// Aggregate runs one grouped count: the columns are the dimension

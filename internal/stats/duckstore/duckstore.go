@@ -54,7 +54,7 @@ var schema = []string{
 	`CREATE TABLE IF NOT EXISTS links (` + linksCols + `)`,
 	`CREATE TABLE IF NOT EXISTS meta (k INTEGER PRIMARY KEY, cursor BIGINT NOT NULL, applied_at TIMESTAMP)`,
 	`INSERT INTO meta VALUES (1, 0, NULL) ON CONFLICT DO NOTHING`,
-	`CREATE OR REPLACE MACRO age_at(by, bmd, d) AS year(d) - by - CASE WHEN month(d) * 100 + day(d) < bmd THEN 1 ELSE 0 END`,
+	`CREATE OR REPLACE MACRO age_at(byear, bmd, d) AS year(d) - byear - CASE WHEN month(d) * 100 + day(d) < bmd THEN 1 ELSE 0 END`,
 	`CREATE OR REPLACE MACRO living_at(born, left_on, left_unknown, d) AS born <= d AND NOT left_unknown AND (left_on IS NULL OR left_on > d)`,
 	`CREATE OR REPLACE TEMP TABLE stage_people (` + peopleCols + `)`,
 	`CREATE OR REPLACE TEMP TABLE stage_events (` + eventsCols + `)`,
@@ -304,6 +304,28 @@ func (l *loader) Abort() error {
 	for _, t := range []string{"people_new", "events_new", "links_new"} {
 		if _, err := l.s.w.ExecContext(context.Background(), `DROP TABLE IF EXISTS `+t); err != nil {
 			return wrap("rebuild: abort", err)
+		}
+	}
+	return nil
+}
+
+// ReplaceLinks replaces the dataset links in one transaction.
+func (s *Store) ReplaceLinks(ctx context.Context, links []stats.Link) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.w.ExecContext(ctx, `CREATE OR REPLACE TABLE links_new (`+linksCols+`)`); err != nil {
+		return wrap("links", err)
+	}
+	err := s.appendRows(ctx, "links_new", len(links), func(i int) []driver.Value {
+		return []driver.Value{links[i].Dataset, links[i].ID}
+	})
+	if err != nil {
+		return wrap("links", err)
+	}
+	for _, q := range []string{`BEGIN TRANSACTION`, `DROP TABLE links`, `ALTER TABLE links_new RENAME TO links`, `COMMIT`} {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			s.w.ExecContext(context.Background(), `ROLLBACK`)
+			return wrap("links", err)
 		}
 	}
 	return nil

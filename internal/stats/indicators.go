@@ -1,0 +1,268 @@
+package stats
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dancu/dancu/internal/dataset"
+)
+
+// Indicator is one statistic the API, the dashboard and the open-data
+// export publish. Its SQL fragments run on the analytics store's tables
+// (see Store); in them, {asof} stands for the as-of date and {from} for the
+// start of a time series, both as DATE literals written by this package.
+// A new indicator is a value added with Register: the eID, health and
+// services areas add theirs in a few lines (a SourceTable for their
+// per-person rows, and an Indicator counting over it joined to people).
+type Indicator struct {
+	Name  string
+	Title string
+	Doc   string
+	// From is the FROM clause. People-like rows are under alias p, with
+	// the columns sex, birth_year, birth_md, province, commune, so that
+	// the standard dimensions apply.
+	From string
+	// Where are conditions, joined with AND.
+	Where []string
+	// Dims are the dimensions a query may group or filter by: standard
+	// ones (DimProvince...) or the indicator's own.
+	Dims []Dim
+	// Measures are the counts (protected by disclosure control) and
+	// Ratios the rates computed from two of them after protection.
+	Measures []Measure
+	Ratios   []Ratio
+	// Series marks an indicator over a period (from, as_of].
+	Series bool
+}
+
+// Dim is a dimension: a name, the SQL expression of a row's value, and the
+// values it can take (for validating filters), or nil to take them from
+// the data.
+type Dim struct {
+	Name   string
+	Expr   string
+	Values func(q *Query) []string
+	// Label turns the SQL value into the published one; nil: as text.
+	Label func(v any) string
+}
+
+// Measure is a count.
+type Measure struct {
+	Name string
+	Expr string // an aggregate, such as count(*)
+}
+
+// Ratio is Num/Den, published when both counts are.
+type Ratio struct{ Name, Num, Den string }
+
+// The standard dimensions' names.
+const (
+	DimProvince = "province"
+	DimCommune  = "commune"
+	DimSex      = "sex"
+	DimAgeGroup = "age_group"
+)
+
+// AgeGroups are the labels of the 5-year age groups of the pyramid.
+var AgeGroups = func() []string {
+	var g []string
+	for a := 0; a < 100; a += 5 {
+		g = append(g, fmt.Sprintf("%02d-%02d", a, a+4))
+	}
+	return append(g, "100+")
+}()
+
+func standardDims(ageAt string) []Dim {
+	return []Dim{
+		{Name: DimProvince, Expr: "p.province", Values: func(*Query) []string { return provinceCodes() }},
+		{Name: DimCommune, Expr: "p.commune", Values: func(*Query) []string { return communeCodes() }},
+		{Name: DimSex, Expr: "p.sex", Values: func(*Query) []string { return []string{"female", "male"} }},
+		{Name: DimAgeGroup, Expr: "least(age_at(p.birth_year, p.birth_md, " + ageAt + ") // 5, 20)",
+			Values: func(*Query) []string { return AgeGroups },
+			Label: func(v any) string {
+				if i, ok := asInt(v); ok && i >= 0 && int(i) < len(AgeGroups) {
+					return AgeGroups[i]
+				}
+				return ""
+			}},
+	}
+}
+
+const living = "living_at(p.born, p.left_on, p.left_unknown, {asof})"
+const ageAsOf = "age_at(p.birth_year, p.birth_md, {asof})"
+
+// Cohorts are the school-age cohorts and their ages.
+var Cohorts = []struct {
+	Name     string
+	Min, Max int
+}{{"preschool", 3, 5}, {"primary", 6, 10}, {"lower_secondary", 11, 14}, {"upper_secondary", 15, 17}}
+
+// firstIntake returns the year of the next school year's start (5
+// September) on or after asof: its grade-1 entrants were born six years
+// before.
+func firstIntake(asof time.Time) int {
+	if asof.Month() < 9 || asof.Month() == 9 && asof.Day() <= 5 {
+		return asof.Year()
+	}
+	return asof.Year() + 1
+}
+
+var catalogue []*Indicator
+
+// Register adds an indicator to the catalogue. It panics on a repeated
+// name: a wiring defect.
+func Register(ind *Indicator) {
+	if Lookup(ind.Name) != nil {
+		panic("stats: indicator " + ind.Name + " registered twice")
+	}
+	catalogue = append(catalogue, ind)
+}
+
+// Lookup returns the registered indicator with a name, or nil.
+func Lookup(name string) *Indicator {
+	for _, i := range catalogue {
+		if i.Name == name {
+			return i
+		}
+	}
+	return nil
+}
+
+// Indicators lists the registered indicators in registration order.
+func Indicators() []*Indicator { return slices.Clone(catalogue) }
+
+func (ind *Indicator) dim(name string) *Dim {
+	for i := range ind.Dims {
+		if ind.Dims[i].Name == name {
+			return &ind.Dims[i]
+		}
+	}
+	return nil
+}
+
+// DimNames lists the dimensions a query of the indicator may use.
+func (ind *Indicator) DimNames() []string {
+	var out []string
+	for _, d := range ind.Dims {
+		out = append(out, d.Name)
+	}
+	return out
+}
+
+func init() {
+	cohortExpr := "CASE"
+	for _, c := range Cohorts {
+		cohortExpr += fmt.Sprintf(" WHEN %s <= %d THEN '%s'", ageAsOf, c.Max, c.Name)
+	}
+	cohortExpr += " END"
+	Register(&Indicator{
+		Name: "population", Title: "Population (living people)",
+		Doc:      "People alive on the as-of date, by the current permanent residence; grouped by age_group and sex it is the population pyramid.",
+		From:     "people p",
+		Where:    []string{living},
+		Dims:     standardDims("{asof}"),
+		Measures: []Measure{{"people", "count(*)"}},
+	})
+	Register(&Indicator{
+		Name: "school_age", Title: "School-age cohorts",
+		Doc:   "Living children by cohort: preschool (3–5), primary (6–10), lower secondary (11–14), upper secondary (15–17).",
+		From:  "people p",
+		Where: []string{living, ageAsOf + " BETWEEN 3 AND 17"},
+		Dims: append(standardDims("{asof}"), Dim{Name: "cohort", Expr: cohortExpr, Values: func(*Query) []string {
+			var v []string
+			for _, c := range Cohorts {
+				v = append(v, c.Name)
+			}
+			return v
+		}}),
+		Measures: []Measure{{"children", "count(*)"}},
+	})
+	Register(&Indicator{
+		Name: "grade1_entrants", Title: "Expected grade-1 entrants, next six school years",
+		Doc: "Living children who will start grade 1 in each of the next six school years (born six years before the year the school year starts), " +
+			"where they live now.",
+		From:  "people p",
+		Where: []string{living, "p.birth_year BETWEEN {intake} - 6 AND {intake} - 1"},
+		Dims: []Dim{standardDims("{asof}")[0], standardDims("{asof}")[1], standardDims("{asof}")[2],
+			{Name: "entry_year", Expr: "p.birth_year + 6", Values: func(q *Query) []string {
+				var v []string
+				for y := firstIntake(q.AsOf); y < firstIntake(q.AsOf)+6; y++ {
+					v = append(v, strconv.Itoa(y))
+				}
+				return v
+			}}},
+		Measures: []Measure{{"children", "count(*)"}},
+	})
+	Register(&Indicator{
+		Name: "chip_cards", Title: "Chip ID cards issued over people aged 14 and over",
+		Doc:      "Living people aged 14 and over, and those of them holding a chip ID card issued on or before the as-of date.",
+		From:     "people p",
+		Where:    []string{living, ageAsOf + " >= 14"},
+		Dims:     standardDims("{asof}"),
+		Measures: []Measure{{"people_14_plus", "count(*)"}, {"with_chip_card", "count(*) FILTER (WHERE p.chip_since <= {asof})"}},
+		Ratios:   []Ratio{{"chip_card_rate", "with_chip_card", "people_14_plus"}},
+	})
+	Register(&Indicator{
+		Name: "life_events", Title: "Births, deaths and moves per month",
+		Doc: "Births registered, deaths and changes of permanent residence with an effective date after from and on or before as_of, " +
+			"by month and where the person lived after the event; ages are at the event.",
+		From:  "events p",
+		Where: []string{"p.day > {from}", "p.day <= {asof}"},
+		Dims: append(standardDims("p.day"),
+			Dim{Name: "event", Expr: "p.kind", Values: func(*Query) []string { return []string{EventBirth, EventDeath, EventMove} }},
+			Dim{Name: "month", Expr: "strftime(p.day, '%Y-%m')", Values: func(q *Query) []string {
+				var v []string
+				for m := q.From.AddDate(0, 0, 1); !m.After(q.AsOf); m = time.Date(m.Year(), m.Month()+1, 1, 0, 0, 0, 0, time.UTC) {
+					v = append(v, m.Format("2006-01"))
+				}
+				return v
+			}}),
+		Measures: []Measure{{"events", "count(*)"}},
+		Series:   true,
+	})
+	Register(&Indicator{
+		Name: "dataset_coverage", Title: "Coverage of the linked datasets",
+		Doc: "Living people, and those of them with at least one record in each linked dataset (social insurance, vehicles, passports, health insurance...).",
+		From: "people p CROSS JOIN (SELECT DISTINCT dataset FROM links) ds " +
+			"LEFT JOIN (SELECT DISTINCT dataset, id FROM links) l ON l.id = p.id AND l.dataset = ds.dataset",
+		Where: []string{living},
+		Dims: append(standardDims("{asof}"), Dim{Name: "dataset", Expr: "ds.dataset",
+			Values: func(*Query) []string { return dataset.KindNames() }}),
+		Measures: []Measure{{"people", "count(*)"}, {"linked", "count(l.id)"}},
+		Ratios:   []Ratio{{"coverage_rate", "linked", "people"}},
+	})
+}
+
+// sqlDate writes a date as a DATE literal.
+func sqlDate(t time.Time) string { return "DATE '" + t.Format("2006-01-02") + "'" }
+
+// expand replaces the placeholders of an indicator's SQL.
+func expand(s string, q *Query) string {
+	return strings.NewReplacer("{asof}", sqlDate(q.AsOf), "{from}", sqlDate(q.From),
+		"{intake}", strconv.Itoa(firstIntake(q.AsOf))).Replace(s)
+}
+
+func asInt(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case int32:
+		return int64(x), true
+	case int:
+		return int64(x), true
+	case int16:
+		return int64(x), true
+	case int8:
+		return int64(x), true
+	case uint64:
+		return int64(x), true
+	case uint32:
+		return int64(x), true
+	case float64:
+		return int64(x), true
+	}
+	return 0, false
+}

@@ -1,0 +1,337 @@
+package stats
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dancu/dancu/internal/registry"
+)
+
+// Query asks for one indicator.
+type Query struct {
+	Indicator string
+	// By are the dimensions to group by, in the order of the result's
+	// columns; none gives the national total.
+	By []string
+	// Filters select one value of a dimension each.
+	Filters map[string]string
+	// AsOf is the date the statistic describes; zero means today (in Viet
+	// Nam). From starts a time series (exclusive); zero means twelve
+	// months before AsOf.
+	AsOf, From time.Time
+	// Exact asks for exact counts (the statistician's view). Otherwise
+	// counts are protected by disclosure control.
+	Exact bool
+}
+
+// Error is a query the service refuses: Status is 400 or 422, Field the
+// parameter at fault, Reason what is wrong (no personal data).
+type Error struct {
+	Status int
+	Field  string
+	Reason string
+}
+
+func (e *Error) Error() string { return "stats: " + e.Field + ": " + e.Reason }
+
+func invalid(status int, field, format string, args ...any) *Error {
+	return &Error{Status: status, Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Result is an indicator's table.
+type Result struct {
+	Indicator string
+	Title     string
+	AsOf      time.Time
+	From      time.Time // zero unless the indicator is a series
+	By        []string
+	Filters   map[string]string
+	// Protected says that disclosure control was applied, with Threshold.
+	Protected bool
+	Threshold int64
+	Measures  []string
+	Ratios    []string
+	Rows      []Row
+}
+
+// Row is one cell of the table: the values of the By dimensions, then the
+// counts (nil when suppressed) and the ratios (nil when not published).
+type Row struct {
+	Dims   []string
+	Counts []*int64
+	Ratios []*float64
+}
+
+// Service answers queries from the analytics store.
+type Service struct {
+	store Store
+	// Threshold is the smallest count published unprotected; MinPublic the
+	// smallest population a filtered public query may select.
+	threshold, minPublic int64
+	now                  func() time.Time
+}
+
+// DefaultThreshold is the default disclosure threshold.
+const DefaultThreshold = 10
+
+// NewService returns a service over st. threshold ≤ 0 means
+// DefaultThreshold; minPublic ≤ 0 means ten times the threshold.
+func NewService(st Store, threshold, minPublic int64) *Service {
+	if threshold <= 0 {
+		threshold = DefaultThreshold
+	}
+	if minPublic <= 0 {
+		minPublic = 10 * threshold
+	}
+	return &Service{store: st, threshold: threshold, minPublic: minPublic, now: time.Now}
+}
+
+// SetClock replaces the clock that decides what "today" is, for tests.
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// Store returns the analytics store.
+func (s *Service) Store() Store { return s.store }
+
+// Today returns today's date in Viet Nam, as a UTC midnight.
+func (s *Service) Today() time.Time {
+	t := s.now().In(registry.Vietnam)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// maxDims bounds the dimensions of one table.
+const maxDims = 4
+
+// Query computes one indicator.
+func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
+	ind := Lookup(q.Indicator)
+	if ind == nil {
+		var names []string
+		for _, i := range catalogue {
+			names = append(names, i.Name)
+		}
+		return nil, invalid(422, "indicator", "unknown indicator; the indicators are %s", strings.Join(names, ", "))
+	}
+	today := s.Today()
+	if q.AsOf.IsZero() {
+		q.AsOf = today
+	}
+	if q.AsOf.After(today) {
+		return nil, invalid(422, "as_of", "must not be in the future (today is %s)", today.Format(time.DateOnly))
+	}
+	if ind.Series {
+		if q.From.IsZero() {
+			q.From = q.AsOf.AddDate(-1, 0, 0)
+		}
+		if !q.From.Before(q.AsOf) {
+			return nil, invalid(422, "from", "must be before as_of")
+		}
+		if q.AsOf.Sub(q.From) > 10*366*24*time.Hour {
+			return nil, invalid(422, "from", "a series covers at most ten years")
+		}
+	} else if !q.From.IsZero() {
+		return nil, invalid(400, "from", "only time series (life_events) take from")
+	}
+	if len(q.By) > maxDims {
+		return nil, invalid(400, "by", "at most %d dimensions", maxDims)
+	}
+	for i, b := range q.By {
+		if ind.dim(b) == nil {
+			return nil, invalid(400, "by", "unknown dimension %q for %s; its dimensions are %s", b, ind.Name, strings.Join(ind.DimNames(), ", "))
+		}
+		if slices.Contains(q.By[:i], b) {
+			return nil, invalid(400, "by", "dimension %q repeated", b)
+		}
+	}
+	filterDims := make([]string, 0, len(q.Filters))
+	for k := range q.Filters {
+		filterDims = append(filterDims, k)
+	}
+	sort.Strings(filterDims)
+	for _, k := range filterDims {
+		d := ind.dim(k)
+		if d == nil {
+			return nil, invalid(400, k, "unknown dimension for %s; its dimensions are %s", ind.Name, strings.Join(ind.DimNames(), ", "))
+		}
+		if d.Values != nil && !slices.Contains(d.Values(&q), q.Filters[k]) {
+			return nil, invalid(422, k, "unknown value")
+		}
+	}
+	// The table: the By dimensions, then the filtered ones that are not
+	// among them, so that a filtered public table is a slice of one table
+	// protected as a whole (protecting the slice alone would let two
+	// slices and their total be subtracted).
+	dims := slices.Clone(q.By)
+	for _, k := range filterDims {
+		if !slices.Contains(dims, k) {
+			dims = append(dims, k)
+		}
+	}
+	if len(dims) > maxDims+2 {
+		return nil, invalid(400, "by", "too many dimensions with the filters")
+	}
+	agg := Aggregation{From: ind.From}
+	for _, w := range ind.Where {
+		agg.Where = append(agg.Where, expand(w, &q))
+	}
+	for _, d := range dims {
+		agg.Dims = append(agg.Dims, expand(ind.dim(d).Expr, &q))
+	}
+	for _, m := range ind.Measures {
+		agg.Measures = append(agg.Measures, expand(m.Expr, &q))
+	}
+	// Push down what keeps the result exact: every filter for exact
+	// counts; for protected ones only the province of a filtered commune
+	// (hypercubes never leave a commune's province).
+	for _, k := range filterDims {
+		d, v := ind.dim(k), q.Filters[k]
+		if d.Label != nil {
+			continue
+		}
+		if q.Exact {
+			agg.Where = append(agg.Where, expand(d.Expr, &q)+" = "+sqlString(v))
+		} else if k == DimCommune {
+			agg.Where = append(agg.Where, "p.province = "+sqlString(provinceOf(v)))
+		}
+	}
+	raw, err := s.store.Aggregate(ctx, agg)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Indicator: ind.Name, Title: ind.Title, AsOf: q.AsOf, By: q.By, Filters: q.Filters,
+		Protected: !q.Exact, Threshold: s.threshold}
+	if !q.Exact {
+		res.Threshold = s.threshold
+	} else {
+		res.Threshold = 0
+	}
+	if ind.Series {
+		res.From = q.From
+	}
+	for _, m := range ind.Measures {
+		res.Measures = append(res.Measures, m.Name)
+	}
+	for _, r := range ind.Ratios {
+		res.Ratios = append(res.Ratios, r.Name)
+	}
+	nd, nm := len(dims), len(ind.Measures)
+	labels := make([][]string, len(raw))
+	counts := make([][]int64, nm)
+	for m := range counts {
+		counts[m] = make([]int64, len(raw))
+	}
+	for i, r := range raw {
+		labels[i] = make([]string, nd)
+		for j, d := range dims {
+			labels[i][j] = label(ind.dim(d), r[j])
+		}
+		for m := range nm {
+			counts[m][i], _ = asInt(r[nd+m])
+		}
+	}
+	sup := make([][]bool, nm)
+	if !q.Exact {
+		axes, coords := axesOf(dims, labels)
+		for m := range nm {
+			sup[m] = Protect(axes, coords, counts[m], s.threshold)
+		}
+	}
+	// The slice the filters select.
+	var selected int64
+	for i := range raw {
+		keep := true
+		for j, d := range dims {
+			if v, ok := q.Filters[d]; ok && labels[i][j] != v {
+				keep = false
+				break
+			}
+		}
+		if !keep {
+			continue
+		}
+		if nm > 0 {
+			selected += counts[0][i]
+		}
+		row := Row{Dims: labels[i][:len(q.By)]}
+		byName := map[string]*int64{}
+		for m := range nm {
+			var c *int64
+			if q.Exact || !sup[m][i] {
+				v := counts[m][i]
+				c = &v
+			}
+			row.Counts = append(row.Counts, c)
+			byName[ind.Measures[m].Name] = c
+		}
+		for _, r := range ind.Ratios {
+			n, d := byName[r.Num], byName[r.Den]
+			var v *float64
+			if n != nil && d != nil && *d > 0 {
+				x := float64(*n) / float64(*d)
+				v = &x
+			}
+			row.Ratios = append(row.Ratios, v)
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	if !q.Exact && len(q.Filters) > 0 && selected < s.minPublic {
+		return nil, invalid(422, filterDims[0], "the filters select fewer than %d %s; published statistics describe larger groups",
+			s.minPublic, res.Measures[0])
+	}
+	sort.Slice(res.Rows, func(a, b int) bool { return slices.Compare(res.Rows[a].Dims, res.Rows[b].Dims) < 0 })
+	return res, nil
+}
+
+// label is the published form of a dimension's value.
+func label(d *Dim, v any) string {
+	if d.Label != nil {
+		return d.Label(v)
+	}
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+// axesOf numbers each dimension's observed values for Protect, grouping
+// communes by province.
+func axesOf(dims []string, labels [][]string) ([]Axis, [][]int) {
+	axes := make([]Axis, len(dims))
+	index := make([]map[string]int, len(dims))
+	coords := make([][]int, len(labels))
+	for i := range coords {
+		coords[i] = make([]int, len(dims))
+	}
+	for j, d := range dims {
+		index[j] = map[string]int{}
+		groups := map[string]int{}
+		for i, l := range labels {
+			v := l[j]
+			k, ok := index[j][v]
+			if !ok {
+				k = len(index[j])
+				index[j][v] = k
+				if d == DimCommune {
+					g, ok := groups[provinceOf(v)]
+					if !ok {
+						g = len(groups)
+						groups[provinceOf(v)] = g
+					}
+					axes[j].Group = append(axes[j].Group, g)
+				}
+			}
+			coords[i][j] = k
+		}
+		axes[j].Size = len(index[j])
+	}
+	return axes, coords
+}
+
+// sqlString quotes a validated value as an SQL string literal.
+func sqlString(v string) string { return "'" + strings.ReplaceAll(v, "'", "''") + "'" }
