@@ -35,6 +35,8 @@ var commands = []command{
 	{"card", "chip ID cards: issue, export, verify --dir DIR, pki, rotate", runCard},
 	{"verify", "verify a subscriber list against the registry: verify --input FILE --output FILE", runVerify},
 	{"dedup", "find duplicate people: review queue, or --evaluate on a test bed", runDedup},
+	{"stats", "the analytics store: stats rebuild [--data DIR | --db DSN]", runStats},
+	{"export", "write the pseudonymised analytics tables: export --format parquet|csv --dir DIR", runExport},
 	{"version", "print the version and build information", runVersion},
 }
 

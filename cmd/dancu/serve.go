@@ -96,9 +96,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	if err != nil {
 		return err
 	}
+	metrics := api.NewMetricsRegistry()
 	srv := api.New(api.Deps{
 		Registry: reg, Store: st, Auth: authn, Logger: logger, Recorder: accessLog,
-		Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Clients: exch,
+		Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Clients: exch, Metrics: metrics,
 		RateLimit: api.RateLimit{
 			PerAddress:     ratelimit.New(float64(cfg.RateLimit.PerAddress), cfg.RateLimit.AddressBurst, 1<<20),
 			PerAgency:      ratelimit.New(float64(cfg.RateLimit.PerAgency), cfg.RateLimit.AgencyBurst, 1<<14),
@@ -136,6 +137,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	}
 	rpconsole.Add(rpconsole.Deps{Console: console, Provider: op, Logger: logger})
 	addDuplicateReview(console, st, reg, accessLog, logger)
+	stopStats, err := startStats(ctx, cfg, st, srv, console, metrics, logger)
+	if err != nil {
+		return err
+	}
+	defer stopStats() // before the store's Close
 	console.Mount(srv.Mux())
 	srv.Mux().Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
 

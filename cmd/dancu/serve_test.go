@@ -276,7 +276,7 @@ func TestPostgres(t *testing.T) {
 		t.Errorf("generate stdout:\n%s", &stdout)
 	}
 	const token = "pg-admin-token-0123456789"
-	s := startServe(t, []string{"--addr", "127.0.0.1:0", "--db", dsn}, map[string]string{"DANCU_ADMIN_TOKEN": token})
+	s := startServe(t, []string{"--addr", "127.0.0.1:0", "--db", dsn, "--data", t.TempDir()}, map[string]string{"DANCU_ADMIN_TOKEN": token})
 	for path, want := range map[string]int{"/readyz": http.StatusOK, "/v1/events?limit=5": http.StatusOK} {
 		if status, _, body := get(t, s.base+path, token); status != want {
 			t.Errorf("GET %s = %d, want %d: %s", path, status, want, body)

@@ -75,6 +75,11 @@ func metricMethod(m string) string {
 
 // newMetricsRegistry returns a registry with the Go runtime and process
 // collectors, for a Server whose caller brought none.
+// NewMetricsRegistry returns a registry with the Go runtime and process
+// collectors, for a caller that registers its own metrics beside the HTTP
+// ones (Deps.Metrics).
+func NewMetricsRegistry() *prometheus.Registry { return newMetricsRegistry() }
+
 func newMetricsRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(

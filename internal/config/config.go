@@ -46,6 +46,39 @@ type Config struct {
 	// Verify configures demographic verification and bulk jobs (package
 	// match).
 	Verify Verify `yaml:"verify"`
+	// Stats configures the analytics store (package stats).
+	Stats Stats `yaml:"stats"`
+}
+
+// Stats configures the analytics store and the published statistics.
+type Stats struct {
+	// Path is the DuckDB file; empty means stats.duckdb beside the SQLite
+	// database, or in the data folder.
+	Path string `yaml:"path"`
+	// Feed runs the outbox feeder in serve (one process only).
+	Feed bool `yaml:"feed"`
+	// Threshold is the smallest count published without suppression.
+	Threshold int64 `yaml:"threshold"`
+	// MinPublicPopulation is the smallest group a filtered public query
+	// may select; 0 means ten times Threshold.
+	MinPublicPopulation int64 `yaml:"min_public_population"`
+	// Threads and MemoryLimit bound DuckDB (0 and "": its defaults).
+	Threads     int    `yaml:"threads"`
+	MemoryLimit string `yaml:"memory_limit"`
+	// Refresh is how often dataset links are reloaded.
+	Refresh time.Duration `yaml:"refresh"`
+}
+
+// StatsPath returns the analytics store's file: stats.path, or beside the
+// SQLite database, or in the data folder.
+func (c Config) StatsPath() string {
+	if c.Stats.Path != "" {
+		return c.Stats.Path
+	}
+	if kind, target := c.Store(); kind == SQLite {
+		return filepath.Join(filepath.Dir(target), "stats.duckdb")
+	}
+	return filepath.Join(c.Data, "stats.duckdb")
 }
 
 // Verify configures demographic verification and bulk verification jobs.
@@ -219,6 +252,7 @@ func Default() Config {
 		},
 		Verify: Verify{MaxUploadBytes: 4 << 30, SubscriptionLimit: 3, PartialDailyLimit: 10_000,
 			BatchLines: 8192},
+		Stats: Stats{Feed: true, Threshold: 10, Refresh: 5 * time.Minute},
 	}
 }
 
@@ -325,6 +359,18 @@ func (c Config) Validate() error {
 	}
 	if c.Demo.Citizens < 1 {
 		bad("demo.citizens", "must be at least 1 (it is %d)", c.Demo.Citizens)
+	}
+	if c.Stats.Threshold < 1 {
+		bad("stats.threshold", "must be at least 1 (it is %d)", c.Stats.Threshold)
+	}
+	if c.Stats.MinPublicPopulation < 0 {
+		bad("stats.min_public_population", "must not be negative (it is %d)", c.Stats.MinPublicPopulation)
+	}
+	if c.Stats.Threads < 0 {
+		bad("stats.threads", "must not be negative (it is %d)", c.Stats.Threads)
+	}
+	if c.Stats.Refresh < time.Second {
+		bad("stats.refresh", "must be at least 1s (it is %s)", c.Stats.Refresh)
 	}
 	if c.Demo.Seed < 0 {
 		bad("demo.seed", "must not be negative (it is %d)", c.Demo.Seed)

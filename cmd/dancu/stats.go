@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dancu/dancu/internal/api"
+	"github.com/dancu/dancu/internal/config"
+	"github.com/dancu/dancu/internal/stats"
+	"github.com/dancu/dancu/internal/stats/duckstore"
+	"github.com/dancu/dancu/internal/stats/statshttp"
+	"github.com/dancu/dancu/internal/store"
+	"github.com/dancu/dancu/internal/web"
+)
+
+// pseudonymKeySetting holds the instance's pseudonym key (hex), the same
+// for every process and every rebuild.
+const pseudonymKeySetting = "stats.pseudonym_key"
+
+func pseudonymizer(ctx context.Context, st store.Settings) (*stats.Pseudonymizer, error) {
+	k := make([]byte, 32)
+	rand.Read(k)
+	v, err := st.SetSettingIfAbsent(ctx, pseudonymKeySetting, hex.EncodeToString(k))
+	if err != nil {
+		return nil, fmt.Errorf("stats: pseudonym key: %w", err)
+	}
+	key, err := hex.DecodeString(v)
+	if err != nil {
+		return nil, fmt.Errorf("stats: the stored pseudonym key is not hex")
+	}
+	return stats.NewPseudonymizer(key)
+}
+
+func openAnalytics(ctx context.Context, cfg config.Config) (*duckstore.Store, error) {
+	return duckstore.Open(ctx, cfg.StatsPath(), duckstore.Options{Threads: cfg.Stats.Threads, MemoryLimit: cfg.Stats.MemoryLimit})
+}
+
+// runStats is "dancu stats rebuild".
+func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(stderr, "usage: dancu stats rebuild [--data DIR | --db DSN]")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return nil
+		}
+		return usageError{}
+	}
+	if args[0] != "rebuild" {
+		return usageError{msg: fmt.Sprintf("unknown stats subcommand %q", args[0])}
+	}
+	fs := newFlagSet("stats rebuild", "dancu stats rebuild [--data DIR | --db DSN]", stderr)
+	fl := config.Bind(fs, "data", "db")
+	if err := parseFlags(fs, args[1:], stdout); err != nil {
+		return err
+	}
+	return withStore(ctx, fl, os.LookupEnv, func(cfg config.Config, st store.Store, desc string) error {
+		ps, err := pseudonymizer(ctx, st)
+		if err != nil {
+			return err
+		}
+		an, err := openAnalytics(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer an.Close()
+		res, err := stats.Rebuild(ctx, st, an, ps, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "rebuilt %s from %s: %d people, %d events, %d dataset links, outbox position %d, in %s\n",
+			cfg.StatsPath(), desc, res.People, res.Events, res.Links, res.Cursor, res.Elapsed.Round(time.Millisecond))
+		return nil
+	})
+}
+
+// runExport is "dancu export --format parquet|csv --dir DIR".
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("export", "dancu export --format parquet|csv --dir DIR [--data DIR]", stderr)
+	format := fs.String("format", "parquet", "`FORMAT`: parquet or csv")
+	dir := fs.String("dir", "", "write into `DIR` (its people/, events/ and links/ are replaced)")
+	fl := config.Bind(fs, "data")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return usageError{msg: "--dir is required"}
+	}
+	if *format != "parquet" && *format != "csv" {
+		return usageError{msg: "--format must be parquet or csv"}
+	}
+	cfg, err := fl.Load(os.LookupEnv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	if _, err := os.Stat(cfg.StatsPath()); err != nil {
+		return fmt.Errorf("no analytics store at %s: run dancu stats rebuild first", cfg.StatsPath())
+	}
+	an, err := openAnalytics(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer an.Close()
+	files, err := an.Export(ctx, *format, *dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d files under %s (pseudonymised; partitioned by province)\n", len(files), *dir)
+	return nil
+}
+
+// startStats opens the analytics store, mounts the statistics API and the
+// console section, and starts the outbox feeder when configured. stop
+// stops the feeder and closes the store.
+func startStats(ctx context.Context, cfg config.Config, st store.Store, srv *api.Server, wh *web.Handler,
+	metrics prometheus.Registerer, logger *slog.Logger) (stop func(), err error) {
+	ps, err := pseudonymizer(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	an, err := openAnalytics(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	svc := stats.NewService(an, cfg.Stats.Threshold, cfg.Stats.MinPublicPopulation)
+	statshttp.New(svc).Mount(srv.API())
+	srv.AllowAnonymous(statshttp.PublicRoutes...)
+	var feedStatus func() stats.FeedStatus
+	fctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	if cfg.Stats.Feed {
+		f := stats.NewFeeder(st, an, ps, stats.FeederOptions{Refresh: cfg.Stats.Refresh, Metrics: metrics, Logger: logger})
+		feedStatus = f.Status
+		go func() {
+			defer close(done)
+			f.Run(fctx)
+		}()
+	} else {
+		close(done)
+	}
+	wh.AddSection(statshttp.NewConsole(svc, wh, feedStatus).Section())
+	return func() {
+		cancel()
+		<-done
+		an.Close()
+	}, nil
+}
