@@ -237,7 +237,7 @@ func (e *env) register(t *testing.T) *Account {
 		t.Fatalf("StartRegistration: %v", err)
 	}
 	e.s.Flush()
-	a, err := e.s.CompleteRegistration(ctx, step, e.sms.lastCode(t), testPassword, browser)
+	a, _, err := e.s.CompleteRegistration(ctx, step, e.sms.lastCode(t), testPassword, browser)
 	if err != nil {
 		t.Fatalf("CompleteRegistration: %v", err)
 	}

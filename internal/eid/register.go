@@ -191,12 +191,25 @@ func checkPassword(password string, avoid ...string) error {
 	return nil
 }
 
-// CompleteRegistration checks the code sent by StartRegistration and
-// creates the level-1 account with the password. A wrong, expired or
+// CompleteRegistration checks the code sent by StartRegistration, creates
+// the level-1 account with the password and starts a session (the password
+// and the code sent by SMS are its two factors). A wrong, expired or
 // used-up code, and a step whose details did not match, all answer
 // ErrCode. The password is checked first, so that a rejected password does
 // not spend a try.
-func (s *Service) CompleteRegistration(ctx context.Context, stepID, code, password string, c Client) (*Account, error) {
+func (s *Service) CompleteRegistration(ctx context.Context, stepID, code, password string, c Client) (*Account, Session, error) {
+	a, err := s.completeRegistration(ctx, stepID, code, password, c)
+	if err != nil {
+		return nil, Session{}, err
+	}
+	sess, err := s.startSession(ctx, a, []string{AMRPassword, AMRSMS}, c)
+	if err != nil {
+		return nil, Session{}, err
+	}
+	return a, sess, nil
+}
+
+func (s *Service) completeRegistration(ctx context.Context, stepID, code, password string, c Client) (*Account, error) {
 	var pr pendingRegistration
 	if _, err := getTransient(ctx, s.st, kindRegister, stepID, &pr); err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -318,4 +331,15 @@ func (s *Service) useTOTPStep(ctx context.Context, accountID string, step uint64
 		return fmt.Errorf("eid: record TOTP use: %w", err)
 	}
 	return nil
+}
+
+// PendingEnrolment returns the enrolment started by BeginTOTP and not yet
+// confirmed, or nil.
+func (s *Service) PendingEnrolment(ctx context.Context, accountID string) (*credential.Enrolment, error) {
+	a, err := s.Account(ctx, accountID)
+	if err != nil || a.TOTPPending == "" {
+		return nil, err
+	}
+	en := credential.NewEnrolment(s.cfg.Issuer, totpLabel(a), a.TOTPPending)
+	return &en, nil
 }

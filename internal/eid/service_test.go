@@ -69,7 +69,7 @@ func TestService_StartRegistration_NoOracle(t *testing.T) {
 				t.Errorf("%d messages sent for details that do not match", n)
 			}
 			for _, code := range []string{"000000", "123456"} {
-				if _, err := e.s.CompleteRegistration(context.Background(), step, code, testPassword, browser); !errors.Is(err, ErrCode) {
+				if _, _, err := e.s.CompleteRegistration(context.Background(), step, code, testPassword, browser); !errors.Is(err, ErrCode) {
 					t.Errorf("CompleteRegistration: %v, want ErrCode", err)
 				}
 			}
@@ -165,7 +165,7 @@ func TestService_CompleteRegistration(t *testing.T) {
 	code := e.sms.lastCode(t)
 	var ie *InputError
 	for _, pw := range []string{"short", "my pin " + pinAdult, "call 912345678 now"} {
-		if _, err := e.s.CompleteRegistration(ctx, step, code, pw, browser); !errors.As(err, &ie) || ie.Field != "password" {
+		if _, _, err := e.s.CompleteRegistration(ctx, step, code, pw, browser); !errors.As(err, &ie) || ie.Field != "password" {
 			t.Errorf("password %q: %v, want an InputError on password", pw, err)
 		}
 	}
@@ -174,21 +174,21 @@ func TestService_CompleteRegistration(t *testing.T) {
 		wrong = "111111"
 	}
 	for i := range codeTries {
-		if _, err := e.s.CompleteRegistration(ctx, step, wrong, testPassword, browser); !errors.Is(err, ErrCode) {
+		if _, _, err := e.s.CompleteRegistration(ctx, step, wrong, testPassword, browser); !errors.Is(err, ErrCode) {
 			t.Fatalf("wrong code %d: %v", i+1, err)
 		}
 	}
-	if _, err := e.s.CompleteRegistration(ctx, step, code, testPassword, browser); !errors.Is(err, ErrCode) {
+	if _, _, err := e.s.CompleteRegistration(ctx, step, code, testPassword, browser); !errors.Is(err, ErrCode) {
 		t.Errorf("right code after %d wrong ones: %v, want ErrCode", codeTries, err)
 	}
 	// A fresh step works, once; and expires.
 	step, _ = e.s.StartRegistration(ctx, Registration{PIN: pinAdult, FullName: "Nguyễn Văn Hoà", BirthDate: "1990-05-17", Phone: phone}, browser)
 	e.s.Flush()
 	code = e.sms.lastCode(t)
-	if _, err := e.s.CompleteRegistration(ctx, step, code, testPassword, browser); err != nil {
+	if _, _, err := e.s.CompleteRegistration(ctx, step, code, testPassword, browser); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.s.CompleteRegistration(ctx, step, code, testPassword, browser); !errors.Is(err, ErrCode) {
+	if _, _, err := e.s.CompleteRegistration(ctx, step, code, testPassword, browser); !errors.Is(err, ErrCode) {
 		t.Errorf("code used twice: %v, want ErrCode", err)
 	}
 }
@@ -243,8 +243,8 @@ func TestService_SignIn(t *testing.T) {
 				t.Errorf("pending sign-in used twice: %v, want ErrSignIn", err)
 			}
 			sessions, err := e.s.Sessions(ctx, a.ID)
-			if err != nil || len(sessions) != 3 {
-				t.Errorf("Sessions = %d, %v; want 3", len(sessions), err)
+			if err != nil || len(sessions) != 4 {
+				t.Errorf("Sessions = %d, %v; want 4 (registration, SMS, two TOTP)", len(sessions), err)
 			}
 		})
 	}
@@ -376,7 +376,7 @@ func TestService_Current(t *testing.T) {
 	}
 	// Revoking one session leaves the other.
 	list, _ := e.s.Sessions(ctx, sess.Citizen.AccountID)
-	if len(list) != 2 || list[0].Device != "Safari on iOS" {
+	if len(list) != 3 || list[0].Device != "Safari on iOS" { // with the registration's
 		t.Fatalf("sessions = %+v", list)
 	}
 	if err := e.s.RevokeSession(ctx, sess.Citizen.AccountID, other.Citizen.SessionID, browser); err != nil {

@@ -1,0 +1,111 @@
+package portal
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"regexp"
+
+	"github.com/dancu/dancu/internal/eid"
+)
+
+// Section is a part of the portal another package serves (online public
+// services, the health book): pages under /portal/<Name>/ that the portal
+// serves behind its middleware — security headers, language, CSRF check of
+// every unsafe request, cross-origin protection, request id, panic
+// recovery, one log line, and the sign-in redirect — with a link in the
+// portal's navigation.
+type Section struct {
+	// Name is the path segment: lower-case letters, digits and hyphens.
+	Name string
+	// Label is the navigation link's text per language ("vi", "en"); no
+	// label means no link.
+	Label map[string]string
+	// SignIn sends a browser without a session to sign in first. MinLevel
+	// (1 or 2), when set, implies it and refuses lower accounts.
+	SignIn   bool
+	MinLevel int
+	// Handler serves the section, typically an http.ServeMux with patterns
+	// such as "GET /portal/services/{code}". Unsafe requests reach it only
+	// with a valid CSRF token: forms post CSRF(r) in a field named "csrf".
+	Handler http.Handler
+}
+
+var sectionName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,30}$`)
+
+var reservedSections = map[string]bool{
+	"static": true, "register": true, "signin": true, "signout": true, "me": true, "tracker": true,
+	"sessions": true, "events": true, "apps": true, "security": true, "organisations": true,
+}
+
+// AddSection adds a section. Call it before Mount. It panics on a bad or
+// repeated name, a wiring defect every test run catches.
+func (h *Handler) AddSection(s Section) {
+	if !sectionName.MatchString(s.Name) || reservedSections[s.Name] {
+		panic(fmt.Sprintf("portal: section name %q is not allowed", s.Name))
+	}
+	for _, o := range h.sections {
+		if o.Name == s.Name {
+			panic(fmt.Sprintf("portal: section %q added twice", s.Name))
+		}
+	}
+	if s.Handler == nil {
+		panic(fmt.Sprintf("portal: section %q has no handler", s.Name))
+	}
+	h.sections = append(h.sections, s)
+}
+
+func (h *Handler) sectionLinks(rq *request) []navLink {
+	var out []navLink
+	for _, s := range h.sections {
+		label := s.Label[rq.lang]
+		if label == "" || (s.SignIn || s.MinLevel > 0) && !rq.signed {
+			continue
+		}
+		out = append(out, navLink{Href: prefix + s.Name + "/", Label: label})
+	}
+	return out
+}
+
+// Page is a section's page: its title and its content, rendered by the
+// section with html/template (so escaped).
+type Page struct {
+	Title  string
+	Body   template.HTML
+	Status int // 200 if 0
+}
+
+// Render writes p inside the portal's layout.
+func (h *Handler) Render(w http.ResponseWriter, r *http.Request, p Page) {
+	st := p.Status
+	if st == 0 {
+		st = http.StatusOK
+	}
+	h.render(w, r, st, "section", p.Title, p.Body, "", "")
+}
+
+// RenderError writes an error page with a message already in the page's
+// language; it must hold no personal data.
+func (h *Handler) RenderError(w http.ResponseWriter, r *http.Request, status int, message string) {
+	h.renderError(w, r, status, message)
+}
+
+// ServerError logs err (no personal data in it) and writes the 500 page.
+func (h *Handler) ServerError(w http.ResponseWriter, r *http.Request, err error) {
+	h.serverError(w, r, err)
+}
+
+// Lang returns the language of a portal request: "vi" or "en".
+func Lang(r *http.Request) string { return reqOf(r).lang }
+
+// CSRF returns the token a section's forms post in the field "csrf".
+func CSRF(r *http.Request) string { return reqOf(r).csrf }
+
+// RequestID returns the request's id, for logs and the access log.
+func RequestID(r *http.Request) string { return reqOf(r).id }
+
+// CurrentCitizen returns the signed-in citizen of a portal request.
+func CurrentCitizen(r *http.Request) (eid.Citizen, bool) {
+	rq := reqOf(r)
+	return rq.citizen, rq.signed
+}
