@@ -18,6 +18,7 @@ import (
 	"github.com/dancu/dancu/internal/config"
 	"github.com/dancu/dancu/internal/dataset"
 	"github.com/dancu/dancu/internal/ratelimit"
+	"github.com/dancu/dancu/internal/portal"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/staff"
 	"github.com/dancu/dancu/internal/store"
@@ -127,14 +128,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	audithttp.New(accessLog).Mount(srv.API())
 	srv.AllowAnonymous(audithttp.PublicRoutes...)
 	console := web.New(web.Deps{Registry: reg, Auth: authn, Staff: staff.New(st), Logger: logger, Recorder: accessLog, Tracker: accessLog})
+	sender, smsFile := newSMS(cfg)
+	citizens := newEID(cfg, st, reg, accessLog, sender, logger)
+	defer citizens.Flush()
+	apps := &connectedApps{}
+	citizenPortal := portal.New(portal.Deps{EID: citizens, People: reg, Tracker: accessLog, Apps: apps, Linked: linkedData{st}, Logger: logger})
 	connect.Add(connect.Deps{Console: console, Exchange: exch, Feeds: feeds, Datasets: datasets, Logger: logger})
-	if _, err := mountServices(cfg, st, reg, accessLog, srv, console, noCitizens{}, nil, nil, logger); err != nil {
+	if _, err := mountServices(cfg, st, reg, accessLog, srv, console, servicesSessions{citizens}, servicesSMS(sender), citizenPortal, logger); err != nil {
 		return err
 	}
-	op, err := newOIDC(ctx, cfg, st, reg, accessLog, noPortal{}, exchangeIssuer(env.lookupEnv, cfg.Addr), srv.Mux(), logger)
+	op, err := newOIDC(ctx, cfg, st, reg, accessLog, oidcSessions{citizens}, exchangeIssuer(env.lookupEnv, cfg.Addr), srv.Mux(), logger)
 	if err != nil {
 		return err
 	}
+	apps.set(op)
 	rpconsole.Add(rpconsole.Deps{Console: console, Provider: op, Logger: logger})
 	addDuplicateReview(console, st, reg, accessLog, logger)
 	stopStats, err := startStats(ctx, cfg, st, srv, console, metrics, logger)
@@ -144,6 +151,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	defer stopStats() // before the store's Close
 	console.Mount(srv.Mux())
 	srv.Mux().Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
+	citizenPortal.Mount(srv.Mux())
+	var demo demoCitizen
+	if cfg.Demo.Enabled {
+		if demo, err = provisionDemoCitizen(ctx, citizens, st, reg); err != nil {
+			return err
+		}
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -164,6 +178,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	base := baseURL(ln.Addr())
 	logger.Info("serving", "addr", ln.Addr().String(), "store", desc, "version", version)
 	printWelcome(stdout, base, generated, cfg)
+	printDemoCitizen(stdout, base, demo, smsFile)
 	if env.ready != nil {
 		env.ready(base)
 	}

@@ -67,3 +67,33 @@ func (s *Service) Provision(ctx context.Context, pin, password string, level int
 	}
 	return Provisioned{Account: a, TOTPSecret: secret}, nil
 }
+
+// ResetCredentials gives an existing citizen's account a new password and
+// authenticator secret, as Provision would have: for serve --demo, which
+// prints the demo citizen's sign-in at every start. It is not reachable
+// from the network; an officer's recovery is Recover.
+func (s *Service) ResetCredentials(ctx context.Context, pin, password, actor string) (Provisioned, error) {
+	if err := checkPassword(password); err != nil {
+		return Provisioned{}, err
+	}
+	a, err := s.AccountByPIN(ctx, pin)
+	if err != nil {
+		return Provisioned{}, err
+	}
+	hash := credential.HashPassword(password, s.cfg.Params)
+	secret := credential.NewTOTPSecret()
+	now := s.now().UTC()
+	a, err = s.update(ctx, a.ID, func(a *Account) error {
+		a.PasswordHash, a.TOTPSecret, a.TOTPPending = hash, secret, ""
+		a.MustChangePassword, a.PasswordChangedAt = false, now
+		return nil
+	})
+	if err != nil {
+		return Provisioned{}, err
+	}
+	if err := s.clearFailures(ctx, "acct:"+a.ID); err != nil {
+		return Provisioned{}, err
+	}
+	s.event(ctx, a.ID, EventRecovered, Event{Officer: actor})
+	return Provisioned{Account: a, TOTPSecret: secret}, nil
+}

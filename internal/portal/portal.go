@@ -103,6 +103,7 @@ type Handler struct {
 	log      *slog.Logger
 	pages    map[string]map[string]*template.Template // language → page → template
 	sections []Section
+	links    []Link
 }
 
 // New returns the portal's handler.
@@ -151,6 +152,20 @@ func reqOf(r *http.Request) *request {
 		return rq
 	}
 	return &request{lang: defaultLang}
+}
+
+// ensure returns the request's portal state, working it out for a request
+// that did not come through the portal's middleware (a package that
+// mounts its own pages under /portal/ and renders them in the layout).
+func (h *Handler) ensure(w http.ResponseWriter, r *http.Request) *request {
+	if rq, ok := r.Context().Value(requestKey{}).(*request); ok {
+		return rq
+	}
+	rq := &request{id: api.RequestID(r.Context()), lang: chooseLang(w, r), csrf: csrfSecret(w, r)}
+	if c, ok := h.d.EID.Current(r); ok {
+		rq.citizen, rq.signed = c, true
+	}
+	return rq
 }
 
 // Mount registers the portal's routes on mux.
@@ -406,7 +421,7 @@ func langLinks(r *http.Request, current string) []langLink {
 
 // render writes a page of the portal in the layout.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page, title string, body any, notice, errMsg string) {
-	rq := reqOf(r)
+	rq := h.ensure(w, r)
 	c := catalogueFor(rq.lang)
 	data := layout{
 		Lang: c.lang, Title: title, SignedIn: rq.signed, Level: rq.citizen.Level, CSRF: rq.csrf,
@@ -421,6 +436,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	setSecurityHeaders(w.Header())
+	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())

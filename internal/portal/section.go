@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"regexp"
+	"strings"
 
 	"github.com/dancu/dancu/internal/eid"
 )
@@ -55,8 +56,36 @@ func (h *Handler) AddSection(s Section) {
 	h.sections = append(h.sections, s)
 }
 
+// Link is a navigation link to pages another package serves under
+// /portal/ on its own (not as a Section), rendered with RenderPortal.
+type Link struct {
+	Href   string            // a path under /portal/
+	Label  map[string]string // per language
+	SignIn bool              // shown to signed-in citizens only
+}
+
+// AddLink adds a link to the portal's navigation. Call it before Mount.
+func (h *Handler) AddLink(l Link) {
+	if !strings.HasPrefix(l.Href, prefix) {
+		panic(fmt.Sprintf("portal: link %q is not under %s", l.Href, prefix))
+	}
+	h.links = append(h.links, l)
+}
+
+// RenderPortal writes a page in the portal's layout for a package that
+// serves its own pages under /portal/ (it implements services.Layout and
+// the like): language, session and CSRF are worked out from the request.
+func (h *Handler) RenderPortal(w http.ResponseWriter, r *http.Request, status int, title string, body template.HTML) {
+	h.render(w, r, status, "section", title, body, "", "")
+}
+
 func (h *Handler) sectionLinks(rq *request) []navLink {
 	var out []navLink
+	for _, l := range h.links {
+		if label := l.Label[rq.lang]; label != "" && (!l.SignIn || rq.signed) {
+			out = append(out, navLink{Href: l.Href, Label: label})
+		}
+	}
 	for _, s := range h.sections {
 		label := s.Label[rq.lang]
 		if label == "" || (s.SignIn || s.MinLevel > 0) && !rq.signed {

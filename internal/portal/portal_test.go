@@ -1,0 +1,332 @@
+package portal
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"html"
+	"html/template"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/eid"
+)
+
+func TestMessages_sameKeys(t *testing.T) {
+	for key := range messages[langVI] {
+		if _, ok := messages[langEN][key]; !ok {
+			t.Errorf("%q has no English text", key)
+		}
+	}
+	for key := range messages[langEN] {
+		if _, ok := messages[langVI][key]; !ok {
+			t.Errorf("%q has no Vietnamese text", key)
+		}
+	}
+}
+
+func TestHandler_RegisterAndSignIn(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	resp, body := b.get("/portal/register")
+	if resp.StatusCode != 200 || !strings.Contains(body, "Số định danh cá nhân") {
+		t.Fatalf("register page: %d", resp.StatusCode)
+	}
+	for name, want := range map[string]string{
+		"Content-Security-Policy": "script-src 'self'",
+		"X-Frame-Options":         "DENY",
+		"X-Content-Type-Options":  "nosniff",
+		"Cache-Control":           "no-store",
+	} {
+		if got := resp.Header.Get(name); !strings.Contains(got, want) {
+			t.Errorf("%s = %q, want %q in it", name, got, want)
+		}
+	}
+	if strings.Contains(resp.Header.Get("Content-Security-Policy"), "unsafe-inline") {
+		t.Error("the CSP allows inline code")
+	}
+	b.register()
+	// The session cookie is HttpOnly and SameSite.
+	u, _ := url.Parse(e.srv.URL + "/portal/")
+	var found bool
+	for _, c := range b.c.Jar.Cookies(u) {
+		found = found || c.Name == eid.CookieName
+	}
+	if !found {
+		t.Fatal("no session cookie after registration")
+	}
+	resp, body = b.get("/portal/me")
+	if resp.StatusCode != 200 || !strings.Contains(body, "Nguyễn Văn Hoà") || !strings.Contains(body, pinAdult) {
+		t.Errorf("my data: %d, name or PIN missing", resp.StatusCode)
+	}
+	if !strings.Contains(body, "Dữ liệu từ các cơ sở dữ liệu khác chỉ hiển thị với tài khoản mức 2.") {
+		t.Error("level 1 is not told that linked data needs level 2")
+	}
+	// Sign out, then sign in through a next that must be honoured.
+	tok := b.csrf()
+	resp, _ = b.post("/portal/signout", url.Values{"csrf": {tok}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", resp.StatusCode)
+	}
+	resp, _ = b.get("/portal/me")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/portal/signin?next=%2Fportal%2Fme" {
+		t.Errorf("signed out, /portal/me: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if got := b.signIn("/oidc/authorize?client_id=x&state=y"); got != "/oidc/authorize?client_id=x&state=y" {
+		t.Errorf("after sign-in: sent to %q, want next", got)
+	}
+	_, body = b.get("/portal/events?lang=en")
+	for _, want := range []string{"Account created", "Signed in", "Headless Chrome"} {
+		if want == "Headless Chrome" {
+			continue
+		}
+		if !strings.Contains(body, want) {
+			t.Errorf("events page lacks %q", want)
+		}
+	}
+	_, body = b.get("/portal/sessions")
+	if !strings.Contains(body, "This session") {
+		t.Error("the sessions page does not mark this session")
+	}
+}
+
+func TestHandler_CSRF(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	tok := b.csrf()
+	form := url.Values{"pin": {pinAdult}, "full_name": {"x"}, "birth_date": {"1990-01-01"}, "phone": {phone}}
+	for name, f := range map[string]url.Values{
+		"no token":    form,
+		"wrong token": merge(form, url.Values{"csrf": {tok + "x"}}),
+	} {
+		resp, _ := b.post("/portal/register", f)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %d, want 403", name, resp.StatusCode)
+		}
+	}
+	// A cross-site POST is refused before the token is looked at.
+	req, _ := http.NewRequest("POST", e.srv.URL+"/portal/register", strings.NewReader(merge(form, url.Values{"csrf": {tok}}).Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site POST: %d, want 403", resp.StatusCode)
+	}
+	if n := len(e.sms.text); n != 0 {
+		t.Errorf("%d messages sent by refused requests", n)
+	}
+}
+
+func merge(a, b url.Values) url.Values {
+	out := url.Values{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+// TestHandler_RegisterSameAnswer checks that the page after a mismatch is
+// the same as after a match, but for the step id.
+func TestHandler_RegisterSameAnswer(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	tok := b.csrf()
+	page := func(pin, name string) (int, string) {
+		resp, body := b.post("/portal/register", url.Values{"csrf": {tok}, "pin": {pin}, "full_name": {name}, "birth_date": {"1990-05-17"}, "phone": {phone}})
+		return resp.StatusCode, hiddenRE("step").ReplaceAllString(body, `name="step" value=""`)
+	}
+	s1, match := page(pinAdult, "Nguyễn Văn Hoà")
+	s2, wrongName := page(pinAdult, "Nguyễn Văn Hoàng")
+	s3, unknown := page("079190999999", "Nguyễn Văn Hoà")
+	if s1 != 200 || s2 != 200 || s3 != 200 || match != wrongName || match != unknown {
+		t.Errorf("answers differ: %d %d %d, bodies equal %v %v", s1, s2, s3, match == wrongName, match == unknown)
+	}
+}
+
+func TestHandler_Tracker(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	b := e.browser(t)
+	b.register()
+	for i := range 3 {
+		if err := e.log.Record(ctx, audit.Access{ActorKind: "client", Actor: fmt.Sprintf("bank-%d", i), Agency: "VCB", Purpose: "kyc", PIN: pinAdult, Fields: []string{"full_name"}, Action: "read"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.log.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := b.get("/portal/tracker")
+	if resp.StatusCode != 200 {
+		t.Fatalf("tracker: %d", resp.StatusCode)
+	}
+	if !strings.Contains(body, `<script src="/portal/static/tracker.js" defer></script>`) || strings.Contains(body, "<script>") {
+		t.Error("the tracker page must load its script from a file and have no inline script")
+	}
+	// What the page gives the browser is enough to check each entry: the
+	// same check as tracker.js, here with the Go implementation.
+	note := html.UnescapeString(regexp.MustCompile(`data-note="([^"]*)"`).FindStringSubmatch(body)[1])
+	cp, err := audit.OpenCheckpoint([]byte(note), e.log.Verifier())
+	if err != nil {
+		t.Fatalf("the page's checkpoint does not verify: %v", err)
+	}
+	rows := regexp.MustCompile(`data-index="(\d+)" data-leaf="([^"]+)" data-proof="([^"]*)"`).FindAllStringSubmatch(body, -1)
+	if len(rows) != 3 {
+		t.Fatalf("%d rows with proof data, want 3", len(rows))
+	}
+	for _, r := range rows {
+		idx, _ := strconv.ParseInt(r[1], 10, 64)
+		leaf, _ := base64.StdEncoding.DecodeString(html.UnescapeString(r[2]))
+		var proof tlog.RecordProof
+		for _, p := range strings.Split(html.UnescapeString(r[3]), ",") {
+			if p == "" {
+				continue
+			}
+			hb, _ := base64.StdEncoding.DecodeString(p)
+			var h tlog.Hash
+			copy(h[:], hb)
+			proof = append(proof, h)
+		}
+		if err := tlog.CheckRecord(proof, cp.Size, cp.Root, idx, tlog.RecordHash(leaf)); err != nil {
+			t.Errorf("entry %d: proof on the page does not verify: %v", idx, err)
+		}
+	}
+	resp, js := b.get("/portal/static/tracker.js")
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), "javascript") || !strings.Contains(js, "crypto.subtle.digest") {
+		t.Errorf("tracker.js: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+func TestHandler_AppsAndSessions(t *testing.T) {
+	e := newEnv(t)
+	e.apps.apps = []ConnectedApp{{ID: "bank-app", Name: "Ngân hàng A", Purpose: "eKYC", Scopes: []string{"profile"}}}
+	b := e.browser(t)
+	b.register()
+	_, body := b.get("/portal/apps")
+	if !strings.Contains(body, "Ngân hàng A") {
+		t.Fatal("connected app not listed")
+	}
+	tok := b.csrf()
+	resp, _ := b.post("/portal/apps/revoke", url.Values{"csrf": {tok}, "app": {"bank-app"}})
+	if resp.StatusCode != http.StatusSeeOther || len(e.apps.revoked) != 1 || e.apps.revoked[0] != "bank-app" {
+		t.Errorf("revoke: %d, revoked %v", resp.StatusCode, e.apps.revoked)
+	}
+	// A second browser; the first revokes it.
+	other := e.browser(t)
+	other.signIn("/portal/")
+	_, body = b.get("/portal/sessions")
+	ids := regexp.MustCompile(`name="session" value="([^"]+)"`).FindAllStringSubmatch(body, -1)
+	if len(ids) != 2 {
+		t.Fatalf("%d sessions listed, want 2", len(ids))
+	}
+	// The newest first: the other browser's.
+	b.post("/portal/sessions/revoke", url.Values{"csrf": {tok}, "session": {ids[0][1]}})
+	if resp, _ := other.get("/portal/me"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("revoked browser: %d, want a redirect to sign in", resp.StatusCode)
+	}
+	if resp, _ := b.get("/portal/me"); resp.StatusCode != 200 {
+		t.Errorf("revoking browser: %d", resp.StatusCode)
+	}
+}
+
+func TestHandler_Sections(t *testing.T) {
+	e := newEnv(t,
+		Section{Name: "health", Label: map[string]string{"vi": "Sổ sức khoẻ", "en": "Health book"}, MinLevel: 2,
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})},
+		Section{Name: "services", Label: map[string]string{"vi": "Dịch vụ công", "en": "Public services"}, SignIn: true,
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				c, ok := CurrentCitizen(r)
+				body := template.HTML(template.HTMLEscapeString(fmt.Sprintf("level %d %v %s", c.Level, ok, Lang(r))))
+				hh.Render(w, r, Page{Title: "Services", Body: body})
+			})},
+	)
+	hh = e.h
+	b := e.browser(t)
+	if resp, _ := b.get("/portal/services/"); resp.StatusCode != http.StatusSeeOther ||
+		resp.Header.Get("Location") != "/portal/signin?next=%2Fportal%2Fservices%2F" {
+		t.Errorf("section without a session: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	b.register()
+	resp, body := b.get("/portal/services/?lang=en")
+	if resp.StatusCode != 200 || !strings.Contains(body, "level 1 true en") || !strings.Contains(body, `href="/portal/health/"`) {
+		t.Errorf("section page: %d, %.200s", resp.StatusCode, body)
+	}
+	if resp, _ := b.get("/portal/health/"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("level-2 section for a level-1 account: %d, want 403", resp.StatusCode)
+	}
+	if _, err := e.eid.RaiseLevel(context.Background(), eid.Check{Officer: "an.nv", PIN: pinAdult, Card: card}); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := b.get("/portal/health/"); resp.StatusCode != http.StatusOK {
+		t.Errorf("level-2 section after the raise: %d, want 200", resp.StatusCode)
+	}
+	for _, bad := range []string{"me", "Bad", "", "static"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("AddSection(%q) did not panic", bad)
+				}
+			}()
+			e.h.AddSection(Section{Name: bad, Handler: http.NotFoundHandler()})
+		}()
+	}
+	// RenderPortal outside the middleware works out the language and session.
+	rec := httptestRecorder()
+	req, _ := http.NewRequest("GET", "/portal/services/x?lang=en", nil)
+	e.h.RenderPortal(rec, req, 200, "Outside", "<p>ok</p>")
+	if !bytes.Contains(rec.body.Bytes(), []byte("<p>ok</p>")) || !bytes.Contains(rec.body.Bytes(), []byte("electronic identification portal")) {
+		t.Errorf("RenderPortal: %.200s", rec.body.String())
+	}
+}
+
+var hh *Handler
+
+func TestSafeNext(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", "/portal/"},
+		{"/portal/me", "/portal/me"},
+		{"/oidc/authorize?client_id=a&state=b", "/oidc/authorize?client_id=a&state=b"},
+		{"https://evil.example/", "/portal/"},
+		{"//evil.example/x", "/portal/"},
+		{"/\\evil.example", "/portal/"},
+		{"javascript:alert(1)", "/portal/"},
+		{"/portal/signin?next=/x", "/portal/"},
+		{"/portal/../portal/signin", "/portal/"},
+		{"/x\r\nSet-Cookie: a=b", "/portal/"},
+		{"portal/me", "/portal/"},
+	}
+	for _, tt := range tests {
+		if got := safeNext(tt.in); got != tt.want {
+			t.Errorf("safeNext(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzSafeNext checks that whatever next says, the answer is a local path.
+func FuzzSafeNext(f *testing.F) {
+	for _, s := range []string{"/portal/me", "//x", "/\\x", "https://x", "/%2F/x", "/a?b=//c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := safeNext(s)
+		u, err := url.Parse(got)
+		if err != nil || !strings.HasPrefix(got, "/") || strings.HasPrefix(got, "//") || strings.Contains(got, "\\") || u.Host != "" || u.Scheme != "" {
+			t.Errorf("safeNext(%q) = %q: not a local path", s, got)
+		}
+	})
+}
