@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/dancu/dancu/internal/config"
 	"github.com/dancu/dancu/internal/credential"
 	"github.com/dancu/dancu/internal/eid"
+	"github.com/dancu/dancu/internal/health"
 	"github.com/dancu/dancu/internal/oidc"
 	"github.com/dancu/dancu/internal/portal"
 	"github.com/dancu/dancu/internal/registry"
@@ -224,4 +226,27 @@ func sortedKeys(m map[string]any) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// healthSessions adapts eid's sessions to the health book's.
+type healthSessions struct{ e *eid.Service }
+
+func (s healthSessions) Current(r *http.Request) (health.Citizen, bool) {
+	c, ok := s.e.Current(r)
+	return health.Citizen{PIN: c.PIN, Level: c.Level}, ok
+}
+
+// mountCitizenPages mounts the citizens' pages other packages serve under
+// /portal/ on their own (the health book), in the portal's layout, and adds
+// them and the public services to the portal's navigation. Call it before
+// the portal's Mount.
+func mountCitizenPages(mux *http.ServeMux, p *portal.Handler, e *eid.Service, book *health.Service) {
+	mux.Handle("GET "+health.PortalPath, book.PortalHandler(healthSessions{e},
+		func(w http.ResponseWriter, r *http.Request, title string, body template.HTML) {
+			p.RenderPortal(w, r, http.StatusOK, title, body)
+		}))
+	p.AddLink(portal.Link{Href: services.PortalPrefix, SignIn: true,
+		Label: map[string]string{"vi": "Dịch vụ công", "en": "Public services"}})
+	p.AddLink(portal.Link{Href: health.PortalPath, SignIn: true,
+		Label: map[string]string{"vi": "Sổ sức khoẻ", "en": "Health book"}})
 }

@@ -114,7 +114,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	if err != nil {
 		return err
 	}
-	mountHealth(st, datasets, cards, exch, reg, accessLog, srv, logger)
+	healthBook := mountHealth(st, datasets, cards, exch, reg, accessLog, srv, logger)
 	feeds, stopFeeds, err := startFeeds(ctx, cfg, st, exch, accessLog, srv, single, logger)
 	if err != nil {
 		return err
@@ -151,6 +151,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	defer stopStats() // before the store's Close
 	console.Mount(srv.Mux())
 	srv.Mux().Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
+	mountCitizenPages(srv.Mux(), citizenPortal, citizens, healthBook)
 	citizenPortal.Mount(srv.Mux())
 	var demo demoCitizen
 	if cfg.Demo.Enabled {
