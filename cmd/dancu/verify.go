@@ -47,9 +47,9 @@ func startVerify(ctx context.Context, cfg config.Config, st store.Store, exch *e
 	return func() { cancel(); <-done }, nil
 }
 
-// partialScorer is the similarity of the partial strategy, nil until the
-// comparators are wired.
-func partialScorer() match.Scorer { return nil }
+// partialScorer is the similarity of the partial strategy: package
+// compare's comparators.
+func partialScorer() match.Scorer { return match.Comparators{} }
 
 const verifyUsage = `dancu verify --input FILE --output FILE [--format csv|ndjson] [--limit N] [--data DIR | --db DSN]
 

@@ -29,8 +29,13 @@ type Claim struct {
 	BirthDate registry.Date // zero: not claimed
 	Sex       registry.Sex  // "": not claimed
 	Address   string
-	Phone     string
-	Document  string
+	// Province and Commune are codes of the 2025 units: the structured
+	// part of the address attribute, which a claim may give instead of or
+	// with the free text.
+	Province string
+	Commune  string
+	Phone    string
+	Document string
 }
 
 // Claimed lists the attributes the claim gives, in a fixed order.
@@ -45,7 +50,7 @@ func (c *Claim) Claimed() []string {
 	if c.Sex != "" {
 		out = append(out, AttrSex)
 	}
-	if c.Address != "" {
+	if c.Address != "" || c.Province != "" || c.Commune != "" {
 		out = append(out, AttrAddress)
 	}
 	if c.Phone != "" {
@@ -60,7 +65,7 @@ func (c *Claim) Claimed() []string {
 // needsDocument reports whether comparing the claim needs the person's
 // document rather than only the store's index columns.
 func (c *Claim) needsDocument() bool {
-	return c.Address != "" || c.Phone != "" || c.Document != ""
+	return c.Address != "" || c.Province != "" || c.Commune != "" || c.Phone != "" || c.Document != ""
 }
 
 // Record is what verification compares a claim with: the registry's values
@@ -74,7 +79,6 @@ type Record struct {
 	State     registry.LifeState
 	Phone     string   // national form (0 and 9 digits), "" if none
 	Documents []string // numbers of identity documents, digits only
-	Addresses []string // normalised addresses of the residences on record
 	// Residences are the residences on record, for comparators that look
 	// at their parts.
 	Residences []registry.Residence
@@ -134,7 +138,6 @@ func recordOf(row store.VerifyRow) (Record, error) {
 			continue
 		}
 		r.Residences = append(r.Residences, *res)
-		r.Addresses = append(r.Addresses, addressForms(*res)...)
 	}
 	return r, nil
 }
@@ -296,16 +299,8 @@ func compareExact(c *Claim, rec *Record) map[string]bool {
 	if c.Sex != "" {
 		out[AttrSex] = c.Sex == rec.Sex
 	}
-	if c.Address != "" {
-		a := normAddress(c.Address)
-		ok := false
-		for _, f := range rec.Addresses {
-			if a != "" && a == f {
-				ok = true
-				break
-			}
-		}
-		out[AttrAddress] = ok
+	if c.Address != "" || c.Province != "" || c.Commune != "" {
+		out[AttrAddress] = addressMatches(c, rec)
 	}
 	if c.Phone != "" {
 		p := normPhone(c.Phone)
@@ -323,4 +318,28 @@ func compareExact(c *Claim, rec *Record) map[string]bool {
 		out[AttrDocument] = ok
 	}
 	return out
+}
+
+// addressMatches reports whether the claimed address is one of the
+// record's residences: the free text (if given) equal to one of the
+// residence's spellings, and the codes (if given) equal to its own.
+func addressMatches(c *Claim, rec *Record) bool {
+	a := normAddress(c.Address)
+	if c.Address != "" && a == "" {
+		return false
+	}
+	for _, res := range rec.Residences {
+		if c.Province != "" && c.Province != res.Province || c.Commune != "" && c.Commune != res.Commune {
+			continue
+		}
+		if c.Address == "" {
+			return true
+		}
+		for _, f := range addressForms(res) {
+			if a == f {
+				return true
+			}
+		}
+	}
+	return false
 }

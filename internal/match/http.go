@@ -139,6 +139,8 @@ type demographicInput struct {
 		BirthDate      string `json:"birth_date,omitempty" pattern:"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$" doc:"YYYY-MM-DD, YYYY-MM or YYYY; agrees when it agrees with the record on every part both know."`
 		Sex            string `json:"sex,omitempty" enum:"male,female"`
 		Address        string `json:"address,omitempty" maxLength:"1000" doc:"An address of residence: the street part, or with the commune and province names."`
+		Province       string `json:"province,omitempty" pattern:"^[0-9]{2}$" doc:"Province code (2025 units), part of the address attribute."`
+		Commune        string `json:"commune,omitempty" pattern:"^[0-9]{5}$" doc:"Commune code (2025 units), part of the address attribute."`
 		Phone          string `json:"phone,omitempty" maxLength:"30" doc:"Phone number, national (0...) or international (+84...) form."`
 		DocumentNumber string `json:"document_number,omitempty" maxLength:"20" doc:"Number of an identity document (CCCD, CMND)."`
 		Strategy       string `json:"strategy,omitempty" enum:"exact,partial" doc:"exact (default) or partial; the grant must allow it."`
@@ -186,7 +188,8 @@ func (h *Handler) demographic(ctx context.Context, in *demographicInput) (*demog
 	b := in.Body
 	req := Request{Agency: p.Agency, Client: p.ID, Purpose: purposeOf(in.PurposeParams), CaseRef: in.CaseRef,
 		RequestID: api.RequestID(ctx), PIN: b.PIN, Strategy: b.Strategy, MatchValue: b.MatchValue,
-		Claim: Claim{FullName: b.FullName, Address: b.Address, Phone: b.Phone, Document: b.DocumentNumber}}
+		Claim: Claim{FullName: b.FullName, Address: b.Address, Province: b.Province, Commune: b.Commune, Phone: b.Phone,
+			Document: b.DocumentNumber}}
 	if b.BirthDate != "" {
 		d, err := registry.ParseDate(b.BirthDate)
 		if err != nil {

@@ -474,3 +474,40 @@ func TestHandler_jobs(t *testing.T) {
 		})
 	}
 }
+
+func TestHandler_demographic_partial(t *testing.T) {
+	st := backends(t)["sqlite"]
+	s := newServer(t, st, Comparators{}, 0)
+	tok := s.agency("bank", exchange.Grant{Purpose: kyc, DemographicCheck: true, MatchStrategies: []string{"partial"}})
+	for _, tc := range []struct {
+		name   string
+		body   map[string]any
+		result string
+		attrs  map[string]string
+	}{
+		{"dropped diacritics", map[string]any{"full_name": "Nguyen Van An", "birth_date": "1990-05-17", "sex": "male"}, "match",
+			map[string]string{"full_name": "match", "birth_date": "match", "sex": "match"}},
+		{"typing error, day and month swapped", map[string]any{"full_name": "Nguyễn Văn Ann", "birth_date": "1990-17-05"}, "", nil},
+		{"another person", map[string]any{"full_name": "Trần Thị Hoà", "birth_date": "1985", "sex": "female"}, "no_match", nil},
+		{"another sex caps the score", map[string]any{"full_name": "Nguyễn Văn An", "birth_date": "1990-05-17", "sex": "female"}, "no_match", nil},
+		{"address by codes", map[string]any{"full_name": "Nguyễn Văn An", "province": "79", "commune": "26734"}, "match", nil},
+		{"wrong document", map[string]any{"full_name": "Nguyễn Văn An", "document_number": "999999999"}, "no_match",
+			map[string]string{"full_name": "match", "document_number": "no_match"}},
+	} {
+		tc.body["pin"] = personAn.PIN
+		tc.body["strategy"] = "partial"
+		status, r, out := s.verify(tok, kyc, tc.body)
+		if tc.result == "" { // an invalid date is refused before matching
+			if status != 400 && status != 422 {
+				t.Errorf("%s: %d %s", tc.name, status, out)
+			}
+			continue
+		}
+		if status != 200 || r.Result != tc.result || r.MatchValue != 80 || tc.attrs != nil && !maps.Equal(r.Attributes, tc.attrs) {
+			t.Errorf("%s: %d %s", tc.name, status, out)
+		}
+	}
+	if status, _, _ := s.verify(tok, kyc, map[string]any{"pin": personAn.PIN, "sex": "male"}); status != 403 {
+		t.Errorf("exact with a partial-only grant: %d, want 403", status)
+	}
+}
