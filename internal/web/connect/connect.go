@@ -70,6 +70,7 @@ func New(d Deps) *Handler {
 			"pct":  c.Percent,
 			"num":  c.Number,
 			"has":  contains,
+			"ev":   c.Event,
 		}).ParseFS(templateFS, "templates/*.html"))
 	}
 	m := http.NewServeMux()

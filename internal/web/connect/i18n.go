@@ -187,6 +187,7 @@ var messages = map[string]map[string]string{
 		"event.household_head_change":            "Thay đổi chủ hộ",
 		"event.id_card_issued":                   "Cấp thẻ căn cước",
 		"event.correction":                       "Điều chỉnh thông tin",
+		"event.records_merged":                   "Hợp nhất hồ sơ trùng",
 	},
 	"en": {
 		"nav": "Connections",
@@ -362,6 +363,7 @@ var messages = map[string]map[string]string{
 		"event.household_head_change":            "Change of household head",
 		"event.id_card_issued":                   "Identity card issued",
 		"event.correction":                       "Correction",
+		"event.records_merged":                   "Duplicate records merged",
 	},
 }
 
@@ -392,6 +394,15 @@ func (c catalogue) T(key string, args ...any) string {
 }
 
 func (c catalogue) has(key string) bool { _, ok := c.msgs[key]; return ok }
+
+// Event names a life-event type, or shows its code when the catalogue has
+// no label for it yet (a type added to the registry after this page).
+func (c catalogue) Event(code string) string {
+	if s, ok := c.msgs["event."+code]; ok {
+		return s
+	}
+	return code
+}
 
 // Time formats an instant in Vietnam's time zone.
 func (c catalogue) Time(t time.Time) string {
