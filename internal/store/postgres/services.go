@@ -172,18 +172,21 @@ func (s *Store) DossierList(ctx context.Context, q store.DossierQuery) ([]store.
 		` FROM dossiers WHERE %s ORDER BY %s LIMIT $%d`, strings.Join(where, " AND "), order, len(args)), args...)
 }
 
-// CountDossiers implements store.Dossiers.
+// CountDossiers implements store.Dossiers: three counts over ranges of the
+// dossiers_queue_counts index.
 func (s *Store) CountDossiers(ctx context.Context, q store.DossierQuery, now time.Time) (store.DossierCounts, error) {
 	q.OpenOnly, q.OverdueAt, q.ApplicantPIN = true, time.Time{}, ""
 	where, args, err := pgDossierWhere(q, []any{now.UTC()})
 	if err != nil {
 		return store.DossierCounts{}, wrapErr("count dossiers", err)
 	}
+	w := strings.Join(where, " AND ")
 	return one(ctx, s.pool, "count dossiers", func(row pgx.Row) (store.DossierCounts, error) {
 		var c store.DossierCounts
 		return c, row.Scan(&c.Open, &c.Overdue, &c.Paused)
-	}, `SELECT count(*), count(*) FILTER (WHERE NOT paused AND due_at < $1), count(*) FILTER (WHERE paused)
-		FROM dossiers WHERE `+strings.Join(where, " AND "), args...)
+	}, `SELECT (SELECT count(*) FROM dossiers WHERE `+w+`),
+		(SELECT count(*) FROM dossiers WHERE `+w+` AND NOT paused AND due_at < $1),
+		(SELECT count(*) FROM dossiers WHERE `+w+` AND paused)`, args...)
 }
 
 // DossierStats implements store.Dossiers.

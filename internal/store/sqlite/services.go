@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dancu/dancu/internal/store"
@@ -90,7 +91,13 @@ func notify(ctx context.Context, ex execer, n store.NotificationRow) error {
 	return err
 }
 
-// CreateDossier implements store.Dossiers.
+// CreateDossier implements store.Dossiers. Concurrent calls are committed
+// together (group commit): the first caller to find no commit in progress
+// writes every dossier waiting at that moment in one transaction, each under
+// a savepoint so that one retried submission does not undo the others, and
+// goes on until none waits. SQLite has one writer, and the cost of a commit
+// is mostly its own; sharing it is what lets the single writer keep up with
+// many citizens submitting at once.
 func (s *Store) CreateDossier(ctx context.Context, d store.DossierRow, atts []store.AttachmentRow, n *store.NotificationRow) (store.DossierRow, error) {
 	const what = "create dossier"
 	if d.Version != 1 {
@@ -100,42 +107,133 @@ func (s *Store) CreateDossier(ctx context.Context, d store.DossierRow, atts []st
 	if err != nil {
 		return store.DossierRow{}, fmt.Errorf("sqlite: %s: %w", what, err)
 	}
-	var existing store.DossierRow
-	err = inWriteTx(ctx, s.w, func(tx *sql.Tx) error {
-		existing = store.DossierRow{}
-		if d.IdemKey != "" {
-			prev, err := scanDossier(tx.QueryRowContext(ctx, qDossierByKey, d.ApplicantPIN, d.IdemKey))
-			if err == nil {
-				existing = prev
-				return store.ErrExists
+	req := &dossierReq{d: d, args: args, atts: atts, n: n, done: make(chan struct{})}
+	b := &s.dossiers
+	b.mu.Lock()
+	b.pending = append(b.pending, req)
+	if b.leading {
+		b.mu.Unlock()
+		<-req.done
+	} else {
+		b.leading = true
+		for {
+			batch := b.pending
+			if len(batch) > maxDossierBatch {
+				batch = batch[:maxDossierBatch]
 			}
-			if !errors.Is(err, sql.ErrNoRows) {
+			b.pending = b.pending[len(batch):]
+			b.mu.Unlock()
+			s.commitDossiers(context.WithoutCancel(ctx), batch)
+			b.mu.Lock()
+			if len(b.pending) == 0 {
+				b.leading = false
+				b.mu.Unlock()
+				break
+			}
+		}
+	}
+	if errors.Is(req.err, store.ErrExists) {
+		return req.existing, fmt.Errorf("sqlite: %s: %w", what, store.ErrExists)
+	}
+	if req.err != nil {
+		return store.DossierRow{}, fmt.Errorf("sqlite: %s: %w", what, req.err)
+	}
+	return d, nil
+}
+
+// maxDossierBatch bounds one group commit, so that a burst does not make
+// one transaction (and its callers' wait) long.
+const maxDossierBatch = 256
+
+// dossierBatcher holds the new dossiers waiting for a commit.
+type dossierBatcher struct {
+	mu      sync.Mutex
+	pending []*dossierReq
+	leading bool // a caller is committing batches
+}
+
+// dossierReq is one CreateDossier call waiting for its commit.
+type dossierReq struct {
+	d        store.DossierRow
+	args     []any
+	atts     []store.AttachmentRow
+	n        *store.NotificationRow
+	existing store.DossierRow
+	err      error
+	done     chan struct{}
+}
+
+// commitDossiers writes a batch in one transaction and answers every
+// request of it. If the transaction fails as a whole, each request is tried
+// again in a transaction of its own, so that one bad request fails alone.
+func (s *Store) commitDossiers(ctx context.Context, batch []*dossierReq) {
+	defer func() {
+		for _, r := range batch {
+			close(r.done)
+		}
+	}()
+	err := inWriteTx(ctx, s.w, func(tx *sql.Tx) error {
+		for _, r := range batch {
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT dossier"); err != nil {
 				return err
 			}
-		}
-		if _, err := tx.ExecContext(ctx, insDossier, args...); err != nil {
-			if isUniqueViolation(err) {
-				return store.ErrExists
+			r.existing, r.err = insertDossier(ctx, tx, r)
+			if r.err != nil && !errors.Is(r.err, store.ErrExists) {
+				return r.err
 			}
-			return err
-		}
-		for _, a := range atts {
-			if err := putAttachment(ctx, tx, a); err != nil {
+			release := "RELEASE dossier"
+			if r.err != nil {
+				release = "ROLLBACK TO dossier; RELEASE dossier"
+			}
+			if _, err := tx.ExecContext(ctx, release); err != nil {
 				return err
 			}
-		}
-		if n != nil {
-			return notify(ctx, tx, *n)
 		}
 		return nil
 	})
-	if errors.Is(err, store.ErrExists) {
-		return existing, fmt.Errorf("sqlite: %s: %w", what, store.ErrExists)
+	if err == nil || len(batch) == 1 {
+		if err != nil {
+			batch[0].err = err
+		}
+		return
 	}
-	if err != nil {
-		return store.DossierRow{}, fmt.Errorf("sqlite: %s: %w", what, err)
+	for _, r := range batch {
+		r.err = inWriteTx(ctx, s.w, func(tx *sql.Tx) error {
+			var err error
+			r.existing, err = insertDossier(ctx, tx, r)
+			return err
+		})
 	}
-	return d, nil
+}
+
+// insertDossier writes one new dossier with its attachments and
+// notification, or returns the applicant's dossier of the same key and
+// ErrExists.
+func insertDossier(ctx context.Context, tx *sql.Tx, r *dossierReq) (store.DossierRow, error) {
+	if r.d.IdemKey != "" {
+		prev, err := scanDossier(tx.QueryRowContext(ctx, qDossierByKey, r.d.ApplicantPIN, r.d.IdemKey))
+		if err == nil {
+			return prev, store.ErrExists
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return store.DossierRow{}, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, insDossier, r.args...); err != nil {
+		if isUniqueViolation(err) {
+			return store.DossierRow{}, store.ErrExists
+		}
+		return store.DossierRow{}, err
+	}
+	for _, a := range r.atts {
+		if err := putAttachment(ctx, tx, a); err != nil {
+			return store.DossierRow{}, err
+		}
+	}
+	if r.n != nil {
+		return store.DossierRow{}, notify(ctx, tx, *r.n)
+	}
+	return store.DossierRow{}, nil
 }
 
 // Dossier implements store.Dossiers.
@@ -207,19 +305,22 @@ func dossierWhere(q store.DossierQuery) ([]string, []any, error) {
 	return where, args, nil
 }
 
-// CountDossiers implements store.Dossiers.
+// CountDossiers implements store.Dossiers. Three counts over ranges of the
+// dossiers_queue_counts index, which SQLite answers from the index alone.
 func (s *Store) CountDossiers(ctx context.Context, q store.DossierQuery, now time.Time) (store.DossierCounts, error) {
 	q.OpenOnly, q.OverdueAt, q.ApplicantPIN = true, time.Time{}, ""
 	where, args, err := dossierWhere(q)
 	if err != nil {
 		return store.DossierCounts{}, fmt.Errorf("sqlite: count dossiers: %w", err)
 	}
-	args = append([]any{now.UnixNano()}, args...)
+	w := strings.Join(where, " AND ")
+	all := append(append(append(append([]any{}, args...), args...), now.UnixNano()), args...)
 	return queryOne(ctx, s, "count dossiers", func(sc scanner) (store.DossierCounts, error) {
 		var c store.DossierCounts
 		return c, sc.Scan(&c.Open, &c.Overdue, &c.Paused)
-	}, `SELECT count(*), coalesce(sum(paused = 0 AND due_at < ?), 0), coalesce(sum(paused), 0)
-		FROM dossiers WHERE `+strings.Join(where, " AND "), args...)
+	}, `SELECT (SELECT count(*) FROM dossiers WHERE `+w+`),
+		(SELECT count(*) FROM dossiers WHERE `+w+` AND paused = 0 AND due_at < ?),
+		(SELECT count(*) FROM dossiers WHERE `+w+` AND paused = 1)`, all...)
 }
 
 // DossierStats implements store.Dossiers.

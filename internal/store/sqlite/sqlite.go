@@ -36,6 +36,8 @@ type Store struct {
 
 	rq stmtCache
 	ws writeStmts
+	// dossiers groups concurrent new dossiers into shared transactions.
+	dossiers dossierBatcher
 }
 
 var _ store.Store = (*Store)(nil)

@@ -22,8 +22,10 @@ CREATE TABLE dossiers (
 
 -- A retried submission finds the first one.
 CREATE UNIQUE INDEX dossiers_idem ON dossiers (applicant_pin, idem_key) WHERE idem_key <> '';
--- An officer's queue: the open dossiers of a unit by deadline.
+-- An officer's queue: the open dossiers of a unit by deadline; and its
+-- counts (open, paused, overdue), read from the index alone.
 CREATE INDEX dossiers_queue ON dossiers (province, commune, due_at, code) WHERE closed_at = 0;
+CREATE INDEX dossiers_queue_counts ON dossiers (province, commune, paused, due_at) WHERE closed_at = 0;
 -- A citizen's dossiers, newest first.
 CREATE INDEX dossiers_applicant ON dossiers (applicant_pin, submitted_at, code);
 -- Statistics over a period.
