@@ -17,6 +17,7 @@ import (
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/config"
 	"github.com/dancu/dancu/internal/dataset"
+	"github.com/dancu/dancu/internal/eid/eidweb"
 	"github.com/dancu/dancu/internal/portal"
 	"github.com/dancu/dancu/internal/ratelimit"
 	"github.com/dancu/dancu/internal/registry"
@@ -131,6 +132,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	sender, smsFile := newSMS(cfg)
 	citizens := newEID(cfg, st, reg, accessLog, sender, logger)
 	defer citizens.Flush()
+	eidweb.Add(console, citizens, logger)
 	apps := &connectedApps{}
 	citizenPortal := portal.New(portal.Deps{EID: citizens, People: reg, Tracker: accessLog, Apps: apps, Linked: linkedData{st}, Logger: logger})
 	connect.Add(connect.Deps{Console: console, Exchange: exch, Feeds: feeds, Datasets: datasets, Logger: logger})

@@ -22,6 +22,10 @@ type Check struct {
 	PIN       string // the person checked
 	Card      string // the card number the chip carried
 	RequestID string
+	// Authorize, if set, decides whether the officer may check this
+	// person (their units against the officer's scope); it runs on the
+	// record as read, before anything is recorded or changed.
+	Authorize func(p *registry.Person) error
 }
 
 // verifyCard reads the person's record (an officer's read, recorded in the
@@ -45,6 +49,11 @@ func (s *Service) verifyCard(ctx context.Context, ck Check, purpose string) (*re
 	}
 	if err != nil {
 		return nil, fmt.Errorf("eid: read the registry: %w", err)
+	}
+	if ck.Authorize != nil {
+		if err := ck.Authorize(rec.Person); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.rec.Record(ctx, audit.Access{
 		ActorKind: "staff", Actor: ck.Officer, Purpose: purpose, PIN: ck.PIN,

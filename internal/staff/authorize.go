@@ -38,10 +38,15 @@ const (
 	// targets are the permanent residences of the pair's two people, either
 	// of which places it; merging is also a life event, authorized as such.
 	ReviewDuplicates Action = "review_duplicates"
+	// VerifyIdentity: raise a citizen's electronic identification account to
+	// level 2, or recover it, after checking the person and the chip card in
+	// person. Registrars, scoped: the targets are the person's permanent,
+	// temporary and current residences, any of which places the check.
+	VerifyIdentity Action = "verify_identity"
 )
 
 // Actions lists every action, for exhaustive tests.
-var Actions = []Action{ManageStaff, ReadRegistry, SubmitEvent, ReadAccessLog, ReadStatistics, ManageConnections, ProcessDossier, ConfigureServices, ReviewDuplicates}
+var Actions = []Action{ManageStaff, ReadRegistry, SubmitEvent, ReadAccessLog, ReadStatistics, ManageConnections, ProcessDossier, ConfigureServices, ReviewDuplicates, VerifyIdentity}
 
 // Authorize decides whether account may do act on targets. It returns nil
 // or ErrForbidden; it reads nothing but its arguments, so the same decision
@@ -68,7 +73,7 @@ func Authorize(a *Account, act Action, targets []Unit) error {
 		if a.Has(Registrar) {
 			return nil
 		}
-	case SubmitEvent, ProcessDossier, ReviewDuplicates:
+	case SubmitEvent, ProcessDossier, ReviewDuplicates, VerifyIdentity:
 		if a.Has(Registrar) && inScope(a.Scope, targets) {
 			return nil
 		}

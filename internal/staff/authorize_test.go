@@ -32,27 +32,27 @@ func TestAuthorize(t *testing.T) {
 		targets []Unit
 		allowed map[Action]bool // actions allowed; all others refused
 	}
-	all := map[Action]bool{ManageStaff: true, ReadRegistry: true, SubmitEvent: true, ReadAccessLog: true, ReadStatistics: true, ManageConnections: true, ProcessDossier: true, ConfigureServices: true, ReviewDuplicates: true}
+	all := map[Action]bool{ManageStaff: true, ReadRegistry: true, SubmitEvent: true, ReadAccessLog: true, ReadStatistics: true, ManageConnections: true, ProcessDossier: true, ConfigureServices: true, ReviewDuplicates: true, VerifyIdentity: true}
 	tests := map[string]row{
 		"admin, no target":               {admin, nil, all},
 		"admin, any target":              {admin, []Unit{baDinh}, all},
-		"province registrar, inside":     {provReg, []Unit{saigon}, map[Action]bool{ReadRegistry: true, SubmitEvent: true, ProcessDossier: true, ReviewDuplicates: true}},
-		"province registrar, other comm": {provReg, []Unit{otherHCM}, map[Action]bool{ReadRegistry: true, SubmitEvent: true, ProcessDossier: true, ReviewDuplicates: true}},
+		"province registrar, inside":     {provReg, []Unit{saigon}, map[Action]bool{ReadRegistry: true, SubmitEvent: true, ProcessDossier: true, ReviewDuplicates: true, VerifyIdentity: true}},
+		"province registrar, other comm": {provReg, []Unit{otherHCM}, map[Action]bool{ReadRegistry: true, SubmitEvent: true, ProcessDossier: true, ReviewDuplicates: true, VerifyIdentity: true}},
 		"province registrar, outside":    {provReg, []Unit{baDinh}, map[Action]bool{ReadRegistry: true}},
 		"province registrar, no target":  {provReg, nil, map[Action]bool{ReadRegistry: true}},
-		"province registrar, one of two": {provReg, []Unit{baDinh, saigon}, map[Action]bool{ReadRegistry: true, SubmitEvent: true, ProcessDossier: true, ReviewDuplicates: true}},
-		"commune registrar, inside":      {commReg, []Unit{baDinh}, map[Action]bool{ReadRegistry: true, SubmitEvent: true, ProcessDossier: true, ReviewDuplicates: true}},
+		"province registrar, one of two": {provReg, []Unit{baDinh, saigon}, map[Action]bool{ReadRegistry: true, SubmitEvent: true, ProcessDossier: true, ReviewDuplicates: true, VerifyIdentity: true}},
+		"commune registrar, inside":      {commReg, []Unit{baDinh}, map[Action]bool{ReadRegistry: true, SubmitEvent: true, ProcessDossier: true, ReviewDuplicates: true, VerifyIdentity: true}},
 		// A commune scope does not cover its province as a whole.
 		"commune registrar, province only target": {commReg, []Unit{hanoi}, map[Action]bool{ReadRegistry: true}},
 		"commune registrar, other commune":        {commReg, []Unit{{Province: "01", Commune: "00008"}}, map[Action]bool{ReadRegistry: true}},
 		// The same commune code under another province is not the commune.
 		"commune registrar, wrong province": {commReg, []Unit{{Province: "79", Commune: "00004"}}, map[Action]bool{ReadRegistry: true}},
-		"two-commune registrar, second":     {twoReg, []Unit{saigon}, map[Action]bool{ReadRegistry: true, SubmitEvent: true, ProcessDossier: true, ReviewDuplicates: true}},
+		"two-commune registrar, second":     {twoReg, []Unit{saigon}, map[Action]bool{ReadRegistry: true, SubmitEvent: true, ProcessDossier: true, ReviewDuplicates: true, VerifyIdentity: true}},
 		"two-commune registrar, neither":    {twoReg, []Unit{otherHCM}, map[Action]bool{ReadRegistry: true}},
 		"registrar, empty target unit":      {provReg, []Unit{{}}, map[Action]bool{ReadRegistry: true}},
 		"auditor":                           {auditor, []Unit{saigon}, map[Action]bool{ReadAccessLog: true}},
 		"statistician":                      {stat, []Unit{saigon}, map[Action]bool{ReadStatistics: true}},
-		"registrar and auditor":             {regAud, []Unit{saigon}, map[Action]bool{ReadRegistry: true, SubmitEvent: true, ProcessDossier: true, ReviewDuplicates: true, ReadAccessLog: true}},
+		"registrar and auditor":             {regAud, []Unit{saigon}, map[Action]bool{ReadRegistry: true, SubmitEvent: true, ProcessDossier: true, ReviewDuplicates: true, VerifyIdentity: true, ReadAccessLog: true}},
 		"disabled admin":                    {disabledAdmin, nil, nil},
 		"no roles":                          {noRoles, []Unit{saigon}, nil},
 		"no account":                        {nil, []Unit{saigon}, nil},

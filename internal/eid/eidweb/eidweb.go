@@ -1,0 +1,223 @@
+package eidweb
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/dancu/dancu/internal/eid"
+	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/staff"
+	"github.com/dancu/dancu/internal/web"
+)
+
+//go:embed page.html
+var pageFS embed.FS
+
+// Name is the section's path segment.
+const Name = "eid"
+
+const prefix = "/console/" + Name + "/"
+
+// Handler serves the section.
+type Handler struct {
+	console *web.Handler
+	eid     *eid.Service
+	log     *slog.Logger
+	pages   map[string]*template.Template
+}
+
+// Add adds the section to the console. Call it before the console's Mount.
+func Add(console *web.Handler, e *eid.Service, log *slog.Logger) *Handler {
+	h := &Handler{console: console, eid: e, log: log, pages: map[string]*template.Template{}}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	for lang, msgs := range messages {
+		msgs := msgs
+		h.pages[lang] = template.Must(template.New("page.html").Funcs(template.FuncMap{
+			"t": func(k string) string { return msgs[k] },
+		}).ParseFS(pageFS, "page.html"))
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+prefix+"{$}", h.page)
+	mux.HandleFunc("POST "+prefix+"level2", h.raise)
+	mux.HandleFunc("POST "+prefix+"recover", h.recoverAccount)
+	console.AddSection(web.Section{
+		Name:    Name,
+		Label:   map[string]string{"vi": messages["vi"]["nav"], "en": messages["en"]["nav"]},
+		Action:  staff.VerifyIdentity,
+		Handler: mux,
+	})
+	return h
+}
+
+// view is the page: the two forms and the outcome of the last one.
+type view struct {
+	CSRF     string
+	Notice   string
+	Error    string
+	TempPass string
+	PIN      string
+	Card     string
+	Station  string
+}
+
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, v view) {
+	o, _ := web.CurrentOfficer(r)
+	v.CSRF = o.CSRF
+	lang := o.Lang
+	if _, ok := h.pages[lang]; !ok {
+		lang = "vi"
+	}
+	var b bytes.Buffer
+	if err := h.pages[lang].Execute(&b, v); err != nil {
+		h.console.ServerError(w, r, err)
+		return
+	}
+	h.console.Render(w, r, web.Page{Title: messages[lang]["title"], Body: template.HTML(b.String()), Status: status})
+}
+
+func (h *Handler) page(w http.ResponseWriter, r *http.Request) { h.render(w, r, http.StatusOK, view{}) }
+
+// check reads the form into an eid.Check for the signed-in officer, with
+// the officer's scope applied to the person's residences.
+func (h *Handler) check(r *http.Request) (eid.Check, view) {
+	o, _ := web.CurrentOfficer(r)
+	v := view{PIN: strings.TrimSpace(r.PostFormValue("pin")), Card: strings.TrimSpace(r.PostFormValue("card")), Station: strings.TrimSpace(r.PostFormValue("station"))}
+	return eid.Check{
+		Officer: o.ID, Station: v.Station, PIN: v.PIN, Card: v.Card, RequestID: o.RequestID,
+		Authorize: func(p *registry.Person) error { return o.Authorize(staff.VerifyIdentity, residenceUnits(p)) },
+	}, v
+}
+
+// residenceUnits are the units a person lives in, for the officer's scope.
+func residenceUnits(p *registry.Person) []staff.Unit {
+	var out []staff.Unit
+	for _, res := range []*registry.Residence{p.PermanentResidence, p.TemporaryResidence, p.CurrentResidence} {
+		if res != nil {
+			out = append(out, staff.Unit{Province: res.Province, Commune: res.Commune})
+		}
+	}
+	return out
+}
+
+// outcome turns an eid error into the page's message key, or "" for an
+// internal error.
+func outcome(err error) (string, int) {
+	var ie *eid.InputError
+	switch {
+	case errors.As(err, &ie):
+		return "err.input." + ie.Field, http.StatusUnprocessableEntity
+	case errors.Is(err, eid.ErrNotFound):
+		return "err.no_account", http.StatusNotFound
+	case errors.Is(err, eid.ErrCheck):
+		return "err.check", http.StatusUnprocessableEntity
+	case errors.Is(err, staff.ErrForbidden):
+		return "err.scope", http.StatusForbidden
+	}
+	return "", 0
+}
+
+func (h *Handler) lang(r *http.Request) map[string]string {
+	o, _ := web.CurrentOfficer(r)
+	if m, ok := messages[o.Lang]; ok {
+		return m
+	}
+	return messages["vi"]
+}
+
+func (h *Handler) raise(w http.ResponseWriter, r *http.Request) {
+	ck, v := h.check(r)
+	if r.PostFormValue("face") != "on" {
+		v.Error = h.lang(r)["err.face"]
+		h.render(w, r, http.StatusUnprocessableEntity, v)
+		return
+	}
+	if _, err := h.eid.RaiseLevel(r.Context(), ck); err != nil {
+		key, status := outcome(err)
+		if key == "" {
+			h.console.ServerError(w, r, err)
+			return
+		}
+		v.Error = h.lang(r)[key]
+		h.render(w, r, status, v)
+		return
+	}
+	h.render(w, r, http.StatusOK, view{Notice: h.lang(r)["raised"]})
+}
+
+func (h *Handler) recoverAccount(w http.ResponseWriter, r *http.Request) {
+	ck, v := h.check(r)
+	if r.PostFormValue("face") != "on" {
+		v.Error = h.lang(r)["err.face"]
+		h.render(w, r, http.StatusUnprocessableEntity, v)
+		return
+	}
+	rc, err := h.eid.Recover(r.Context(), ck)
+	if err != nil {
+		key, status := outcome(err)
+		if key == "" {
+			h.console.ServerError(w, r, err)
+			return
+		}
+		v.Error = h.lang(r)[key]
+		h.render(w, r, status, v)
+		return
+	}
+	h.render(w, r, http.StatusOK, view{Notice: h.lang(r)["recovered"], TempPass: rc.TemporaryPassword})
+}
+
+// messages is the section's catalogue.
+var messages = map[string]map[string]string{
+	"vi": {
+		"nav":               "Định danh điện tử",
+		"title":             "Tài khoản định danh điện tử",
+		"intro":             "Chỉ thực hiện khi công dân có mặt trực tiếp: đọc chip thẻ căn cước, đối chiếu ảnh khuôn mặt, rồi nhập số thẻ đã đọc.",
+		"level2":            "Nâng tài khoản lên mức 2",
+		"recover":           "Khôi phục tài khoản",
+		"recover_intro":     "Đặt mật khẩu tạm (công dân phải đổi khi đăng nhập), gỡ ứng dụng xác thực, đăng xuất mọi phiên.",
+		"pin":               "Số định danh cá nhân",
+		"card":              "Số thẻ căn cước đã đọc chip",
+		"station":           "Đơn vị công an",
+		"face":              "Tôi đã đối chiếu khuôn mặt công dân với ảnh trong chip",
+		"submit_level2":     "Nâng lên mức 2",
+		"submit_recover":    "Khôi phục",
+		"raised":            "Đã nâng tài khoản lên mức 2. Công dân sẽ thấy việc này trong hoạt động tài khoản.",
+		"recovered":         "Đã khôi phục tài khoản. Đưa mật khẩu tạm dưới đây cho công dân; mật khẩu chỉ hiển thị một lần.",
+		"temp":              "Mật khẩu tạm",
+		"err.face":          "Hãy xác nhận đã đối chiếu khuôn mặt.",
+		"err.no_account":    "Không có tài khoản định danh điện tử cho số định danh này (hoặc không có người này).",
+		"err.check":         "Số thẻ không khớp với thẻ gắn chip còn hiệu lực của người này, hoặc người này không còn sống.",
+		"err.scope":         "Người này không cư trú trong địa bàn của bạn.",
+		"err.input.card":    "Hãy nhập số thẻ đã đọc chip.",
+		"err.input.officer": "Thiếu thông tin cán bộ.",
+	},
+	"en": {
+		"nav":               "Electronic ID",
+		"title":             "Electronic identification accounts",
+		"intro":             "Only with the citizen present in person: read the ID card's chip, compare the face with the chip's photo, then enter the card number read.",
+		"level2":            "Raise an account to level 2",
+		"recover":           "Recover an account",
+		"recover_intro":     "Sets a temporary password (changed at the next sign-in), removes the authenticator app and signs every session out.",
+		"pin":               "Personal identification number",
+		"card":              "Number of the card whose chip was read",
+		"station":           "Police unit",
+		"face":              "I compared the citizen's face with the chip's photo",
+		"submit_level2":     "Raise to level 2",
+		"submit_recover":    "Recover",
+		"raised":            "The account was raised to level 2. The citizen sees this in their account activity.",
+		"recovered":         "The account was recovered. Give the citizen the temporary password below; it is shown only once.",
+		"temp":              "Temporary password",
+		"err.face":          "Confirm that you compared the face.",
+		"err.no_account":    "No electronic identification account for this number (or no such person).",
+		"err.check":         "The card number does not match a valid chip card of this person, or the person is not alive.",
+		"err.scope":         "This person does not reside in your units.",
+		"err.input.card":    "Enter the number of the card whose chip was read.",
+		"err.input.officer": "The officer is missing.",
+	},
+}

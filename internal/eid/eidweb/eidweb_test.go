@@ -1,0 +1,190 @@
+package eidweb
+
+import (
+	"context"
+	"html"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dancu/dancu/internal/audit/audittest"
+	"github.com/dancu/dancu/internal/auth"
+	"github.com/dancu/dancu/internal/credential"
+	"github.com/dancu/dancu/internal/eid"
+	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/staff"
+	"github.com/dancu/dancu/internal/store/sqlite"
+	"github.com/dancu/dancu/internal/web"
+)
+
+const sessionCookie = "dancu_console"
+
+// fakePeople is a hand-written registry: one person in Hà Nội (01), one in
+// Hồ Chí Minh City (79), each with a valid chip card.
+type fakePeople map[string]*registry.Person
+
+func (f fakePeople) Person(_ context.Context, pin string, _ registry.Date) (*registry.Record, error) {
+	p, ok := f[pin]
+	if !ok {
+		return nil, &registry.Error{Kind: registry.NotFound, Field: "pin", Reason: "person not found"}
+	}
+	return &registry.Record{Person: p, Version: 1}, nil
+}
+
+func person(pin, province, commune, phone string) *registry.Person {
+	return &registry.Person{
+		PIN: pin, FullName: "Nguyễn Văn An", BirthDate: registry.MustParseDate("1990-01-01"), Sex: registry.Male,
+		Status: registry.Status{State: registry.Alive}, Phone: phone,
+		PermanentResidence: &registry.Residence{Province: province, Commune: commune, Address: "Số 1"},
+		Documents:          []registry.Document{{Kind: registry.CanCuoc, Number: pin, Chip: true, Status: "valid"}},
+	}
+}
+
+const (
+	pinHN  = "001190000001"
+	pinHCM = "079190000002"
+)
+
+type env struct {
+	t       *testing.T
+	mux     *http.ServeMux
+	eid     *eid.Service
+	rec     *audittest.Recorder
+	cookies map[string]*http.Cookie
+}
+
+func newEnv(t *testing.T) *env {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "dancu.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	a, _, err := auth.Setup(ctx, st, "dancu_test-token-0123456789abcdef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	people := fakePeople{pinHN: person(pinHN, "01", "00004", "0912345678"), pinHCM: person(pinHCM, "79", "26734", "0987654321")}
+	e := &env{t: t, rec: &audittest.Recorder{}, cookies: map[string]*http.Cookie{}}
+	cfg := eid.DefaultConfig()
+	cfg.Params = credential.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
+	e.eid = eid.New(eid.Deps{Store: st, Nonces: st, People: people, Recorder: e.rec}, cfg)
+	for _, p := range []string{pinHN, pinHCM} {
+		if _, err := e.eid.Provision(ctx, p, "a good password", eid.Level1, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sv := staff.New(st, staff.WithParams(cfg.Params))
+	for name, role := range map[string]staff.Role{"registrar": staff.Registrar, "auditor": staff.Auditor} {
+		n := staff.NewAccount{Username: name + "1", DisplayName: name, Roles: []staff.Role{role}}
+		if role == staff.Registrar {
+			n.Scope = []staff.Unit{{Province: "01"}}
+		}
+		acct, cr, err := sv.Create(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sv.ChangePassword(ctx, acct.ID, cr.Password, "a long new password 123"); err != nil {
+			t.Fatal(err)
+		}
+		e.cookies[name] = &http.Cookie{Name: sessionCookie, Value: a.NewSession(auth.Principal{ID: acct.ID, Kind: "staff"}, time.Hour)}
+	}
+	console := web.New(web.Deps{Registry: registry.New(st), Auth: a, Staff: sv, Recorder: e.rec})
+	Add(console, e.eid, nil)
+	e.mux = http.NewServeMux()
+	console.Mount(e.mux)
+	return e
+}
+
+func (e *env) do(req *http.Request, who string) (*http.Response, string) {
+	e.t.Helper()
+	req.AddCookie(e.cookies[who])
+	rec := httptest.NewRecorder()
+	e.mux.ServeHTTP(rec, req)
+	resp := rec.Result()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (e *env) post(path, who string, form url.Values) (*http.Response, string) {
+	e.t.Helper()
+	_, body := e.do(httptest.NewRequest("GET", prefix, nil), who)
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil {
+		e.t.Fatalf("no csrf field for %s", who)
+	}
+	form.Set("csrf", html.UnescapeString(m[1]))
+	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return e.do(req, who)
+}
+
+func TestHandler_RaiseLevel(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"face not compared", url.Values{"pin": {pinHN}, "card": {pinHN}}, 422, "Hãy xác nhận đã đối chiếu khuôn mặt."},
+		{"wrong card", url.Values{"pin": {pinHN}, "card": {"001190009999"}, "face": {"on"}}, 422, "Số thẻ không khớp"},
+		{"outside the scope", url.Values{"pin": {pinHCM}, "card": {pinHCM}, "face": {"on"}}, 403, "không cư trú trong địa bàn"},
+		{"no account", url.Values{"pin": {"001190000099"}, "card": {"x"}, "face": {"on"}}, 404, "Không có tài khoản"},
+		{"raised", url.Values{"pin": {pinHN}, "card": {pinHN}, "face": {"on"}, "station": {"CA phường Ba Đình"}}, 200, "Đã nâng tài khoản lên mức 2"},
+	}
+	for _, tt := range tests {
+		resp, body := e.post(prefix+"level2", "registrar", tt.form)
+		if resp.StatusCode != tt.status || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %d, want %d and %q", tt.name, resp.StatusCode, tt.status, tt.want)
+		}
+	}
+	a, _ := e.eid.AccountByPIN(context.Background(), pinHN)
+	if a.Level != eid.Level2 || a.LevelCheck.Officer != "registrar1" || a.LevelCheck.Station != "CA phường Ba Đình" {
+		t.Errorf("account after the raise: level %d, check %+v", a.Level, a.LevelCheck)
+	}
+	if b, _ := e.eid.AccountByPIN(context.Background(), pinHCM); b.Level != eid.Level1 {
+		t.Error("an account outside the officer's units was raised")
+	}
+	var checks int
+	for _, ac := range e.rec.All() {
+		if ac.Actor == "registrar1" && ac.Purpose == "eid_level2" {
+			checks++
+			if ac.PIN == pinHCM {
+				t.Error("a refused check (outside the scope) was recorded as a read")
+			}
+		}
+	}
+	if checks != 2 { // the wrong card and the successful raise read the record
+		t.Errorf("%d reads recorded, want 2", checks)
+	}
+}
+
+func TestHandler_Recover(t *testing.T) {
+	e := newEnv(t)
+	resp, body := e.post(prefix+"recover", "registrar", url.Values{"pin": {pinHN}, "card": {pinHN}, "face": {"on"}})
+	m := regexp.MustCompile(`id="temp-password">([A-Z2-7]+)<`).FindStringSubmatch(body)
+	if resp.StatusCode != 200 || m == nil {
+		t.Fatalf("recover: %d, temporary password shown: %v", resp.StatusCode, m != nil)
+	}
+	p, err := e.eid.SignIn(context.Background(), pinHN, m[1], eid.Client{Address: "192.0.2.1"})
+	if err != nil || !p.MustChangePassword {
+		t.Errorf("sign in with the temporary password: %+v, %v", p, err)
+	}
+}
+
+func TestHandler_Forbidden(t *testing.T) {
+	e := newEnv(t)
+	resp, _ := e.do(httptest.NewRequest("GET", prefix, nil), "auditor")
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("auditor: %d, want 403", resp.StatusCode)
+	}
+}
