@@ -146,6 +146,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	apps.set(op)
 	rpconsole.Add(rpconsole.Deps{Console: console, Provider: op, Logger: logger})
 	addDuplicateReview(console, st, reg, accessLog, logger)
+	console.AddSection(cards.ConsoleSection(console))
 	stopStats, err := startStats(ctx, cfg, st, srv, console, metrics, logger)
 	if err != nil {
 		return err
