@@ -111,11 +111,13 @@
   // key "name+hash+base64(0x01 || key)": true, false, or null when this
   // browser has no Ed25519 in WebCrypto.
   async function checkSignature(cp, vkey) {
-    const parts = vkey.split("+");
-    if (parts.length !== 3) {
+    // The name ends at the first "+", the key hash is 8 hex digits, and the
+    // base64 key may itself hold "+".
+    const m = /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(vkey);
+    if (!m) {
       return false;
     }
-    const [name, hashHex, keyB64] = parts;
+    const [, name, hashHex, keyB64] = m;
     const key = b64(keyB64);
     if (key.length !== 33 || key[0] !== 1) {
       return false;
