@@ -1,6 +1,9 @@
 // Package web serves the officers' console: server-rendered HTML pages under
 // /console/ to sign in, search the registry, read a person's record as of any
-// date with its full history, and read a household.
+// date with its full history, read a household, and list who accessed a
+// person's data (the data tracker, tracker.go: each access's inclusion proof
+// and the signed checkpoint are checked here before the page says
+// "verified"; the listing is itself recorded in the access log).
 //
 // The console is deliberately plain: html/template pages and one CSS file,
 // embedded in the binary, no JavaScript and nothing fetched from the internet,

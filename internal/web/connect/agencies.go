@@ -70,6 +70,7 @@ func (h *Handler) addAgency(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.changed(r, "agency_added", f.ID)
 	redirect(w, r, agencyHref(f.ID), "agency_added")
 }
 
@@ -182,6 +183,7 @@ func (h *Handler) agencyStatus(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.changed(r, "agency_"+string(st), id)
 	redirect(w, r, agencyHref(id), "agency_status")
 }
 
@@ -223,6 +225,7 @@ func (h *Handler) addClient(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.changed(r, "client_added", f.ClientID)
 	redirect(w, r, agencyHref(id), "client_added")
 }
 
@@ -249,6 +252,7 @@ func (h *Handler) clientStatus(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.changed(r, "client_"+string(st), cl.ID)
 	redirect(w, r, agencyHref(cl.Agency), "client_status")
 }
 
@@ -291,5 +295,6 @@ func (h *Handler) setKeys(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.changed(r, "client_keys_replaced", cl.ID)
 	redirect(w, r, agencyHref(cl.Agency), "keys_replaced")
 }

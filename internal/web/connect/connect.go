@@ -158,6 +158,15 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h.d.Console.ServerError(w, r, err)
 }
 
+// changed logs a change an officer made, so that who set which grant or
+// disabled which client can be found later: the action, the object's id
+// (agencies, clients, purposes and subscriptions are not personal data),
+// the officer and the request. The Directory keeps every version's content.
+func (h *Handler) changed(r *http.Request, action, id string) {
+	o, _ := web.CurrentOfficer(r)
+	h.log.Info("connections changed", "action", action, "id", id, "principal", o.ID, "request_id", o.RequestID)
+}
+
 // redirect sends the browser to path with a notice key after a change
 // (post/redirect/get, so that reloading does not post again).
 func redirect(w http.ResponseWriter, r *http.Request, path, done string) {

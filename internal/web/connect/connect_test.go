@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +18,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,6 +57,7 @@ type env struct {
 	ds    *dataset.Service
 	reg   *registry.Registry
 	pins  []string
+	logs  *logBuffer
 	// cookies by who: "admin" (bootstrap), "auditor", "registrar", "stat".
 	cookies map[string]*http.Cookie
 }
@@ -160,8 +164,10 @@ func (e *env) mount() {
 // mountWith serves the console with rec as its access log and tr as its
 // data tracker (nil: none).
 func (e *env) mountWith(rec audit.Recorder, tr web.Tracker) {
-	console := web.New(web.Deps{Registry: e.reg, Auth: e.auth, Staff: e.staff, Recorder: rec, Tracker: tr})
-	Add(Deps{Console: console, Exchange: e.ex, Feeds: e.feeds, Datasets: e.ds})
+	e.logs = &logBuffer{}
+	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
+	console := web.New(web.Deps{Registry: e.reg, Auth: e.auth, Staff: e.staff, Recorder: rec, Tracker: tr, Logger: logger})
+	Add(Deps{Console: console, Exchange: e.ex, Feeds: e.feeds, Datasets: e.ds, Logger: logger})
 	e.mux = http.NewServeMux()
 	console.Mount(e.mux)
 }
@@ -205,6 +211,24 @@ func (e *env) post(path, who string, form url.Values) (*http.Response, string) {
 	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return e.do(req, who)
+}
+
+// logBuffer is a log sink safe for concurrent requests.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func mustContain(t *testing.T, body string, wants ...string) {
@@ -648,7 +672,7 @@ func TestHandler_webhooks(t *testing.T) {
 		form := url.Values{"webhook_id": {"vss-main"}, "purpose": {"insurance"}, "url": {"https://hooks.vss.example/dancu"}, "event_types": {"death"}}
 		resp, body := e.post(prefix+"agencies/vss/webhooks", "admin", form)
 		wantStatus(t, "add webhook", resp, http.StatusCreated)
-		secret := regexp.MustCompile(`whsec_[A-Za-z0-9+/=]+`).FindString(body)
+		secret := regexp.MustCompile(`whsec_[A-Za-z0-9+/=]+`).FindString(html.UnescapeString(body))
 		if secret == "" {
 			t.Fatal("the new subscription's secret is not shown")
 		}
@@ -658,7 +682,10 @@ func TestHandler_webhooks(t *testing.T) {
 		}
 		_, body = e.get(prefix+"agencies/vss", "admin")
 		mustContain(t, body, "vss-main", "https://hooks.vss.example/dancu")
-		mustNotContain(t, body, secret, "whsec_")
+		mustNotContain(t, html.UnescapeString(body), secret, "whsec_")
+		// The change is logged with who made it; the secret is not.
+		mustContain(t, e.logs.String(), `"msg":"connections changed","action":"webhook_added","id":"vss-main","principal":"admin"`)
+		mustNotContain(t, e.logs.String(), "whsec_")
 
 		count := func() int {
 			subs, _ := e.feeds.Subscriptions(ctx, "")

@@ -79,5 +79,6 @@ func (h *Handler) registerDataset(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.changed(r, "dataset_added", f.Name)
 	redirect(w, r, prefix+"datasets", "dataset_added")
 }

@@ -165,6 +165,7 @@ func (h *Handler) setGrant(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.changed(r, "grant_set", ag.ID+"/"+f.Purpose)
 	redirect(w, r, agencyHref(ag.ID), "grant_saved")
 }
 

@@ -82,6 +82,7 @@ func (h *Handler) addWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	// The secret is in this answer only: not in a redirect's URL, not in
 	// any log. The page is no-store like every console page.
+	h.changed(r, "webhook_added", sub.ID)
 	h.render(w, r, http.StatusCreated, "webhook_created", c.T("webhook.created", sub.ID), webhookCreatedView{Sub: sub})
 }
 
@@ -96,6 +97,7 @@ func (h *Handler) webhookStatus(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.changed(r, "webhook_"+string(st), sub.ID)
 	redirect(w, r, agencyHref(sub.Agency), "webhook_status")
 }
 
@@ -188,5 +190,6 @@ func (h *Handler) redeliver(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.changed(r, "redelivered", id+"/"+strconv.FormatInt(seq, 10))
 	redirect(w, r, deadHref(id), "redelivered")
 }
