@@ -68,22 +68,27 @@ var consoleTmpl = template.Must(template.New("cards").Funcs(template.FuncMap{"t"
 <button type="submit">{{t .Lang "find"}}</button></form>
 {{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
 {{if .Searched}}{{if .Cards}}
-<table><thead><tr><th>{{t .Lang "seq"}}</th><th>{{t .Lang "kind"}}</th><th>{{t .Lang "issued"}}</th><th>{{t .Lang "expiry"}}</th>
+<table class="data"><thead><tr><th>{{t .Lang "seq"}}</th><th>{{t .Lang "kind"}}</th><th>{{t .Lang "issued"}}</th><th>{{t .Lang "expiry"}}</th>
 <th>{{t .Lang "authority"}}</th><th>{{t .Lang "chip"}}</th><th>{{t .Lang "status"}}</th><th>{{t .Lang "reason"}}</th></tr></thead><tbody>
 {{range .Cards}}<tr><td>{{.Seq}}</td><td>{{.Kind}}</td><td>{{.IssueDate}}</td><td>{{if .Expiry}}{{.Expiry}}{{else}}{{t $.Lang "no_expiry"}}{{end}}</td>
 <td>{{.Authority}}</td><td>{{if .Chip}}{{t $.Lang "yes"}}{{else}}{{t $.Lang "no"}}{{end}}</td><td data-status="{{.Status}}">{{t $.Lang .Status}}</td><td>{{.StatusReason}}</td></tr>{{end}}
 </tbody></table>
-<form method="post" action="/console/cards/{{.PIN}}/status"><fieldset><legend>{{t .Lang "change"}}</legend>
+{{if .Changeable}}<form method="post" action="/console/cards/{{.PIN}}/status"><fieldset><legend>{{t .Lang "change"}}</legend>
 <input type="hidden" name="csrf" value="{{.CSRF}}">
 <label>{{t .Lang "status"}} <select name="status"><option value="lost">{{t .Lang "lost"}}</option><option value="revoked">{{t .Lang "revoked"}}</option><option value="replaced">{{t .Lang "replaced"}}</option></select></label>
 <label>{{t .Lang "reason"}} <input name="reason" maxlength="500" required></label>
-<button type="submit">{{t .Lang "save"}}</button></fieldset></form>
+<button type="submit">{{t .Lang "save"}}</button></fieldset></form>{{end}}
 {{else}}<p>{{t .Lang "none"}}</p>{{end}}{{end}}`))
 
 type consoleView struct {
 	Lang, PIN, CSRF, Error string
 	Searched               bool
 	Cards                  []Card
+}
+
+// Changeable reports whether the latest card's status may still change.
+func (v consoleView) Changeable() bool {
+	return len(v.Cards) > 0 && len(allowed[v.Cards[len(v.Cards)-1].Status]) > 0
 }
 
 func (c *console) render(w http.ResponseWriter, r *http.Request, o web.Officer, status int, v consoleView) {
