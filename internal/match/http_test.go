@@ -102,15 +102,18 @@ func newServer(t testing.TB, st store.Store, scorer Scorer, maxUpload int64) *se
 		t.Fatal(err)
 	}
 	NewHandler(svc, jobs, ex, maxUpload).Mount(srv)
+	s := &server{t: t, st: st, ex: ex, svc: svc, jobs: jobs, rec: rec, key: newServerKey(t)}
+	s.ts = httptest.NewServer(srv)
+	t.Cleanup(s.ts.Close)
+	return s
+}
+
+func newServerKey(t testing.TB) jose.JSONWebKey {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, st: st, ex: ex, svc: svc, jobs: jobs, rec: rec,
-		key: jose.JSONWebKey{Key: k, KeyID: "k1", Algorithm: string(jose.ES256), Use: "sig"}}
-	s.ts = httptest.NewServer(srv)
-	t.Cleanup(s.ts.Close)
-	return s
+	return jose.JSONWebKey{Key: k, KeyID: "k1", Algorithm: string(jose.ES256), Use: "sig"}
 }
 
 // agency registers an agency with one client and one grant, and returns

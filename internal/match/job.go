@@ -467,6 +467,9 @@ type batch struct {
 	bytes int64 // input bytes the batch consumed
 	lines int64 // input lines the batch consumed
 	needs bool  // some line needs the person's document
+	// recs are the records of the batch's valid PINs that are on the
+	// registry, filled by lookup.
+	recs map[string]*Record
 }
 
 // process answers a job's lines from its checkpoint on.
@@ -527,11 +530,31 @@ func (e *Engine) process(ctx context.Context, j *store.VerifyJob) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan batch, 2)
-	var readErr error
+	// Three stages, so that two cores both work: reading and parsing,
+	// looking up the batch's PINs, and answering (counts, results, access
+	// log, checkpoint), which alone touches the job's state.
+	parsed := make(chan batch, 2)
+	batches := make(chan batch, 1)
+	var readErr, lookupErr error
+	go func() {
+		defer close(parsed)
+		readErr = e.read(ctx, in, cols, j.Lines, parsed)
+	}()
 	go func() {
 		defer close(batches)
-		readErr = e.read(ctx, in, cols, j.Lines, batches)
+		for b := range parsed {
+			if lookupErr != nil {
+				continue // drain, so that the reader ends
+			}
+			if lookupErr = e.lookup(ctx, &b); lookupErr != nil {
+				cancel()
+				continue
+			}
+			select {
+			case batches <- b:
+			case <-ctx.Done():
+			}
+		}
 	}()
 	w := bufio.NewWriterSize(out, 1<<20)
 	var n int
@@ -547,6 +570,9 @@ func (e *Engine) process(ctx context.Context, j *store.VerifyJob) error {
 	}
 	if procErr != nil {
 		return procErr
+	}
+	if lookupErr != nil {
+		return lookupErr
 	}
 	if readErr != nil {
 		return readErr
@@ -644,9 +670,8 @@ func (e *Engine) read(ctx context.Context, in io.Reader, cols *Columns, done int
 	return nil
 }
 
-// answer verifies one batch, writes its results, records its accesses and
-// commits the checkpoint.
-func (e *Engine) answer(ctx context.Context, j *store.VerifyJob, b batch, sum *JobSummary, w *bufio.Writer, out *os.File, n int) error {
+// lookup reads the records of a batch's valid PINs in one query.
+func (e *Engine) lookup(ctx context.Context, b *batch) error {
 	pins := make([]string, 0, len(b.items))
 	for i := range b.items {
 		if b.items[i].err == nil && b.items[i].sub.PINOK {
@@ -659,16 +684,25 @@ func (e *Engine) answer(ctx context.Context, j *store.VerifyJob, b batch, sum *J
 	if err != nil {
 		return err
 	}
-	recs := make(map[string]*Record, len(rows))
-	var alive []string
+	b.recs = make(map[string]*Record, len(rows))
 	for _, row := range rows {
 		r, err := recordOf(row)
 		if err != nil {
 			return fmt.Errorf("match: person record: %w", err)
 		}
-		recs[row.PIN] = &r
+		b.recs[row.PIN] = &r
+	}
+	return nil
+}
+
+// answer verifies one batch, writes its results, records its accesses and
+// commits the checkpoint.
+func (e *Engine) answer(ctx context.Context, j *store.VerifyJob, b batch, sum *JobSummary, w *bufio.Writer, out *os.File, n int) error {
+	recs := b.recs
+	var alive []string
+	for pin, r := range recs {
 		if r.State == registry.Alive {
-			alive = append(alive, row.PIN)
+			alive = append(alive, pin)
 		}
 	}
 	counts := make(map[string]int, len(alive))

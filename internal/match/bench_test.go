@@ -1,0 +1,276 @@
+package match
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dancu/dancu/internal/api"
+	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/auth"
+	"github.com/dancu/dancu/internal/exchange"
+	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/store"
+	"github.com/dancu/dancu/internal/store/sqlite"
+	"github.com/dancu/dancu/internal/synth"
+)
+
+type nopRecorder struct{}
+
+func (nopRecorder) Record(context.Context, ...audit.Access) error { return nil }
+
+// benchStore opens the registry a benchmark runs against: the SQLite file
+// named by DANCU_BENCH_DB (made with dancu generate; the benchmark adds its
+// jobs to it), or a fresh one with 20,000 synthetic people.
+func benchStore(b *testing.B) store.Store {
+	b.Helper()
+	ctx := context.Background()
+	if path := os.Getenv("DANCU_BENCH_DB"); path != "" {
+		st, err := sqlite.Open(ctx, path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { st.Close() })
+		return st
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "d.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if _, err := synth.Generate(ctx, st, synth.Options{Citizens: 20000, Seed: 3}); err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
+// benchRows reads every person's verification row.
+func benchRows(b *testing.B, st store.Store) []store.PersonRow {
+	b.Helper()
+	var out []store.PersonRow
+	after := ""
+	for {
+		rows, err := st.SearchPersons(context.Background(), store.PersonQuery{AfterPIN: after, Limit: 20000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(rows) == 0 {
+			return out
+		}
+		for _, r := range rows {
+			r.Data = nil
+			out = append(out, r)
+		}
+		after = rows[len(rows)-1].PIN
+	}
+}
+
+// writeList writes a subscriber list of n lines drawn at random from the
+// registry: 90% as recorded, 5% with another name, 3% with a PIN no one
+// holds, 2% with a malformed PIN.
+func writeList(b *testing.B, rows []store.PersonRow, n int, path string) int64 {
+	b.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	w.WriteString("phone,pin,full_name,birth_date,sex\n")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range n {
+		r := &rows[rng.IntN(len(rows))]
+		pin, name := r.PIN, r.NameFold
+		switch x := rng.IntN(100); {
+		case x < 5:
+			name = "nguyễn văn khác"
+		case x < 8:
+			pin = pin[:6] + "999999"
+		case x < 10:
+			pin = pin[:11]
+		}
+		date := r.BirthDate
+		if date == "" {
+			date = "1990"
+		}
+		fmt.Fprintf(w, "09%08d,%s,%s,%s,%s\n", i%100_000_000, pin, name, date, r.Sex)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	st, _ := f.Stat()
+	return st.Size()
+}
+
+// BenchmarkEngine_bulk is a bulk verification job of DANCU_BENCH_LINES
+// lines (default 200,000) against the registry of benchStore: the file read
+// and parsed, each batch's PINs looked up in one query, counts for
+// OVER_LIMIT read and written, the result file written and synced, the
+// checkpoint committed — with a no-op recorder and with the real access log
+// (one entry per person looked up). Reported: lines/s.
+func BenchmarkEngine_bulk(b *testing.B) {
+	st := benchStore(b)
+	rows := benchRows(b, st)
+	lines := envInt("DANCU_BENCH_LINES", 200_000)
+	dir := b.TempDir()
+	in := filepath.Join(dir, "list.csv")
+	size := writeList(b, rows, lines, in)
+	b.Logf("registry of %d people; list of %d lines (%d MB)", len(rows), lines, size>>20)
+	for _, rc := range []string{"nop-recorder", "audit-log"} {
+		b.Run(rc, func(b *testing.B) {
+			ctx := context.Background()
+			var rec audit.Recorder = nopRecorder{}
+			if rc == "audit-log" {
+				l, err := audit.Open(ctx, st, audit.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer l.Close()
+				rec = l
+			}
+			e, err := NewEngine(st, rec, EngineOptions{Dir: filepath.Join(dir, rc)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				j, err := e.SubmitFile(ctx, JobMeta{Agency: "bench", Client: "bench", Purpose: "telecom.subscribers"}, in, filepath.Join(dir, fmt.Sprintf("%s-%d.out", rc, i)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := e.RunJob(ctx, j.ID); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			cpu := cpuTime() - cpu0
+			b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+			perLine := float64(cpu.Nanoseconds()) / float64(lines*b.N)
+			b.ReportMetric(perLine/1000, "cpu-µs/line")
+			// What two otherwise idle cores would do at this CPU cost.
+			b.ReportMetric(2e9/perLine, "lines/s@2cores")
+		})
+	}
+}
+
+// BenchmarkDemographic is POST /v1/verify/demographic as an agency's
+// client makes it, through the whole handler chain in process (no
+// network): token check, grant read, one batched row read, exact
+// comparison of name, date of birth and sex, the access recorded — 16
+// requests in flight. Reported: req/s and p99.
+func BenchmarkDemographic(b *testing.B) {
+	st := benchStore(b)
+	rows := benchRows(b, st)
+	for _, bc := range []struct{ rec, strategy string }{{"nop-recorder", "exact"}, {"nop-recorder", "partial"}, {"audit-log", "exact"}} {
+		b.Run(bc.rec+"/"+bc.strategy, func(b *testing.B) {
+			ctx := context.Background()
+			var rec audit.Recorder = nopRecorder{}
+			if bc.rec == "audit-log" {
+				l, err := audit.Open(ctx, st, audit.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer l.Close()
+				rec = l
+			}
+			a, _, err := auth.Setup(ctx, st, adminToken)
+			if err != nil {
+				b.Fatal(err)
+			}
+			reg := registry.New(st)
+			log := slog.New(slog.NewTextHandler(io.Discard, nil))
+			ex, err := exchange.New(ctx, st, reg, rec, log, exchange.Config{Issuer: testIssuer})
+			if err != nil {
+				b.Fatal(err)
+			}
+			a.AddVerifier(ex)
+			srv := api.New(api.Deps{Registry: reg, Store: st, Auth: a, Logger: log, Recorder: rec, Clients: ex})
+			ex.Mount(srv)
+			svc, err := NewService(ctx, st, ex, rec, Options{Scorer: Comparators{}, PartialDailyLimit: 1 << 30})
+			if err != nil {
+				b.Fatal(err)
+			}
+			NewHandler(svc, nil, ex, 0).Mount(srv)
+			s := &server{t: b, st: st, ex: ex, svc: svc}
+			s.ts = httptest.NewServer(srv)
+			defer s.ts.Close()
+			s.key = newServerKey(b)
+			agency := fmt.Sprintf("bench%d", time.Now().UnixNano())
+			tok := s.agency(agency, exchange.Grant{Purpose: kyc, DemographicCheck: true,
+				MatchStrategies: []string{"exact", "partial"}, PartialDailyLimit: 1 << 30})
+			bodies := make([]string, 4096)
+			rng := rand.New(rand.NewPCG(5, 6))
+			for i := range bodies {
+				r := rows[rng.IntN(len(rows))]
+				m := map[string]any{"pin": r.PIN, "full_name": r.NameFold, "sex": r.Sex, "strategy": bc.strategy}
+				if r.BirthDate != "" {
+					m["birth_date"] = r.BirthDate
+				}
+				body, _ := json.Marshal(m)
+				bodies[i] = string(body)
+			}
+			var i atomic.Int64
+			var lat latencies
+			b.SetParallelism(8) // 16 in flight on 2 cores
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					body := bodies[int(i.Add(1))%len(bodies)]
+					req := httptest.NewRequest("POST", demographicPath+"?purpose="+kyc, strings.NewReader(body))
+					req.Header.Set("Authorization", "Bearer "+tok)
+					req.Header.Set("Content-Type", "application/json")
+					w := httptest.NewRecorder()
+					t0 := time.Now()
+					srv.ServeHTTP(w, req)
+					lat.add(time.Since(t0))
+					if w.Code != http.StatusOK {
+						b.Fatalf("verify: %d %s", w.Code, w.Body)
+					}
+				}
+			})
+			b.StopTimer()
+			perReq := float64((cpuTime() - cpu0).Nanoseconds()) / float64(b.N)
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+			b.ReportMetric(perReq/1000, "cpu-µs/req")
+			b.ReportMetric(2e9/perReq, "req/s@2cores")
+			b.ReportMetric(float64(lat.p99().Microseconds())/1000, "p99-ms")
+		})
+	}
+}
+
+type latencies struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (l *latencies) add(d time.Duration) {
+	l.mu.Lock()
+	l.d = append(l.d, d)
+	l.mu.Unlock()
+}
+
+func (l *latencies) p99() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.d) == 0 {
+		return 0
+	}
+	slices.Sort(l.d)
+	return l.d[len(l.d)*99/100]
+}
