@@ -121,7 +121,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 		return err
 	}
 	defer stopFeeds() // before the access log's and the store's Close
-	stopVerify, err := startVerify(ctx, cfg, st, exch, accessLog, srv, logger)
+	stopVerify, err := startVerify(ctx, cfg, st, exch, accessLog, srv, single, logger)
 	if err != nil {
 		return err
 	}

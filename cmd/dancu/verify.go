@@ -23,10 +23,11 @@ import (
 	"github.com/dancu/dancu/internal/store"
 )
 
-// startVerify mounts demographic verification and bulk jobs on srv and
-// runs the jobs in the background until stop is called.
+// startVerify mounts demographic verification and bulk jobs on srv. The
+// jobs run under the lease "verify.jobs", in one of the processes sharing
+// the store (the jobs folder, verify.dir, must then be shared by them too).
 func startVerify(ctx context.Context, cfg config.Config, st store.Store, exch *exchange.Service, rec audit.Recorder,
-	srv *api.Server, logger *slog.Logger) (stop func(), err error) {
+	srv *api.Server, single *singleWriters, logger *slog.Logger) (stop func(), err error) {
 	svc, err := match.NewService(ctx, st, exch, rec, match.Options{
 		PartialDailyLimit: cfg.Verify.PartialDailyLimit, Scorer: partialScorer(), Logger: logger})
 	if err != nil {
@@ -38,13 +39,8 @@ func startVerify(ctx context.Context, cfg config.Config, st store.Store, exch *e
 		return nil, err
 	}
 	match.NewHandler(svc, jobs, exch, cfg.Verify.MaxUploadBytes).Mount(srv)
-	jctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = jobs.Run(jctx)
-	}()
-	return func() { cancel(); <-done }, nil
+	single.Go("verify.jobs", func(ctx context.Context) { _ = jobs.Run(ctx) })
+	return func() {}, nil
 }
 
 // partialScorer is the similarity of the partial strategy: package

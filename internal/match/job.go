@@ -118,10 +118,13 @@ type EngineOptions struct {
 	Now func() time.Time
 }
 
-// Engine runs bulk verification jobs. One Engine per process runs every
-// pending job, one at a time (a lease for several processes comes with the
-// multi-process deployment: the job rows already carry Owner and
-// LeaseUntil).
+// Engine runs bulk verification jobs, one at a time, oldest first. Among
+// processes sharing a store, Run belongs under a lease (dancu serve runs it
+// under "verify.jobs"): a job briefly run by two processes stays correct,
+// since a checkpoint is written only at the version its runner read
+// (store.ErrConflict otherwise) and both write the same results for the
+// same lines. The job rows also carry Owner and LeaseUntil for a finer,
+// per-job lease.
 type Engine struct {
 	st   JobStore
 	rec  audit.Recorder
