@@ -105,7 +105,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if err == nil { // done before: run again, under a new id
 				id = match.NewJobID()
 			}
-			j, err = eng.SubmitFile(ctx, match.JobMeta{ID: id, Agency: match.CLIAgency, Client: "cli", Purpose: "cli", Format: f},
+			j, err = eng.SubmitFile(ctx, match.JobMeta{ID: id, Agency: match.CLIAgency, Client: cliActor(), Purpose: "cli.verify", Format: f},
 				*input, *output)
 			if errors.Is(err, match.ErrNotJobFile) {
 				return errors.New(strings.TrimPrefix(err.Error(), "match: "))
@@ -211,3 +211,11 @@ func (v *verifyProgress) update(j store.VerifyJob) {
 }
 
 func (v *verifyProgress) finish() { v.p.finish() }
+
+// cliActor names the operator at the command line in the access log.
+func cliActor() string {
+	if u := os.Getenv("USER"); u != "" {
+		return "cli:" + u
+	}
+	return "cli"
+}

@@ -134,7 +134,7 @@ func testBedService(t testing.TB, people int) (*Service, []*registry.Person) {
 // DANCU_QUALITY_PEOPLE and DANCU_QUALITY_CLAIMS make it larger.
 func TestService_quality(t *testing.T) {
 	people, claims := envInt("DANCU_QUALITY_PEOPLE", 10000), envInt("DANCU_QUALITY_CLAIMS", 10000)
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		people, claims = 5000, 4000
 	}
 	svc, ps := testBedService(t, people)
