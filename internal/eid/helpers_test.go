@@ -73,7 +73,7 @@ func (f *fakeSMS) count() int { f.mu.Lock(); defer f.mu.Unlock(); return len(f.s
 var codeRE = regexp.MustCompile(`\b\d{6}\b`)
 
 // lastCode is the code of the last message sent.
-func (f *fakeSMS) lastCode(t *testing.T) string {
+func (f *fakeSMS) lastCode(t testing.TB) string {
 	t.Helper()
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -160,7 +160,9 @@ type backend struct {
 	open func(t *testing.T) store.Store
 }
 
-func openSQLite(t *testing.T) store.Store {
+func openSQLiteT(t *testing.T) store.Store { return openSQLite(t) }
+
+func openSQLite(t testing.TB) store.Store {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "dancu.db"))
 	if err != nil {
@@ -183,7 +185,7 @@ func openPostgres(t *testing.T) store.Store {
 // backends are the stores the service tests run on: SQLite always,
 // PostgreSQL where DANCU_TEST_POSTGRES is set.
 func backends() []backend {
-	bs := []backend{{"sqlite", openSQLite}}
+	bs := []backend{{"sqlite", openSQLiteT}}
 	if os.Getenv("DANCU_TEST_POSTGRES") != "" {
 		bs = append(bs, backend{"postgres", openPostgres})
 	}
