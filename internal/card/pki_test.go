@@ -133,7 +133,7 @@ func TestPKI_DSOutlivesItsUseButNotItsCSCA(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, backends(t)["sqlite"], 0)
 	cscas, dss, _ := f.svc.PKI().Certificates(ctx)
-	if !dss[0].NotAfter.After(dss[0].UsageTo.Add(DefaultCardValidity-time.Hour)) {
+	if !dss[0].NotAfter.After(dss[0].UsageTo.Add(DefaultCardValidity - time.Hour)) {
 		t.Errorf("DS valid to %v, usage to %v: it must cover the cards' validity", dss[0].NotAfter, dss[0].UsageTo)
 	}
 	if dss[0].NotAfter.After(cscas[0].NotAfter) {
