@@ -638,10 +638,15 @@ func TestHandler_grants(t *testing.T) {
 			"unknown event":   {with("event_types", "coronation"), "Loại sự kiện không có trong danh sách: coronation."},
 			"unknown dataset": {with("datasets", "tax-records"), "Bộ dữ liệu không có trong danh sách: tax-records."},
 			"bad status":      {with("status", "maybe"), "Trạng thái không hợp lệ."},
+			"purpose exists":  {with("purpose", "social-insurance.enrolment"), "Cơ quan đã có phạm vi cho mục đích này"},
 		} {
 			t.Run(name, func(t *testing.T) {
 				resp, body := e.post(prefix+"agencies/vss/grants", "admin", tc.form)
-				wantStatus(t, name, resp, http.StatusBadRequest)
+				want := http.StatusBadRequest
+				if name == "purpose exists" {
+					want = http.StatusConflict
+				}
+				wantStatus(t, name, resp, want)
 				mustContain(t, body, tc.msg)
 				gs, _ := e.ex.Grants(ctx, "vss")
 				if len(gs) != 1 || gs[0].Version != version {

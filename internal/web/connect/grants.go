@@ -155,6 +155,19 @@ func (h *Handler) setGrant(w http.ResponseWriter, r *http.Request) {
 		h.renderGrant(w, r, http.StatusBadRequest, ag, edit, f, errs)
 		return
 	}
+	// The new-grant form never replaces a grant by accident: a purpose the
+	// agency already holds is edited through its own form.
+	if !edit {
+		grants, err := h.d.Exchange.Grants(ctx, ag.ID)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if slices.ContainsFunc(grants, func(g exchange.Grant) bool { return g.Purpose == f.Purpose }) {
+			h.renderGrant(w, r, http.StatusConflict, ag, edit, f, formErrors{"purpose": c.T("err.purpose_taken")})
+			return
+		}
+	}
 	_, err = h.d.Exchange.SetGrant(ctx, exchange.Grant{Agency: ag.ID, Purpose: f.Purpose, LegalBasis: f.LegalBasis,
 		Fields: nonNil(f.Fields), EventTypes: f.EventTypes, Datasets: f.Datasets, DemographicCheck: f.DemographicCheck, Status: st})
 	switch {
