@@ -122,6 +122,9 @@ type PKI struct {
 	mu      sync.Mutex
 	signers map[string]crypto.Signer
 	certs   map[string]*x509.Certificate
+	// crls caches each CSCA's list for the hour it was signed in, keyed by
+	// what it says, so that the public endpoint does not sign per request.
+	crls map[string][]byte
 }
 
 // NewPKI returns the PKI over the store's directory and a key store. It
@@ -131,7 +134,7 @@ func NewPKI(st store.Directory, ks KeyStore, cfg PKIConfig, now func() time.Time
 	if now == nil {
 		now = time.Now
 	}
-	return &PKI{st: st, ks: ks, cfg: cfg, now: now, signers: map[string]crypto.Signer{}, certs: map[string]*x509.Certificate{}}
+	return &PKI{st: st, ks: ks, cfg: cfg, now: now, signers: map[string]crypto.Signer{}, certs: map[string]*x509.Certificate{}, crls: map[string][]byte{}}
 }
 
 func (p *PKI) load(ctx context.Context) (*keyset, int64, error) {
@@ -482,5 +485,22 @@ func (p *PKI) CRL(ctx context.Context, cscaID string) ([]byte, error) {
 		sn, _ := new(big.Int).SetString(ds.Serial, 16)
 		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, x509.RevocationListEntry{SerialNumber: sn, RevocationTime: ds.RevokedAt})
 	}
-	return x509.CreateRevocationList(rand.Reader, tmpl, caCert, key)
+	cacheKey := fmt.Sprintf("%s|%d|%d", csca.ID, now.Unix(), len(tmpl.RevokedCertificateEntries))
+	p.mu.Lock()
+	der, ok := p.crls[cacheKey]
+	p.mu.Unlock()
+	if ok {
+		return der, nil
+	}
+	der, err = x509.CreateRevocationList(rand.Reader, tmpl, caCert, key)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	if len(p.crls) > 64 {
+		clear(p.crls)
+	}
+	p.crls[cacheKey] = der
+	p.mu.Unlock()
+	return der, nil
 }
