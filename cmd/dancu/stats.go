@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/config"
+	"github.com/dancu/dancu/internal/dataset"
 	"github.com/dancu/dancu/internal/stats"
 	"github.com/dancu/dancu/internal/stats/duckstore"
 	"github.com/dancu/dancu/internal/stats/statshttp"
@@ -127,7 +129,10 @@ func startStats(ctx context.Context, cfg config.Config, st store.Store, srv *api
 	}
 	an, err := openAnalytics(ctx, cfg)
 	if err != nil {
-		return nil, err
+		// DuckDB locks its file: a second process on the same data folder
+		// serves everything but statistics rather than not starting.
+		logger.Error("statistics disabled: cannot open the analytics store", "path", cfg.StatsPath(), "err", err)
+		return func() {}, nil
 	}
 	svc := stats.NewService(an, cfg.Stats.Threshold, cfg.Stats.MinPublicPopulation)
 	statshttp.New(svc).Mount(srv.API())
@@ -145,10 +150,72 @@ func startStats(ctx context.Context, cfg config.Config, st store.Store, srv *api
 	} else {
 		close(done)
 	}
+	addAreaFigures(st, logger)
 	wh.AddSection(statshttp.NewConsole(svc, wh, feedStatus).Section())
 	return func() {
 		cancel()
 		<-done
 		an.Close()
 	}, nil
+}
+
+// figuresOnce keeps the dashboard's figures from being added twice when
+// serve runs more than once in a process (tests).
+var figuresOnce sync.Once
+
+// addAreaFigures adds to the dashboard the national figures other areas
+// keep in their own stores: health facilities using chip check-in,
+// vaccination by dose, online dossiers and their on-time rate. (They have
+// no per-person rows in the analytics store yet, so no breakdown by
+// region, sex or age.)
+func addAreaFigures(st store.Store, logger *slog.Logger) {
+	figuresOnce.Do(func() {
+		statshttp.AddFigure(func(ctx context.Context, _ *stats.Service) ([][2]string, error) {
+			var out [][2]string
+			if c, err := st.CheckInCounts(ctx, time.Time{}); err == nil {
+				out = append(out, [2]string{"Cơ sở y tế dùng thẻ chip / health facilities using chip check-in",
+					fmt.Sprintf("%d of %d with check-ins (%d people served by chip)", c.ChipFacilities, c.Facilities, c.ChipPeopleServed)})
+			} else {
+				logger.Warn("stats: check-in counts", "err", err)
+			}
+			ds, err := dataset.New(st, nil, nil, logger).ByKind(ctx, "vaccination")
+			if err == nil && len(ds) > 0 {
+				names := make([]string, len(ds))
+				for i, d := range ds {
+					names[i] = d.Name
+				}
+				doses, err := st.VaccinationDoses(ctx, names)
+				if err != nil {
+					logger.Warn("stats: vaccination doses", "err", err)
+				}
+				byVaccine := map[string][]string{}
+				var order []string
+				for _, d := range doses {
+					if _, ok := byVaccine[d.Vaccine]; !ok {
+						order = append(order, d.Vaccine)
+					}
+					byVaccine[d.Vaccine] = append(byVaccine[d.Vaccine], fmt.Sprintf("%d dose(s): %d", d.Doses, d.People))
+				}
+				for _, v := range order {
+					out = append(out, [2]string{"Tiêm chủng / vaccination " + v, strings.Join(byVaccine[v], "; ")})
+				}
+			}
+			now := time.Now()
+			if rows, err := st.DossierStats(ctx, now.AddDate(0, -12, 0), now, now); err == nil {
+				var sub, dec, on, open int64
+				for _, r := range rows {
+					sub, dec, on, open = sub+r.Submitted, dec+r.Decided, on+r.OnTime, open+r.Open
+				}
+				rate := "–"
+				if dec > 0 {
+					rate = fmt.Sprintf("%.1f%%", 100*float64(on)/float64(dec))
+				}
+				out = append(out, [2]string{"Hồ sơ trực tuyến 12 tháng / online dossiers, last 12 months",
+					fmt.Sprintf("%d submitted, %d decided, %s on time, %d open", sub, dec, rate, open)})
+			} else {
+				logger.Warn("stats: dossier counts", "err", err)
+			}
+			return out, nil
+		})
+	})
 }

@@ -12,8 +12,8 @@ import (
 //
 // Its tables, all keyed by pseudonym:
 //
-//	people(id, version, sex, birth_year, birth_md, born, province, commune, left_on, left_unknown, chip_since)
-//	events(id, version, kind, day, sex, birth_year, birth_md, province, commune)
+//	people(id, version, sex, birth_year, bdate, born, province, commune, left_on, left_unknown, until, chip_since)
+//	events(id, version, kind, day, sex, bdate, province, commune)
 //	links(dataset, id)
 //	meta(cursor, applied_at)
 //
@@ -79,6 +79,8 @@ type Aggregation struct {
 	Where    []string
 	Dims     []string
 	Measures []string
+	// Ordered sorts the rows by the dimensions, in order.
+	Ordered bool
 }
 
 // SourceTable is a side table the analytics store keeps for indicators

@@ -22,7 +22,7 @@ type Indicator struct {
 	Title string
 	Doc   string
 	// From is the FROM clause. People-like rows are under alias p, with
-	// the columns sex, birth_year, birth_md, province, commune, so that
+	// the columns sex, bdate (yyyymmdd), province, commune, so that
 	// the standard dimensions apply.
 	From string
 	// Where are conditions, joined with AND.
@@ -80,7 +80,7 @@ func standardDims(ageAt string) []Dim {
 		{Name: DimProvince, Expr: "p.province", Values: func(*Query) []string { return provinceCodes() }},
 		{Name: DimCommune, Expr: "p.commune", Values: func(*Query) []string { return communeCodes() }},
 		{Name: DimSex, Expr: "p.sex", Values: func(*Query) []string { return []string{"female", "male"} }},
-		{Name: DimAgeGroup, Expr: "least(age_at(p.birth_year, p.birth_md, " + ageAt + ") // 5, 20)",
+		{Name: DimAgeGroup, Expr: "least(age_at(p.bdate, " + ageAt + ") // 5, 20)",
 			Values: func(*Query) []string { return AgeGroups },
 			Label: func(v any) string {
 				if i, ok := asInt(v); ok && i >= 0 && int(i) < len(AgeGroups) {
@@ -91,8 +91,8 @@ func standardDims(ageAt string) []Dim {
 	}
 }
 
-const living = "living_at(p.born, p.left_on, p.left_unknown, {asof})"
-const ageAsOf = "age_at(p.birth_year, p.birth_md, {asof})"
+const living = "living_at(p.born, p.until, {asof})"
+const ageAsOf = "age_at(p.bdate, {asofnum})"
 
 // Cohorts are the school-age cohorts and their ages.
 var Cohorts = []struct {
@@ -163,7 +163,7 @@ func init() {
 		Doc:      "People alive on the as-of date, by the current permanent residence; grouped by age_group and sex it is the population pyramid.",
 		From:     "people p",
 		Where:    []string{living},
-		Dims:     standardDims("{asof}"),
+		Dims:     standardDims("{asofnum}"),
 		Measures: []Measure{{"people", "count(*)"}},
 	})
 	Register(&Indicator{
@@ -171,7 +171,7 @@ func init() {
 		Doc:   "Living children by cohort: preschool (3–5), primary (6–10), lower secondary (11–14), upper secondary (15–17).",
 		From:  "people p",
 		Where: []string{living, ageAsOf + " BETWEEN 3 AND 17"},
-		Dims: append(standardDims("{asof}"), Dim{Name: "cohort", Expr: cohortExpr, Values: func(*Query) []string {
+		Dims: append(standardDims("{asofnum}"), Dim{Name: "cohort", Expr: cohortExpr, Values: func(*Query) []string {
 			var v []string
 			for _, c := range Cohorts {
 				v = append(v, c.Name)
@@ -186,7 +186,7 @@ func init() {
 			"where they live now.",
 		From:  "people p",
 		Where: []string{living, "p.birth_year BETWEEN {intake} - 6 AND {intake} - 1"},
-		Dims: []Dim{standardDims("{asof}")[0], standardDims("{asof}")[1], standardDims("{asof}")[2],
+		Dims: []Dim{standardDims("{asofnum}")[0], standardDims("{asofnum}")[1], standardDims("{asofnum}")[2],
 			{Name: "entry_year", Expr: "p.birth_year + 6", Values: func(q *Query) []string {
 				var v []string
 				for y := firstIntake(q.AsOf); y < firstIntake(q.AsOf)+6; y++ {
@@ -201,7 +201,7 @@ func init() {
 		Doc:      "Living people aged 14 and over, and those of them holding a chip ID card issued on or before the as-of date.",
 		From:     "people p",
 		Where:    []string{living, ageAsOf + " >= 14"},
-		Dims:     standardDims("{asof}"),
+		Dims:     standardDims("{asofnum}"),
 		Measures: []Measure{{"people_14_plus", "count(*)"}, {"with_chip_card", "count(*) FILTER (WHERE p.chip_since <= {asof})"}},
 		Ratios:   []Ratio{{"chip_card_rate", "with_chip_card", "people_14_plus"}},
 	})
@@ -211,7 +211,7 @@ func init() {
 			"by month and where the person lived after the event; ages are at the event.",
 		From:  "events p",
 		Where: []string{"p.day > {from}", "p.day <= {asof}"},
-		Dims: append(standardDims("p.day"),
+		Dims: append(standardDims("(year(p.day) * 10000 + month(p.day) * 100 + day(p.day))"),
 			Dim{Name: "event", Expr: "p.kind", Values: func(*Query) []string { return []string{EventBirth, EventDeath, EventMove} }},
 			Dim{Name: "month", Expr: "strftime(p.day, '%Y-%m')", Values: func(q *Query) []string {
 				var v []string
@@ -229,7 +229,7 @@ func init() {
 		From: "people p CROSS JOIN (SELECT DISTINCT dataset FROM links) ds " +
 			"LEFT JOIN (SELECT DISTINCT dataset, id FROM links) l ON l.id = p.id AND l.dataset = ds.dataset",
 		Where: []string{living},
-		Dims: append(standardDims("{asof}"), Dim{Name: "dataset", Expr: "ds.dataset",
+		Dims: append(standardDims("{asofnum}"), Dim{Name: "dataset", Expr: "ds.dataset",
 			Values: func(*Query) []string { return dataset.KindNames() }}),
 		Measures: []Measure{{"people", "count(*)"}, {"linked", "count(l.id)"}},
 		Ratios:   []Ratio{{"coverage_rate", "linked", "people"}},
@@ -241,7 +241,7 @@ func sqlDate(t time.Time) string { return "DATE '" + t.Format("2006-01-02") + "'
 
 // expand replaces the placeholders of an indicator's SQL.
 func expand(s string, q *Query) string {
-	return strings.NewReplacer("{asof}", sqlDate(q.AsOf), "{from}", sqlDate(q.From),
+	return strings.NewReplacer("{asofnum}", q.AsOf.Format("20060102"), "{asof}", sqlDate(q.AsOf), "{from}", sqlDate(q.From),
 		"{intake}", strconv.Itoa(firstIntake(q.AsOf))).Replace(s)
 }
 

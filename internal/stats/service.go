@@ -173,7 +173,7 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 	if len(dims) > maxDims+2 {
 		return nil, invalid(400, "by", "too many dimensions with the filters")
 	}
-	agg := Aggregation{From: ind.From}
+	agg := Aggregation{From: ind.From, Ordered: true}
 	for _, w := range ind.Where {
 		agg.Where = append(agg.Where, expand(w, &q))
 	}
@@ -239,6 +239,18 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 			sup[m] = Protect(axes, coords, counts[m], s.threshold)
 		}
 	}
+	// The ratios' measures, by position.
+	ratios := make([][2]int, len(ind.Ratios))
+	for k, r := range ind.Ratios {
+		for m, ms := range ind.Measures {
+			if ms.Name == r.Num {
+				ratios[k][0] = m
+			}
+			if ms.Name == r.Den {
+				ratios[k][1] = m
+			}
+		}
+	}
 	// The slice the filters select.
 	var selected int64
 	for i := range raw {
@@ -255,25 +267,18 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 		if nm > 0 {
 			selected += counts[0][i]
 		}
-		row := Row{Dims: labels[i][:len(q.By)]}
-		byName := map[string]*int64{}
+		row := Row{Dims: labels[i][:len(q.By)], Counts: make([]*int64, nm), Ratios: make([]*float64, len(ind.Ratios))}
 		for m := range nm {
-			var c *int64
 			if q.Exact || !sup[m][i] {
-				v := counts[m][i]
-				c = &v
+				row.Counts[m] = &counts[m][i]
 			}
-			row.Counts = append(row.Counts, c)
-			byName[ind.Measures[m].Name] = c
 		}
-		for _, r := range ind.Ratios {
-			n, d := byName[r.Num], byName[r.Den]
-			var v *float64
+		for k, r := range ratios {
+			n, d := row.Counts[r[0]], row.Counts[r[1]]
 			if n != nil && d != nil && *d > 0 {
 				x := float64(*n) / float64(*d)
-				v = &x
+				row.Ratios[k] = &x
 			}
-			row.Ratios = append(row.Ratios, v)
 		}
 		res.Rows = append(res.Rows, row)
 	}
@@ -281,7 +286,6 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 		return nil, invalid(422, filterDims[0], "the filters select fewer than %d %s; published statistics describe larger groups",
 			s.minPublic, res.Measures[0])
 	}
-	sort.Slice(res.Rows, func(a, b int) bool { return slices.Compare(res.Rows[a].Dims, res.Rows[b].Dims) < 0 })
 	return res, nil
 }
 

@@ -38,11 +38,18 @@ type Store struct {
 
 var _ stats.Store = (*Store)(nil)
 
-const peopleCols = `id BIGINT NOT NULL, version BIGINT NOT NULL, sex VARCHAR, birth_year INTEGER, birth_md INTEGER,
-	born DATE, province VARCHAR, commune VARCHAR, left_on DATE, left_unknown BOOLEAN NOT NULL, chip_since DATE`
+// people keeps, besides the facts, two derived columns that make the
+// indicators' per-row work two integer comparisons and a subtraction:
+// bdate, the birth day as the number yyyymmdd (an age is then
+// (yyyymmdd of the date - bdate) / 10000, whole years exactly as
+// registry.Date.AgeAt counts them, 29 February included), and until, the
+// first day the person is no longer living (left_on; 0001-01-01 for a death
+// with no date; 9999-12-31 while alive).
+const peopleCols = `id BIGINT NOT NULL, version BIGINT NOT NULL, sex VARCHAR, birth_year INTEGER, bdate INTEGER,
+	born DATE, province VARCHAR, commune VARCHAR, left_on DATE, left_unknown BOOLEAN NOT NULL, until DATE NOT NULL, chip_since DATE`
 
 const eventsCols = `id BIGINT NOT NULL, version BIGINT NOT NULL, kind VARCHAR NOT NULL, day DATE NOT NULL, sex VARCHAR,
-	birth_year INTEGER, birth_md INTEGER, province VARCHAR, commune VARCHAR`
+	bdate INTEGER, province VARCHAR, commune VARCHAR`
 
 const linksCols = `dataset VARCHAR NOT NULL, id BIGINT NOT NULL`
 
@@ -54,8 +61,8 @@ var schema = []string{
 	`CREATE TABLE IF NOT EXISTS links (` + linksCols + `)`,
 	`CREATE TABLE IF NOT EXISTS meta (k INTEGER PRIMARY KEY, cursor BIGINT NOT NULL, applied_at TIMESTAMP)`,
 	`INSERT INTO meta VALUES (1, 0, NULL) ON CONFLICT DO NOTHING`,
-	`CREATE OR REPLACE MACRO age_at(byear, bmd, d) AS year(d) - byear - CASE WHEN month(d) * 100 + day(d) < bmd THEN 1 ELSE 0 END`,
-	`CREATE OR REPLACE MACRO living_at(born, left_on, left_unknown, d) AS born <= d AND NOT left_unknown AND (left_on IS NULL OR left_on > d)`,
+	`CREATE OR REPLACE MACRO age_at(bdate, dnum) AS (dnum - bdate) // 10000`,
+	`CREATE OR REPLACE MACRO living_at(born, until, d) AS born <= d AND until > d`,
 	`CREATE OR REPLACE TEMP TABLE stage_people (` + peopleCols + `)`,
 	`CREATE OR REPLACE TEMP TABLE stage_events (` + eventsCols + `)`,
 }
@@ -139,21 +146,33 @@ func nullStr(s string) any {
 	return s
 }
 
+var (
+	never  = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	always = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 func personValues(p *stats.Person) []driver.Value {
-	var by, md any
+	var by, bd any
 	if !p.Born.IsZero() {
-		by, md = int32(p.BirthYear), int32(p.BirthMD)
+		by, bd = int32(p.BirthYear), int32(p.BirthYear*10000+p.BirthMD)
 	}
-	return []driver.Value{p.ID, p.Version, nullStr(p.Sex), by, md, nullDate(p.Born), nullStr(p.Province),
-		nullStr(p.Commune), nullDate(p.Left), p.LeftUnknown, nullDate(p.ChipSince)}
+	until := never
+	switch {
+	case p.LeftUnknown:
+		until = always
+	case !p.Left.IsZero():
+		until = p.Left
+	}
+	return []driver.Value{p.ID, p.Version, nullStr(p.Sex), by, bd, nullDate(p.Born), nullStr(p.Province),
+		nullStr(p.Commune), nullDate(p.Left), p.LeftUnknown, until, nullDate(p.ChipSince)}
 }
 
 func eventValues(e *stats.Event) []driver.Value {
-	var by, md any
+	var bd any
 	if e.BirthYear != 0 {
-		by, md = int32(e.BirthYear), int32(e.BirthMD)
+		bd = int32(e.BirthYear*10000 + e.BirthMD)
 	}
-	return []driver.Value{e.ID, e.Version, e.Kind, e.Day, nullStr(e.Sex), by, md, nullStr(e.Province), nullStr(e.Commune)}
+	return []driver.Value{e.ID, e.Version, e.Kind, e.Day, nullStr(e.Sex), bd, nullStr(e.Province), nullStr(e.Commune)}
 }
 
 // appendRows appends rows to table through DuckDB's Appender on the writer
@@ -375,6 +394,9 @@ func (s *Store) Aggregate(ctx context.Context, q stats.Aggregation) ([][]any, er
 	}
 	if len(q.Dims) > 0 {
 		b.WriteString(" GROUP BY ALL")
+		if q.Ordered {
+			b.WriteString(" ORDER BY ALL NULLS FIRST")
+		}
 	}
 	rows, err := s.db.QueryContext(ctx, b.String())
 	if err != nil {
@@ -418,7 +440,7 @@ func (s *Store) Distinct(ctx context.Context, table, expr string) ([]string, err
 // province column each is partitioned by.
 var exportTables = []struct{ name, query string }{
 	{"people", `SELECT id, sex, birth_year, born, coalesce(province, '00') AS province, commune, left_on, left_unknown, chip_since FROM people`},
-	{"events", `SELECT id, kind, day, sex, birth_year, coalesce(province, '00') AS province, commune FROM events`},
+	{"events", `SELECT id, kind, day, sex, bdate // 10000 AS birth_year, coalesce(province, '00') AS province, commune FROM events`},
 	{"links", `SELECT l.dataset, l.id, coalesce(p.province, '00') AS province FROM links l LEFT JOIN people p USING (id)`},
 }
 
@@ -440,6 +462,9 @@ func (s *Store) Export(ctx context.Context, format, dir string) ([]string, error
 	}
 	if strings.ContainsAny(abs, "'\\") {
 		return nil, errors.New("duckstore: export: the directory's path must not contain quotes or backslashes")
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, wrap("export", err)
 	}
 	for _, t := range exportTables {
 		out := filepath.Join(abs, t.name)
