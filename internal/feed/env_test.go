@@ -267,7 +267,10 @@ func (rc *receiver) deliveries() []received {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
+	// d only keeps a broken relay from hanging the test; it is not a
+	// performance assertion, and a CI machine shared with other jobs can be
+	// many times slower than a quiet one.
+	deadline := time.Now().Add(max(d, 90*time.Second))
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
