@@ -15,6 +15,7 @@ import (
 func (s *Service) Mount(srv *api.Server) {
 	srv.HandlePublic(TokenPath, http.HandlerFunc(s.tokenHandler))
 	srv.HandlePublic("GET "+JWKSPath, http.HandlerFunc(s.jwksHandler))
+	documentToken(srv.API())
 	s.MountLookups(srv)
 	s.mountAdmin(srv.API())
 }

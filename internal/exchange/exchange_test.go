@@ -485,3 +485,31 @@ func TestAdminAPI(t *testing.T) {
 		t.Errorf("access token claims = %v", c)
 	}
 }
+
+// TestOpenAPI_documentsTokenEndpoint checks that the OpenAPI document
+// describes the token endpoint and its key set, which plain handlers serve.
+func TestOpenAPI_documentsTokenEndpoint(t *testing.T) {
+	e := newEnv(t, backends[0].open(t))
+	status, body := e.do("GET", "/openapi.json", "", nil)
+	if status != http.StatusOK {
+		t.Fatalf("GET /openapi.json: %d", status)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			OperationID string                     `json:"operationId"`
+			RequestBody map[string]json.RawMessage `json:"requestBody"`
+			Responses   map[string]json.RawMessage `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	tok := doc.Paths[exchange.TokenPath]["post"]
+	if tok.OperationID != "token" || tok.Responses["200"] == nil || tok.Responses["401"] == nil ||
+		!strings.Contains(string(tok.RequestBody["content"]), "application/x-www-form-urlencoded") {
+		t.Errorf("token endpoint in the OpenAPI document: %+v", tok)
+	}
+	if doc.Paths[exchange.JWKSPath]["get"].OperationID != "token-keys" {
+		t.Errorf("JWKS endpoint missing from the OpenAPI document")
+	}
+}
