@@ -184,15 +184,15 @@ var bookTmpl = template.Must(template.New("book").Parse(`
 {{if .Level1}}<p class="notice">Sổ sức khoẻ điện tử cần tài khoản định danh điện tử mức độ 2. Hãy đến cơ quan Công an để nâng mức tài khoản.</p>
 {{else}}{{with .Book}}
 <section><h2>Bảo hiểm y tế</h2>
-{{if .Insurance}}<table><thead><tr><th>Số thẻ</th><th>Hiệu lực</th><th>Nơi KCB ban đầu</th><th>Tình trạng</th></tr></thead><tbody>
+{{if .Insurance}}<table class="table" id="insurance"><thead><tr><th>Số thẻ</th><th>Hiệu lực</th><th>Nơi KCB ban đầu</th><th>Tình trạng</th></tr></thead><tbody>
 {{range .Insurance}}<tr><td>{{.CardNumber}}</td><td>{{.ValidFrom}} – {{.ValidTo}}</td><td>{{.Facility}}</td><td>{{if .Valid}}Còn hiệu lực{{else}}Hết hiệu lực{{end}}</td></tr>{{end}}
 </tbody></table>{{else}}<p>Chưa có thẻ bảo hiểm y tế.</p>{{end}}</section>
 <section><h2>Tiêm chủng</h2>
-{{if .Vaccinations}}<table><thead><tr><th>Ngày</th><th>Vắc xin</th><th>Mũi</th><th>Cơ sở</th><th>Lô</th></tr></thead><tbody>
+{{if .Vaccinations}}<table class="table" id="vaccinations"><thead><tr><th>Ngày</th><th>Vắc xin</th><th>Mũi</th><th>Cơ sở</th><th>Lô</th></tr></thead><tbody>
 {{range .Vaccinations}}<tr><td>{{.Date}}</td><td>{{.Vaccine}}</td><td>{{.Dose}}</td><td>{{.Facility}}</td><td>{{.Lot}}</td></tr>{{end}}
 </tbody></table>{{else}}<p>Chưa có mũi tiêm nào được ghi nhận.</p>{{end}}</section>
 <section><h2>Khám chữa bệnh</h2>
-{{if .Visits}}<table><thead><tr><th>Ngày</th><th>Cơ sở</th><th>Loại</th><th>Chẩn đoán</th><th>Tóm tắt</th></tr></thead><tbody>
+{{if .Visits}}<table class="table" id="visits"><thead><tr><th>Ngày</th><th>Cơ sở</th><th>Loại</th><th>Chẩn đoán</th><th>Tóm tắt</th></tr></thead><tbody>
 {{range .Visits}}<tr><td>{{.Date}}</td><td>{{.Facility}}</td><td>{{.Type}}</td><td>{{.Diagnosis}}</td><td>{{.Summary}}</td></tr>{{end}}
 </tbody></table>{{else}}<p>Chưa có lần khám nào.</p>{{end}}
 {{if .CheckIns}}<h3>Tiếp đón bằng thẻ căn cước</h3><ul>{{range .CheckIns}}<li>{{.At.Format "02/01/2006 15:04"}} — {{.Facility}} ({{if eq .Method "chip"}}đọc chip{{else}}mã QR{{end}})</li>{{end}}</ul>{{end}}
