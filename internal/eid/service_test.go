@@ -684,3 +684,73 @@ func FuzzCheckRegistrationForm(f *testing.F) {
 		}
 	})
 }
+
+// TestService_SharedAcrossProcesses checks that two services over one
+// database — two dancu processes — share sessions, lock-outs and pending
+// sign-ins: each is only in the store.
+func TestService_SharedAcrossProcesses(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnvOn(t, b.open(t))
+			ctx := context.Background()
+			cfg := DefaultConfig()
+			cfg.Params = cheap
+			other := New(Deps{Store: e.st, Nonces: e.st, People: people(), SMS: e.sms, Recorder: e.rec, Now: e.c.now}, cfg)
+			e.register(t)
+			// The password on one process, the code on the other.
+			p, err := e.s.SignIn(ctx, pinAdult, testPassword, browser)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := other.SendSignInCode(ctx, p.ID); err != nil {
+				t.Fatal(err)
+			}
+			other.Flush()
+			sess, err := e.s.FinishSignIn(ctx, p.ID, MethodSMS, e.sms.lastCode(t), browser)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c, err := other.Authenticate(ctx, sess.Token); err != nil || c.AccountID != sess.Citizen.AccountID {
+				t.Errorf("the other process does not know the session: %v", err)
+			}
+			if err := other.SignOut(ctx, sess.Citizen); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.s.Authenticate(ctx, sess.Token); !errors.Is(err, ErrNotFound) {
+				t.Errorf("signed out on one process, still signed in on the other: %v", err)
+			}
+			// Failures counted on both processes lock the account for both.
+			for i := range accountLockout.Threshold {
+				s := e.s
+				if i%2 == 1 {
+					s = other
+				}
+				s.SignIn(ctx, pinAdult, "wrong password!", Client{Address: fmt.Sprintf("198.51.100.%d", i+1)})
+			}
+			if _, err := other.SignIn(ctx, pinAdult, testPassword, browser); !errors.Is(err, ErrLocked) {
+				t.Errorf("after failures spread over two processes: %v, want ErrLocked", err)
+			}
+		})
+	}
+}
+
+func TestService_SetCookie(t *testing.T) {
+	e := newEnv(t)
+	sess := Session{Token: "tok", Expires: t0.Add(time.Hour)}
+	for _, tc := range []struct {
+		name   string
+		tls    bool
+		secure bool
+	}{{"plain http", false, false}, {"tls", true, true}} {
+		r := httptest.NewRequest("GET", "/portal/", nil)
+		if tc.tls {
+			r = httptest.NewRequest("GET", "https://id.example.vn/portal/", nil)
+		}
+		w := httptest.NewRecorder()
+		e.s.SetCookie(w, r, sess)
+		c := w.Result().Cookies()[0]
+		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure != tc.secure || c.Path != "/" {
+			t.Errorf("%s: cookie %+v", tc.name, c)
+		}
+	}
+}

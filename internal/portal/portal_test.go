@@ -330,3 +330,28 @@ func FuzzSafeNext(f *testing.F) {
 		}
 	})
 }
+
+// fakeLinked is a hand-written Linked with one health-insurance record.
+type fakeLinked struct{ calls int }
+
+func (f *fakeLinked) LinkedRecords(context.Context, string) ([]LinkedRecord, error) {
+	f.calls++
+	return []LinkedRecord{{Source: "health_insurance", Key: "HS4010123456789", Fields: [][2]string{{"valid_to", "2026-12-31"}}}}, nil
+}
+
+func TestHandler_MyDataLinkedAtLevel2(t *testing.T) {
+	e := newEnv(t)
+	linked := &fakeLinked{}
+	e.h.d.Linked = linked
+	b := e.browser(t)
+	b.register()
+	if _, body := b.get("/portal/me"); strings.Contains(body, "HS4010123456789") || linked.calls != 0 {
+		t.Error("linked data read or shown at level 1")
+	}
+	if _, err := e.eid.RaiseLevel(context.Background(), eid.Check{Officer: "an.nv", PIN: pinAdult, Card: card}); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := b.get("/portal/me"); !strings.Contains(body, "HS4010123456789") || !strings.Contains(body, "health_insurance") {
+		t.Error("linked data not shown at level 2")
+	}
+}
