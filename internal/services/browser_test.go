@@ -10,6 +10,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/dancu/dancu/internal/credential"
+	"github.com/dancu/dancu/internal/eid"
 	"github.com/dancu/dancu/internal/staff"
 )
 
@@ -20,8 +22,9 @@ const chromiumPath = "/usr/bin/chromium"
 const screenshotDir = "DANCU_SERVICES_SCREENSHOTS"
 
 // TestBrowser_DossierToRegistry drives a headless Chromium, with JavaScript
-// off, through a whole dossier: a citizen signs in (through a stand-in for
-// the portal's sign-in until package eid is wired), files a temporary
+// off, through a whole dossier: a citizen signs in to the portal with
+// electronic identification (PIN, password and authenticator code, package
+// eid's real sign-in), files a temporary
 // residence registration with a PDF, and reads the code and appointment; an
 // officer of the commune signs in to the console with password and TOTP,
 // opens the dossier from the queue, accepts and approves it; the registry
@@ -36,7 +39,12 @@ func TestBrowser_DossierToRegistry(t *testing.T) {
 		}
 		t.Skipf("no Chromium at %s; skipping the browser test", chromiumPath)
 	}
-	s := newStack(t)
+	s := newStackWith(t, true)
+	const citizenPassword = "mật khẩu đủ dài 2026"
+	prov, err := s.eid.Provision(s.ctx, s.husband.PIN, citizenPassword, eid.Level2, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
 	user, password, secret := s.officerAccount(t, "ngocha1", staff.Unit{Province: "01", Commune: "00008"})
 	upload := filepath.Join(t.TempDir(), "hop-dong-thue-nha.pdf")
 	if err := os.WriteFile(upload, pdf, 0o600); err != nil {
@@ -85,8 +93,11 @@ func TestBrowser_DossierToRegistry(t *testing.T) {
 
 	// The citizen.
 	step("open the catalogue", chromedp.Navigate(base+"/portal/services/"), chromedp.WaitVisible(chromedp.ID("catalogue")))
-	step("apply", chromedp.Click(chromedp.ID("apply-temporary_residence_registration")), chromedp.WaitVisible(chromedp.ID("as-an")))
-	step("sign in", chromedp.Click(chromedp.ID("as-an")), chromedp.WaitVisible(chromedp.ID("apply-form")))
+	step("apply", chromedp.Click(chromedp.ID("apply-temporary_residence_registration")), chromedp.WaitVisible(chromedp.ID("signin-form")))
+	step("sign in", chromedp.SendKeys(chromedp.ID("pin"), s.husband.PIN), chromedp.SendKeys(chromedp.ID("password"), citizenPassword),
+		chromedp.Submit(chromedp.ID("password")), chromedp.WaitVisible(chromedp.ID("totp")))
+	step("second factor", chromedp.SendKeys(chromedp.ID("totp"), credential.TOTPCode(prov.TOTPSecret, time.Now())),
+		chromedp.Submit(chromedp.ID("totp")), chromedp.WaitVisible(chromedp.ID("apply-form")))
 	name := read(chromedp.Value(chromedp.ID("f_full_name")))
 	if name != "Nguyễn Văn An" {
 		t.Errorf("prefilled name %q", name)

@@ -15,7 +15,11 @@ import (
 	"time"
 
 	"github.com/dancu/dancu/internal/api"
+	"github.com/dancu/dancu/internal/audit"
 	"github.com/dancu/dancu/internal/auth"
+	"github.com/dancu/dancu/internal/credential"
+	"github.com/dancu/dancu/internal/eid"
+	"github.com/dancu/dancu/internal/portal"
 	"github.com/dancu/dancu/internal/services"
 	"github.com/dancu/dancu/internal/staff"
 	"github.com/dancu/dancu/internal/web"
@@ -55,14 +59,27 @@ func (f fakeSessions) signin(w http.ResponseWriter, r *http.Request) {
 }
 
 // stack is the whole HTTP server of a dancu process with the services
-// mounted, as cmd/dancu wires it.
+// mounted, as cmd/dancu wires it. With eid set, the citizens' portal and
+// its electronic identification are the real ones (package portal and
+// eid); otherwise fakeSessions stands in for them.
 type stack struct {
 	*env
 	srv      *httptest.Server
 	staffSvc *staff.Service
+	eid      *eid.Service
 }
 
-func newStack(t *testing.T) *stack {
+// eidSessions adapts eid's sessions, as cmd/dancu does.
+type eidSessions struct{ e *eid.Service }
+
+func (s eidSessions) Current(r *http.Request) (services.Citizen, bool) {
+	c, ok := s.e.Current(r)
+	return services.Citizen{AccountID: c.AccountID, PIN: c.PIN, Level: c.Level}, ok
+}
+
+func newStack(t *testing.T) *stack { return newStackWith(t, false) }
+
+func newStackWith(t *testing.T, withEID bool) *stack {
 	e := newEnv(t, backends["sqlite"])
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, _, err := auth.Setup(e.ctx, e.st, adminToken)
@@ -74,12 +91,27 @@ func newStack(t *testing.T) *stack {
 	console := web.New(web.Deps{Registry: e.reg, Auth: a, Staff: staffSvc, Logger: logger, Recorder: e.rec})
 	e.svc.Mount(srv)
 	console.AddSection(e.svc.ConsoleSection(console))
-	sessions := fakeSessions{citizens: map[string]services.Citizen{"an": e.husband, "binh": e.wife}}
-	srv.Mux().Handle(services.PortalPrefix, e.svc.PortalHandler(sessions, nil, 20<<20))
+	s := &stack{env: e, staffSvc: staffSvc}
+	if withEID {
+		l, err := audit.Open(e.ctx, e.st, audit.Options{CheckpointEvery: -1, IndexEvery: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		cfg := eid.DefaultConfig()
+		cfg.Params = credential.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
+		s.eid = eid.New(eid.Deps{Store: e.st, Nonces: e.st, People: e.reg, SMS: e.sms, Recorder: l, Logger: logger}, cfg)
+		p := portal.New(portal.Deps{EID: s.eid, People: e.reg, Tracker: l, Logger: logger})
+		srv.Mux().Handle(services.PortalPrefix, e.svc.PortalHandler(eidSessions{s.eid}, p, 20<<20))
+		p.Mount(srv.Mux())
+	} else {
+		sessions := fakeSessions{citizens: map[string]services.Citizen{"an": e.husband, "binh": e.wife}}
+		srv.Mux().Handle(services.PortalPrefix, e.svc.PortalHandler(sessions, nil, 20<<20))
+		srv.Mux().HandleFunc("GET /portal/signin", sessions.signin)
+	}
 	srv.SetBodyLimit(services.PortalPrefix, 20<<20)
-	srv.Mux().HandleFunc("GET /portal/signin", sessions.signin)
 	console.Mount(srv.Mux())
-	s := &stack{env: e, srv: httptest.NewServer(srv), staffSvc: staffSvc}
+	s.srv = httptest.NewServer(srv)
 	t.Cleanup(s.srv.Close)
 	return s
 }
