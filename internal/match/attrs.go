@@ -284,27 +284,40 @@ func datesAgree(a, b registry.Date) bool {
 	return a.Day == 0 || b.Day == 0 || a.Day == b.Day
 }
 
-// compareExact answers each claimed attribute with the exact strategy, in
-// the order of Claim.Claimed. rec must have been read with its document when
-// the claim needs it.
-func compareExact(c *Claim, rec *Record) map[string]bool {
-	out := make(map[string]bool, 6)
+// The attributes in their fixed order, for verdict arrays.
+var attrOrder = [...]string{AttrFullName, AttrBirthDate, AttrSex, AttrAddress, AttrPhone, AttrDocument}
+
+// verdicts holds, per attribute in attrOrder, 0 when not claimed, 1 when
+// it matches, -1 when it does not: the bulk path answers millions of
+// lines and keeps them off the heap.
+type verdicts [len(attrOrder)]int8
+
+// judge answers each claimed attribute with the exact strategy. rec must
+// have been read with its document when the claim needs it.
+func judge(c *Claim, rec *Record) verdicts {
+	var v verdicts
+	set := func(i int, ok bool) {
+		v[i] = -1
+		if ok {
+			v[i] = 1
+		}
+	}
 	if c.FullName != "" {
 		f := normName(c.FullName)
-		out[AttrFullName] = f != "" && (f == rec.NameFold || f == rec.OtherFold)
+		set(0, f != "" && (f == rec.NameFold || f == rec.OtherFold))
 	}
 	if !c.BirthDate.IsZero() {
-		out[AttrBirthDate] = datesAgree(c.BirthDate, rec.BirthDate)
+		set(1, datesAgree(c.BirthDate, rec.BirthDate))
 	}
 	if c.Sex != "" {
-		out[AttrSex] = c.Sex == rec.Sex
+		set(2, c.Sex == rec.Sex)
 	}
 	if c.Address != "" || c.Province != "" || c.Commune != "" {
-		out[AttrAddress] = addressMatches(c, rec)
+		set(3, addressMatches(c, rec))
 	}
 	if c.Phone != "" {
 		p := normPhone(c.Phone)
-		out[AttrPhone] = p != "" && p == rec.Phone
+		set(4, p != "" && p == rec.Phone)
 	}
 	if c.Document != "" {
 		d := digits(c.Document)
@@ -315,7 +328,19 @@ func compareExact(c *Claim, rec *Record) map[string]bool {
 				break
 			}
 		}
-		out[AttrDocument] = ok
+		set(5, ok)
+	}
+	return v
+}
+
+// compareExact is judge as a map from attribute name to match.
+func compareExact(c *Claim, rec *Record) map[string]bool {
+	v := judge(c, rec)
+	out := make(map[string]bool, len(v))
+	for i, x := range v {
+		if x != 0 {
+			out[attrOrder[i]] = x > 0
+		}
 	}
 	return out
 }

@@ -827,10 +827,9 @@ func (e *Engine) decide(it *item, recs map[string]*Record, counts map[string]int
 	if counts[rec.PIN] > e.opts.SubscriptionLimit {
 		return ResultOverLimit, nil, ""
 	}
-	got := compareExact(&it.sub.Claim, rec)
-	for _, a := range it.sub.Claim.Claimed() {
-		if !got[a] {
-			fields = append(fields, a)
+	for i, x := range judge(&it.sub.Claim, rec) {
+		if x < 0 {
+			fields = append(fields, attrOrder[i])
 		}
 	}
 	if len(fields) > 0 {
