@@ -297,7 +297,7 @@ func TestSOD_opensslVerifies(t *testing.T) {
 // of each data group, one at a time, and checks that verification fails
 // each time with a reason, never a panic. Each byte takes every value that
 // differs from it in one bit, and 0x00 and 0xFF; with
-// DANCU_CARD_EXHAUSTIVE=1 it takes all 255 other values (about 330,000
+// DANCU_CARD_EXHAUSTIVE=1 it takes all 255 other values (about 380,000
 // verifications, minutes on a busy machine).
 func TestVerify_rejectsEverySingleByteChange(t *testing.T) {
 	ctx := context.Background()

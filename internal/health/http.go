@@ -161,8 +161,7 @@ func (s *Service) PortalHandler(sess Sessions, render func(w http.ResponseWriter
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		if c.Level < 2 {
-			w.WriteHeader(http.StatusForbidden)
-			s.page(w, r, render, pageData{Level1: true})
+			s.page(w, r, render, http.StatusForbidden, pageData{Level1: true})
 			return
 		}
 		b, err := s.Book(r.Context(), c.PIN)
@@ -171,7 +170,7 @@ func (s *Service) PortalHandler(sess Sessions, render func(w http.ResponseWriter
 			http.Error(w, "Sổ sức khoẻ tạm thời không xem được.", http.StatusServiceUnavailable)
 			return
 		}
-		s.page(w, r, render, pageData{Book: b})
+		s.page(w, r, render, http.StatusOK, pageData{Book: b})
 	})
 }
 
@@ -203,7 +202,9 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
 <title>{{.Title}} — Cổng công dân</title></head>
 <body><header><a href="/portal/">Cổng công dân</a></header><main><h1>{{.Title}}</h1>{{.Body}}</main></body></html>`))
 
-func (s *Service) page(w http.ResponseWriter, r *http.Request, render func(http.ResponseWriter, *http.Request, string, template.HTML), d pageData) {
+// page writes the book's page: in the portal's layout when render is set
+// (which then decides the status), otherwise on its own with status.
+func (s *Service) page(w http.ResponseWriter, r *http.Request, render func(http.ResponseWriter, *http.Request, string, template.HTML), status int, d pageData) {
 	var body bytesBuffer
 	if err := bookTmpl.Execute(&body, d); err != nil {
 		s.log.ErrorContext(r.Context(), "health: portal template", "error", err)
@@ -215,6 +216,7 @@ func (s *Service) page(w http.ResponseWriter, r *http.Request, render func(http.
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
 	pageTmpl.Execute(w, struct {
 		Title string
 		Body  template.HTML
