@@ -87,6 +87,8 @@ func TestNames(t *testing.T) {
 		{"Nguyễn Thị Thủy", "Nguyen Thi Thuy", Close},               // dropped diacritics
 		{"Nguyễn Thị Thủy", "Nguyễn Thị Thùy", Close},               // another tone
 		{"Nguyễn Văn An", "Nguyễn An", Close},                       // missing middle name
+		{"Nguyễn Thị Thanh Thuỷ", "Nguyễn Thị Thủy", Close},         // one of two middle names missing
+		{"Nguyễn Thị Thanh Thuỷ", "Nguyễn Văn Thủy", Partial},       // another middle name
 		{"Trần Thị Mai Lan", "Trần Mai Thị Lan", Close},             // swapped middle names
 		{"Phạm Minh Tuấn", "Tuấn Phạm Minh", Close},                 // given name first
 		{"Phạm Minh Tuấn", "Phạm Minh Tuán", Close},                 // typo in a tone

@@ -60,7 +60,9 @@ func (n Name) IsZero() bool { return n.Key == "" }
 //   - Exact: equal folds (same letters and tones, whatever the tone-mark
 //     placement, case or spacing);
 //   - Close: equal keys (diacritics dropped or different), the same
-//     surname and given name with a middle name missing on one side, the
+//     surname and given name with a middle name missing on one side (all
+//     of them, or one of several: "Nguyễn Thị Thuỷ" and "Nguyễn Thị Thanh
+//     Thuỷ"), the
 //     same words in another order (middle names swapped, given name
 //     written first), or one typing error in the key;
 //   - Partial: the same surname and given name with another middle name,
@@ -77,7 +79,7 @@ func Names(a, b Name) Level {
 		return Close
 	}
 	sameEnds := a.Surname == b.Surname && a.Given == b.Given
-	if sameEnds && (a.Middle == "" || b.Middle == "") {
+	if sameEnds && (subWords(a.Middle, b.Middle) || subWords(b.Middle, a.Middle)) {
 		return Close
 	}
 	if sameWords(a.Key, b.Key) {
@@ -93,6 +95,23 @@ func Names(a, b Name) Level {
 		return Partial
 	}
 	return Different
+}
+
+// subWords reports whether the words of a appear, in order, among those
+// of b (an empty a always does).
+func subWords(a, b string) bool {
+	wb := strings.Fields(b)
+	i := 0
+	for _, w := range strings.Fields(a) {
+		for i < len(wb) && wb[i] != w {
+			i++
+		}
+		if i == len(wb) {
+			return false
+		}
+		i++
+	}
+	return true
 }
 
 // sameWords reports whether a and b hold the same words in another order.

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sync"
@@ -29,15 +28,14 @@ type Options struct {
 	Window int
 	// Iterations bounds expectation–maximisation (default 50).
 	Iterations int
-	// RandomPairs is the number of random pairs that seed u (default 50,000).
-	RandomPairs int
 	// MinProbability is the posterior probability from which a pair is
 	// reported as a candidate duplicate (default 0.5).
 	MinProbability float64
-	// Seed makes the random pairs reproducible.
+	// Seed is kept for reproducible variants of the batch; the batch
+	// itself is deterministic.
 	Seed uint64
 	// Start, if set, is the model expectation–maximisation starts from;
-	// otherwise DefaultModel with u from the random pairs.
+	// otherwise DefaultModel with u from the compared pairs.
 	Start *Model
 	// Progress, if set, is called from one goroutine with a stage name
 	// ("keys", "compare", "estimate", "score") and the work done and total
@@ -57,9 +55,6 @@ func (o *Options) defaults() {
 	}
 	if o.Iterations <= 0 {
 		o.Iterations = 50
-	}
-	if o.RandomPairs <= 0 {
-		o.RandomPairs = 50000
 	}
 	if o.MinProbability <= 0 {
 		o.MinProbability = 0.5
@@ -324,29 +319,6 @@ func levelFrequencies(counts map[uint32]int64) [NumFields][compare.NumLevels]flo
 		v := vectorOf(p)
 		for f := range NumFields {
 			c[f][v[f]] += float64(n)
-		}
-	}
-	var u [NumFields][compare.NumLevels]float64
-	for f := range NumFields {
-		u[f] = normalise(c[f])
-	}
-	return u
-}
-
-// RandomU estimates u, the distribution of levels among non-matches, from
-// n random pairs of records: in a population, almost every random pair is
-// two different people.
-func RandomU(recs []Record, n int, seed uint64) [NumFields][compare.NumLevels]float64 {
-	rng := rand.New(rand.NewPCG(seed, 0x72616e646f6d75))
-	var c [NumFields][compare.NumLevels]float64
-	for range n {
-		a, b := rng.IntN(len(recs)), rng.IntN(len(recs))
-		if a == b {
-			continue
-		}
-		v := Compare(&recs[a], &recs[b])
-		for f := range NumFields {
-			c[f][v[f]]++
 		}
 	}
 	var u [NumFields][compare.NumLevels]float64

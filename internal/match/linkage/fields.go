@@ -44,13 +44,16 @@ func Compare(a, b *Record) Vector {
 	v[Surname] = compare.Part(a.Name.SurnameFold, a.Name.Surname, b.Name.SurnameFold, b.Name.Surname)
 	v[Middle] = compare.Part(a.Name.MiddleFold, a.Name.Middle, b.Name.MiddleFold, b.Name.Middle)
 	v[Given] = compare.Part(a.Name.GivenFold, a.Name.Given, b.Name.GivenFold, b.Name.Given)
-	if v[Surname] != compare.Exact || v[Given] != compare.Exact {
+	if v[Surname] != compare.Exact || v[Middle] != compare.Exact || v[Given] != compare.Exact {
 		// Parts in another order (given name written first, middle names
-		// swapped) or split differently: judge the whole name, and credit
-		// the parts with it when it is close.
+		// swapped), split differently, or one of several middle names
+		// missing: judge the whole name, and credit the parts with it when
+		// it is close.
 		if l := compare.Names(a.Name, b.Name); l >= compare.Close {
 			v[Surname], v[Given] = max(v[Surname], l), max(v[Given], l)
-			v[Middle] = max(v[Middle], min(l, compare.Close))
+			if a.Name.Middle != "" || b.Name.Middle != "" {
+				v[Middle] = max(v[Middle], min(l, compare.Close))
+			}
 		}
 	}
 	v[BirthDate] = compare.Dates(a.Birth, b.Birth)

@@ -84,10 +84,11 @@ func (m *Model) Validate() error {
 
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
-// DefaultModel is the starting point of estimation and the model used
-// for single records until a batch has estimated one on the registry
-// itself: m says true matches mostly agree exactly and sometimes closely;
-// u is flat-ish. Expectation–maximisation replaces both.
+// DefaultModel is the starting point of estimation: m says true matches
+// mostly agree exactly and sometimes closely, u is flat. A batch replaces
+// u with the level frequencies among the pairs it compared, and
+// expectation–maximisation estimates m (except for the fields in priors)
+// and Lambda.
 func DefaultModel() Model {
 	var m Model
 	m.Lambda = 0.01
@@ -98,9 +99,14 @@ func DefaultModel() Model {
 	// The name parts of a duplicate: mostly equal, else equal up to
 	// diacritics, tone marks or one typing error (the share of the test
 	// bed's corruptions that touch one part), rarely further apart.
-	m.M[Surname] = [compare.NumLevels]float64{0, 0.01, 0.01, 0.10, 0.88}
+	m.M[Surname] = [compare.NumLevels]float64{0, 0.005, 0.015, 0.10, 0.88}
 	m.M[Middle] = [compare.NumLevels]float64{0, 0.03, 0.02, 0.12, 0.83}
-	m.M[Given] = [compare.NumLevels]float64{0, 0.01, 0.02, 0.10, 0.87}
+	// Another given name altogether (not a typing error) is the mark of
+	// another person — a twin, a sibling — far more than of a second
+	// registration: its m is kept low, so that agreement on everything a
+	// family shares (date of birth of twins, address, parents) does not
+	// outweigh it.
+	m.M[Given] = [compare.NumLevels]float64{0, 0.001, 0.029, 0.10, 0.87}
 	m.M[BirthDate] = [compare.NumLevels]float64{0, 0.01, 0.09, 0.25, 0.65}
 	m.M[Sex] = [compare.NumLevels]float64{0, 0.01, 0.01, 0.01, 0.97}
 	m.U[Sex] = [compare.NumLevels]float64{0, 0.5, 0.01, 0.01, 0.48}
@@ -123,8 +129,13 @@ var priors = []Field{Surname, Middle, Given, BirthDate}
 
 // estimate runs expectation–maximisation on the counts of comparison
 // patterns, starting from start, for at most iterations rounds or until
-// the parameters move by less than 1e-6. Fields whose m is fixed (sex:
-// a copy of a record keeps the sex) are left as they start.
+// the parameters move by less than 1e-6. It estimates Lambda and m; u
+// stays as it starts (the level frequencies among the compared pairs, of
+// which all but a fraction of a percent are two different people — an
+// estimate EM cannot improve but can lose: with u free, the latent class
+// drifts to the commonest structure among the pairs, which is families and
+// namesakes, not duplicates), and so do m of sex (a copy keeps the sex)
+// and of the fields in priors.
 func estimate(counts map[uint32]int64, start Model, iterations int) (Model, int) {
 	type pc struct {
 		v Vector

@@ -192,7 +192,9 @@ const MaxCandidates = 20
 // birth or initial registration allocates a new PIN. p need not have a
 // PIN; a record with p's PIN is never its own candidate. It reads the
 // store with queries that mirror the batch's blocking rules (the same
-// name in the same year, the same date of birth and sex, the same phone),
+// name in the same year, the same surname and given name in the same
+// year, the same surname, year, sex and province of residence, the same
+// date of birth and sex),
 // compares each record found with the model of the last batch, and keeps
 // those whose probability reaches minProbability (0 means 0.5).
 func (s *Service) Candidates(ctx context.Context, p *registry.Person, minProbability float64) ([]Candidate, error) {
@@ -212,6 +214,11 @@ func (s *Service) Candidates(ctx context.Context, p *registry.Person, minProbabi
 			// only matches records registered without one.
 			queries = append(queries, store.PersonQuery{NameKey: rec.Name.Surname + " " + rec.Name.Given, BirthYear: rec.Birth.Year, Limit: 200})
 		}
+	}
+	if rec.Name.Surname != "" && rec.Birth.Year != 0 && rec.Province != "" {
+		// The same surname, year, sex and province of residence: a middle
+		// name missing or another date in the year.
+		queries = append(queries, store.PersonQuery{NameKey: rec.Name.Surname, BirthYear: rec.Birth.Year, Sex: string(rec.Sex), Province: rec.Province, Limit: 1000})
 	}
 	if rec.Birth.IsFull() {
 		queries = append(queries, store.PersonQuery{BirthDate: rec.Birth.String(), Sex: string(rec.Sex), Limit: 500})

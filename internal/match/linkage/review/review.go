@@ -7,6 +7,7 @@ import (
 	"errors"
 	"html/template"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -172,13 +173,8 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	q := store.DuplicateQuery{Status: store.DuplicateOpen, Limit: pageSize}
-	if after := r.URL.Query().Get("after"); after != "" {
-		parts := strings.Split(after, "_")
-		if len(parts) == 3 {
-			if wgt, err := strconv.ParseFloat(parts[0], 64); err == nil {
-				q.AfterWeight, q.AfterA, q.AfterB = wgt, parts[1], parts[2]
-			}
-		}
+	if w, a, b, ok := parseAfter(r.URL.Query().Get("after")); ok {
+		q.AfterWeight, q.AfterA, q.AfterB = w, a, b
 	}
 	var rows []listRow
 	var pins []string
@@ -468,4 +464,18 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request, o web.Officer, tm
 		return
 	}
 	h.d.Console.Render(w, r, web.Page{Title: title, Body: template.HTML(buf.String()), Status: status})
+}
+
+// parseAfter reads the list's cursor, "<weight>_<pinA>_<pinB>"; anything
+// else is no cursor (the first page).
+func parseAfter(s string) (float64, string, string, bool) {
+	parts := strings.Split(s, "_")
+	if len(parts) != 3 || registry.CheckPIN("a", parts[1]) != nil || registry.CheckPIN("b", parts[2]) != nil {
+		return 0, "", "", false
+	}
+	w, err := strconv.ParseFloat(parts[0], 64)
+	if err != nil || math.IsNaN(w) || math.IsInf(w, 0) {
+		return 0, "", "", false
+	}
+	return w, parts[1], parts[2], true
 }
