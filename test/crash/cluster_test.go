@@ -82,7 +82,7 @@ func TestCluster_KillLeaseHolder(t *testing.T) {
 	var procs []*proc
 	var bases []string
 	for range 3 {
-		p, base := startServeWith(t, "--db", dsn)
+		p, base := startServeWith(t, "--db", dsn, "--data", t.TempDir())
 		procs, bases = append(procs, p), append(bases, base)
 	}
 	types := []string{"initial_registration", "birth_registration", "id_card_issued", "correction", "temporary_residence_registration"}
