@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -137,10 +138,37 @@ func row(id, version int64, sex, birth, province, commune, state string, f *fact
 // its document.
 func (p *Pseudonymizer) PersonFromRow(pin string, version int64, birth, sex, province, commune, state string, data []byte) (Person, error) {
 	var f facts
-	if err := json.Unmarshal(data, &f); err != nil {
+	if err := decodeFacts(data, &f); err != nil {
 		return Person{}, fmt.Errorf("stats: person document: %w", err)
 	}
 	return row(p.ID(pin), version, sex, birth, province, commune, state, &f)
+}
+
+// Keys of the person document whose values decodeFacts reads. Inside a
+// JSON string a quote is escaped, so these byte sequences occur only as
+// keys: "status" followed by an object is the person's status (a
+// document's status is a string), "documents" followed by an array the
+// person's cards.
+var (
+	statusKey    = []byte(`"status":{`)
+	documentsKey = []byte(`"documents":[`)
+)
+
+// decodeFacts reads the status and the documents of a person's document
+// without decoding the rest (names, places, relatives): the rebuild reads
+// every person, and decoding whole documents was two thirds of its time.
+func decodeFacts(data []byte, f *facts) error {
+	i := bytes.Index(data, statusKey)
+	if i < 0 {
+		return json.Unmarshal(data, f)
+	}
+	if err := json.NewDecoder(bytes.NewReader(data[i+len(statusKey)-1:])).Decode(&f.Status); err != nil {
+		return err
+	}
+	if j := bytes.Index(data, documentsKey); j >= 0 {
+		return json.NewDecoder(bytes.NewReader(data[j+len(documentsKey)-1:])).Decode(&f.Documents)
+	}
+	return nil
 }
 
 // outboxMessage is the registry's outbox document.
