@@ -225,13 +225,12 @@ func init() {
 	})
 	Register(&Indicator{
 		Name: "dataset_coverage", Title: "Coverage of the linked datasets",
-		Doc: "Living people, and those of them with at least one record in each linked dataset (social insurance, vehicles, passports, health insurance...).",
-		From: "people p CROSS JOIN (SELECT DISTINCT dataset FROM links) ds " +
-			"LEFT JOIN (SELECT DISTINCT dataset, id FROM links) l ON l.id = p.id AND l.dataset = ds.dataset",
+		Doc:   "Living people, and those of them with at least one record in each linked dataset (social insurance, vehicles, passports, health insurance...).",
+		From:  "people p LEFT JOIN link_sets l ON l.id = p.id CROSS JOIN link_datasets ds",
 		Where: []string{living},
 		Dims: append(standardDims("{asofnum}"), Dim{Name: "dataset", Expr: "ds.dataset",
 			Values: func(*Query) []string { return dataset.KindNames() }}),
-		Measures: []Measure{{"people", "count(*)"}, {"linked", "count(l.id)"}},
+		Measures: []Measure{{"people", "count(*)"}, {"linked", "count(*) FILTER (WHERE list_contains(l.datasets, ds.dataset))"}},
 		Ratios:   []Ratio{{"coverage_rate", "linked", "people"}},
 	})
 }

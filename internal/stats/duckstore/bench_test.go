@@ -96,6 +96,7 @@ func benchStore(b *testing.B, n int) *Store {
 				FROM events, range(1, %d) r(k)`, copies),
 			`INSERT INTO links SELECT 'social-insurance', id FROM people WHERE id % 10 < 6`,
 			`INSERT INTO links SELECT 'passport', id FROM people WHERE id % 10 = 7`,
+			deriveLinks[0], deriveLinks[1],
 			`CHECKPOINT`,
 		} {
 			if _, err := s.w.ExecContext(ctx, q); err != nil {

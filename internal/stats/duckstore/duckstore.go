@@ -59,6 +59,11 @@ var schema = []string{
 	`CREATE TABLE IF NOT EXISTS people (` + peopleCols + `)`,
 	`CREATE TABLE IF NOT EXISTS events (` + eventsCols + `)`,
 	`CREATE TABLE IF NOT EXISTS links (` + linksCols + `)`,
+	// Each person's linked datasets as one list, and the datasets: derived
+	// from links whenever links change, so that coverage needs one join per
+	// query rather than a distinct over every link.
+	`CREATE TABLE IF NOT EXISTS link_sets (id BIGINT NOT NULL, datasets VARCHAR[] NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS link_datasets (dataset VARCHAR NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS meta (k INTEGER PRIMARY KEY, cursor BIGINT NOT NULL, applied_at TIMESTAMP)`,
 	`INSERT INTO meta VALUES (1, 0, NULL) ON CONFLICT DO NOTHING`,
 	`CREATE OR REPLACE MACRO age_at(bdate, dnum) AS (dnum - bdate) // 10000`,
@@ -244,6 +249,13 @@ func (s *Store) Apply(ctx context.Context, b stats.Batch) error {
 	return nil
 }
 
+// deriveLinks rebuilds the tables derived from links, inside the
+// transaction that replaces them.
+var deriveLinks = []string{
+	`CREATE OR REPLACE TABLE link_sets AS SELECT id, list(DISTINCT dataset ORDER BY dataset) AS datasets FROM links GROUP BY id`,
+	`CREATE OR REPLACE TABLE link_datasets AS SELECT DISTINCT dataset FROM links`,
+}
+
 // loader appends a rebuild into new tables.
 type loader struct {
 	s    *Store
@@ -296,6 +308,7 @@ func (l *loader) Commit(ctx context.Context, cursor int64) error {
 		`DROP TABLE events`, `ALTER TABLE events_new RENAME TO events`,
 		`DROP TABLE links`, `ALTER TABLE links_new RENAME TO links`,
 	}
+	steps = append(steps, deriveLinks...)
 	for _, q := range steps {
 		if _, err := w.ExecContext(ctx, q); err != nil {
 			w.ExecContext(context.Background(), `ROLLBACK`)
@@ -341,7 +354,8 @@ func (s *Store) ReplaceLinks(ctx context.Context, links []stats.Link) error {
 	if err != nil {
 		return wrap("links", err)
 	}
-	for _, q := range []string{`BEGIN TRANSACTION`, `DROP TABLE links`, `ALTER TABLE links_new RENAME TO links`, `COMMIT`} {
+	steps := append(append([]string{`BEGIN TRANSACTION`, `DROP TABLE links`, `ALTER TABLE links_new RENAME TO links`}, deriveLinks...), `COMMIT`)
+	for _, q := range steps {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
 			s.w.ExecContext(context.Background(), `ROLLBACK`)
 			return wrap("links", err)
