@@ -241,12 +241,52 @@ func (s healthSessions) Current(r *http.Request) (health.Citizen, bool) {
 // them and the public services to the portal's navigation. Call it before
 // the portal's Mount.
 func mountCitizenPages(mux *http.ServeMux, p *portal.Handler, e *eid.Service, book *health.Service) {
-	mux.Handle("GET "+health.PortalPath, book.PortalHandler(healthSessions{e},
-		func(w http.ResponseWriter, r *http.Request, title string, body template.HTML) {
-			p.RenderPortal(w, r, http.StatusOK, title, body)
-		}))
+	healthPage := book.PortalHandler(healthSessions{e}, func(w http.ResponseWriter, r *http.Request, title string, body template.HTML) {
+		// The book's handler may have set a status (403 for a level-1
+		// account) before asking for the layout.
+		st := http.StatusOK
+		if k, ok := w.(*statusKeeper); ok {
+			if k.status != 0 {
+				st = k.status
+			}
+			k.sent, w = true, k.ResponseWriter
+		}
+		p.RenderPortal(w, r, st, title, body)
+	})
+	mux.Handle("GET "+health.PortalPath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k := &statusKeeper{ResponseWriter: w}
+		healthPage.ServeHTTP(k, r)
+		if !k.sent && k.status != 0 {
+			w.WriteHeader(k.status)
+		}
+	}))
 	p.AddLink(portal.Link{Href: services.PortalPrefix, SignIn: true,
 		Label: map[string]string{"vi": "Dịch vụ công", "en": "Public services"}})
 	p.AddLink(portal.Link{Href: health.PortalPath, SignIn: true,
 		Label: map[string]string{"vi": "Sổ sức khoẻ", "en": "Health book"}})
+}
+
+// statusKeeper holds back a status set before a page is rendered in the
+// portal's layout, which writes the status itself; any other write sends
+// it first.
+type statusKeeper struct {
+	http.ResponseWriter
+	status int
+	sent   bool
+}
+
+func (k *statusKeeper) WriteHeader(code int) {
+	if k.status == 0 {
+		k.status = code
+	}
+}
+
+func (k *statusKeeper) Write(b []byte) (int, error) {
+	if !k.sent {
+		k.sent = true
+		if k.status != 0 {
+			k.ResponseWriter.WriteHeader(k.status)
+		}
+	}
+	return k.ResponseWriter.Write(b)
 }

@@ -285,10 +285,17 @@ func safeNext(next string) string {
 		return prefix
 	}
 	clean := path.Clean(u.Path)
-	if strings.HasPrefix(clean, prefix+"signin") || strings.HasPrefix(clean, prefix+"register") {
+	if strings.HasPrefix(clean, prefix+"signin") || strings.HasPrefix(clean, prefix+"register") ||
+		strings.HasPrefix(u.Path, "//") {
 		return prefix
 	}
-	return u.RequestURI()
+	// Re-encoding may turn an escaped slash back into "//" (a reference to
+	// another host): check what is actually sent.
+	out := u.RequestURI()
+	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") || strings.Contains(out, "\\") {
+		return prefix
+	}
+	return out
 }
 
 func safeMethod(m string) bool {

@@ -309,6 +309,8 @@ func TestSafeNext(t *testing.T) {
 		{"/portal/../portal/signin", "/portal/"},
 		{"/x\r\nSet-Cookie: a=b", "/portal/"},
 		{"portal/me", "/portal/"},
+		{"/%2F ", "/portal/"},        // the path decodes to "// ", re-encoded as "//%20"
+		{"/%2F%2Fevil.example", "/portal/"},
 	}
 	for _, tt := range tests {
 		if got := safeNext(tt.in); got != tt.want {
