@@ -100,7 +100,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		j, err := st.VerifyJob(ctx, id)
 		switch {
 		case err == nil && (j.State == match.StateQueued || j.State == match.StateRunning):
-			fmt.Fprintf(stderr, "Resuming at line %s.\n", thousands(int(j.Lines)))
+			fmt.Fprintf(stderr, "Resuming after %s lines.\n", thousands(int(answered(j))))
 		case err == nil || errors.Is(err, store.ErrNotFound):
 			if err == nil { // done before: run again, under a new id
 				id = match.NewJobID()
@@ -169,7 +169,16 @@ type verifyProgress struct {
 }
 
 func newVerifyProgress(w io.Writer, tty bool, j store.VerifyJob) *verifyProgress {
-	return &verifyProgress{p: newProgress(w, tty), total: j.InputBytes, lines: j.Lines}
+	return &verifyProgress{p: newProgress(w, tty), total: j.InputBytes, lines: answered(j)}
+}
+
+// answered is how many subscriber lines a job has answered (a CSV header
+// is an input line but no subscriber).
+func answered(j store.VerifyJob) int64 {
+	if j.Format == string(match.CSV) && j.Lines > 0 {
+		return j.Lines - 1
+	}
+	return j.Lines
 }
 
 func (v *verifyProgress) update(j store.VerifyJob) {
@@ -182,7 +191,7 @@ func (v *verifyProgress) update(j store.VerifyJob) {
 	elapsed := now.Sub(p.start)
 	rate := 0.0
 	if elapsed > 0 {
-		rate = float64(j.Lines-v.lines) / elapsed.Seconds()
+		rate = float64(answered(j)-v.lines) / elapsed.Seconds()
 	}
 	pct := 0
 	if v.total > 0 {
@@ -199,7 +208,7 @@ func (v *verifyProgress) update(j store.VerifyJob) {
 		filled := pct * barWidth / 100
 		fmt.Fprintf(p.w, "\r[%s%s] %3d%%  %s lines  %s lines/s  ETA %s\x1b[K",
 			strings.Repeat("#", filled), strings.Repeat("-", barWidth-filled), pct,
-			thousands(int(j.Lines)), thousands(int(rate)), eta)
+			thousands(int(answered(j))), thousands(int(rate)), eta)
 		p.drawn = true
 		return
 	}
@@ -207,7 +216,7 @@ func (v *verifyProgress) update(j store.VerifyJob) {
 		return
 	}
 	p.last = now
-	fmt.Fprintf(p.w, "%s lines (%d%%), %s lines/s, ETA %s\n", thousands(int(j.Lines)), pct, thousands(int(rate)), eta)
+	fmt.Fprintf(p.w, "%s lines (%d%%), %s lines/s, ETA %s\n", thousands(int(answered(j))), pct, thousands(int(rate)), eta)
 }
 
 func (v *verifyProgress) finish() { v.p.finish() }
