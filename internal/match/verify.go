@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/dancu/dancu/internal/audit"
@@ -38,7 +39,7 @@ const (
 // record read, the quota counters, and the key of the stand-in persons.
 type Store interface {
 	VerifyRows(ctx context.Context, pins []string, withData bool) ([]store.VerifyRow, error)
-	TakeQuota(ctx context.Context, key string, limit int) (used int, ok bool, err error)
+	TakeQuota(ctx context.Context, key string, n, limit int) (granted int, err error)
 	SetSettingIfAbsent(ctx context.Context, key, value string) (string, error)
 }
 
@@ -76,6 +77,42 @@ type Service struct {
 	opts   Options
 	log    *slog.Logger
 	key    []byte // keys the stand-in persons of unknown PINs
+	quota  quotaBlocks
+}
+
+// quotaBlocks hands out partial-match quota from blocks reserved in the
+// store, so that a request costs a store write only once per block: a
+// hundredth of the daily limit (at most 100 units, at least 1). Units a
+// process reserved and did not use before it stopped are lost to the
+// agency for the day, which errs on the side of the limit.
+type quotaBlocks struct {
+	mu   sync.Mutex
+	day  string
+	left map[string]int
+}
+
+func (q *quotaBlocks) take(ctx context.Context, st Store, key, day string, limit int) (bool, error) {
+	q.mu.Lock()
+	if q.day != day || q.left == nil {
+		q.day, q.left = day, map[string]int{} // yesterday's blocks are void
+	}
+	if q.left[key] > 0 {
+		q.left[key]--
+		q.mu.Unlock()
+		return true, nil
+	}
+	q.mu.Unlock()
+	block := max(1, min(limit/100, 100))
+	granted, err := st.TakeQuota(ctx, key, block, limit)
+	if err != nil || granted == 0 {
+		return false, err
+	}
+	q.mu.Lock()
+	if q.day == day {
+		q.left[key] += granted - 1
+	}
+	q.mu.Unlock()
+	return true, nil
 }
 
 // decoyKeySetting names the setting that holds the stand-in key, shared by
@@ -209,7 +246,7 @@ func (s *Service) Verify(ctx context.Context, req Request) (Answer, error) {
 			limit = s.opts.PartialDailyLimit
 		}
 		day := s.opts.Now().UTC().Format(time.DateOnly)
-		if _, ok, err := s.st.TakeQuota(ctx, req.Agency+"/partial/"+day, limit); err != nil {
+		if ok, err := s.quota.take(ctx, s.st, req.Agency+"/partial/"+day, day, limit); err != nil {
 			return Answer{}, err
 		} else if !ok {
 			return Answer{}, deny(429, "The agency's daily quota of %d partial-match verifications is used up.", limit)

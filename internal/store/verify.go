@@ -41,10 +41,12 @@ type Verification interface {
 	// DeleteSubscriptionCounts removes a finished job's counts.
 	DeleteSubscriptionCounts(ctx context.Context, job string) error
 
-	// TakeQuota adds one to the use of counter key (an agency and a day) if
-	// the use is below limit, and reports whether it did and the use after
-	// the call. Several processes sharing a store share the counter.
-	TakeQuota(ctx context.Context, key string, limit int) (used int, ok bool, err error)
+	// TakeQuota reserves up to n units of counter key (an agency and a
+	// day) without taking it beyond limit, and returns how many it reserved
+	// (0 when the limit is reached). Several processes sharing a store
+	// share the counter; a process may reserve a block and hand the units
+	// out itself.
+	TakeQuota(ctx context.Context, key string, n, limit int) (granted int, err error)
 }
 
 // VerifyRow is what verification reads of a person: the index columns of

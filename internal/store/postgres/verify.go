@@ -155,24 +155,28 @@ func (s *Store) DeleteSubscriptionCounts(ctx context.Context, job string) error 
 	return wrapErr("delete subscription counts", err)
 }
 
-// TakeQuota implements store.Verification: the upsert's WHERE leaves a
-// counter at its limit as it is, and then RETURNING gives no row.
-func (s *Store) TakeQuota(ctx context.Context, key string, limit int) (int, bool, error) {
-	var used int
-	if limit > 0 {
-		err := s.pool.QueryRow(ctx, `INSERT INTO verify_quota (key, used) VALUES ($1, 1)
-			ON CONFLICT (key) DO UPDATE SET used = verify_quota.used + 1 WHERE verify_quota.used < $2
-			RETURNING used`, key, limit).Scan(&used)
-		if err == nil {
-			return used, true, nil
+// TakeQuota implements store.Verification: the counter's row is made to
+// exist, then read under a row lock and moved on in one transaction.
+func (s *Store) TakeQuota(ctx context.Context, key string, n, limit int) (int, error) {
+	var granted int
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		granted = 0
+		if _, err := tx.Exec(ctx, `INSERT INTO verify_quota (key, used) VALUES ($1, 0) ON CONFLICT (key) DO NOTHING`, key); err != nil {
+			return err
 		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return 0, false, wrapErr("take quota", err)
+		var used int
+		if err := tx.QueryRow(ctx, `SELECT used FROM verify_quota WHERE key = $1 FOR UPDATE`, key).Scan(&used); err != nil {
+			return err
 		}
+		granted = max(0, min(n, limit-used))
+		if granted == 0 {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `UPDATE verify_quota SET used = $2 WHERE key = $1`, key, used+granted)
+		return err
+	})
+	if err != nil {
+		return 0, wrapErr("take quota", err)
 	}
-	err := s.pool.QueryRow(ctx, `SELECT used FROM verify_quota WHERE key = $1`, key).Scan(&used)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, false, nil
-	}
-	return used, false, wrapErr("take quota", err)
+	return granted, nil
 }

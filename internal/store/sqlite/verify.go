@@ -17,6 +17,10 @@ const (
 	qVerifyRowsData = `SELECT p.pin, p.name_fold, p.birth_date, p.sex, p.state, v.data
 		FROM persons p CROSS JOIN person_versions v ON v.vid = p.cur
 		WHERE p.pin IN (SELECT value FROM json_each(?))`
+	// One PIN (a demographic verification) is a plain key lookup.
+	qVerifyRow     = `SELECT pin, name_fold, birth_date, sex, state FROM persons WHERE pin = ?`
+	qVerifyRowData = `SELECT p.pin, p.name_fold, p.birth_date, p.sex, p.state, v.data
+		FROM persons p CROSS JOIN person_versions v ON v.vid = p.cur WHERE p.pin = ?`
 
 	verifyJobCols = `id, agency, client, purpose, format, state, version, input_bytes, offset_bytes,
 		lines, result_bytes, summary, error, owner, lease_until, created_at, updated_at, finished_at`
@@ -32,9 +36,8 @@ const (
 	qSetCounts  = `INSERT INTO verify_counts (job, pin, n) SELECT ?, key, value FROM json_each(?) WHERE true
 		ON CONFLICT (job, pin) DO UPDATE SET n = excluded.n`
 	qDeleteCounts = `DELETE FROM verify_counts WHERE job = ?`
-	qTakeQuota    = `INSERT INTO verify_quota (key, used) VALUES (?, 1)
-		ON CONFLICT (key) DO UPDATE SET used = verify_quota.used + 1 WHERE verify_quota.used < ?
-		RETURNING used`
+	qSetQuota     = `INSERT INTO verify_quota (key, used) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET used = excluded.used`
 	qQuota = `SELECT used FROM verify_quota WHERE key = ?`
 )
 
@@ -69,13 +72,21 @@ func (s *Store) VerifyRows(ctx context.Context, pins []string, withData bool) ([
 	if len(pins) == 0 {
 		return nil, nil
 	}
-	arr, err := json.Marshal(pins)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: verify rows: %w", err)
-	}
-	q := qVerifyRows
+	q, arg := qVerifyRows, ""
 	if withData {
 		q = qVerifyRowsData
+	}
+	if len(pins) == 1 {
+		q, arg = qVerifyRow, pins[0]
+		if withData {
+			q = qVerifyRowData
+		}
+	} else {
+		arr, err := json.Marshal(pins)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: verify rows: %w", err)
+		}
+		arg = string(arr)
 	}
 	return queryAll(ctx, s, "verify rows", func(sc scanner) (store.VerifyRow, error) {
 		var r store.VerifyRow
@@ -83,7 +94,7 @@ func (s *Store) VerifyRows(ctx context.Context, pins []string, withData bool) ([
 			return r, sc.Scan(&r.PIN, &r.NameFold, &r.BirthDate, &r.Sex, &r.State, &r.Data)
 		}
 		return r, sc.Scan(&r.PIN, &r.NameFold, &r.BirthDate, &r.Sex, &r.State)
-	}, q, string(arr))
+	}, q, arg)
 }
 
 // CreateVerifyJob implements store.Verification.
@@ -195,33 +206,26 @@ func (s *Store) DeleteSubscriptionCounts(ctx context.Context, job string) error 
 	})
 }
 
-// TakeQuota implements store.Verification. The upsert's WHERE leaves a
-// counter at its limit unchanged, and then RETURNING gives no row.
-func (s *Store) TakeQuota(ctx context.Context, key string, limit int) (int, bool, error) {
-	var used int
-	var ok bool
+// TakeQuota implements store.Verification: a read and a write in one
+// write transaction, which the single writer serialises.
+func (s *Store) TakeQuota(ctx context.Context, key string, n, limit int) (int, error) {
+	var granted int
 	err := inWriteTx(ctx, s.w, func(tx *sql.Tx) error {
-		ok = false
-		if limit <= 0 {
-			err := tx.QueryRowContext(ctx, qQuota, key).Scan(&used)
-			if errors.Is(err, sql.ErrNoRows) {
-				used, err = 0, nil
-			}
+		granted = 0
+		var used int
+		err := tx.QueryRowContext(ctx, qQuota, key).Scan(&used)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		err := tx.QueryRowContext(ctx, qTakeQuota, key, limit).Scan(&used)
-		if errors.Is(err, sql.ErrNoRows) {
-			ok = false
-			return tx.QueryRowContext(ctx, qQuota, key).Scan(&used)
+		granted = max(0, min(n, limit-used))
+		if granted == 0 {
+			return nil
 		}
-		if err != nil {
-			return err
-		}
-		ok = true
-		return nil
+		_, err = tx.ExecContext(ctx, qSetQuota, key, used+granted)
+		return err
 	})
 	if err != nil {
-		return 0, false, fmt.Errorf("sqlite: take quota: %w", err)
+		return 0, fmt.Errorf("sqlite: take quota: %w", err)
 	}
-	return used, ok, nil
+	return granted, nil
 }

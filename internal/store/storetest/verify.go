@@ -197,35 +197,33 @@ func testVerifyQuota(t *testing.T, s store.Store) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	granted := 0
-	for range 20 {
+	for i := range 20 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, ok, err := s.TakeQuota(ctx, "viettel/2026-11-27", 7)
+			g, err := s.TakeQuota(ctx, "viettel/2026-11-27", 1+i%3, 25)
 			if err != nil {
 				t.Error(err)
 			}
-			if ok {
-				mu.Lock()
-				granted++
-				mu.Unlock()
-			}
+			mu.Lock()
+			granted += g
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	if granted != 7 {
-		t.Errorf("granted %d of 20 against a limit of 7", granted)
+	if granted != 25 {
+		t.Errorf("granted %d units against a limit of 25 (asked for 39)", granted)
 	}
-	used, ok, err := s.TakeQuota(ctx, "viettel/2026-11-27", 7)
-	if err != nil || ok || used != 7 {
-		t.Errorf("TakeQuota at the limit = %d, %v, %v; want 7, false", used, ok, err)
+	if g, err := s.TakeQuota(ctx, "viettel/2026-11-27", 1, 25); err != nil || g != 0 {
+		t.Errorf("TakeQuota at the limit = %d, %v; want 0", g, err)
 	}
-	used, ok, err = s.TakeQuota(ctx, "viettel/2026-11-28", 7)
-	if err != nil || !ok || used != 1 {
-		t.Errorf("TakeQuota(new day) = %d, %v, %v; want 1, true", used, ok, err)
+	if g, err := s.TakeQuota(ctx, "viettel/2026-11-27", 5, 27); err != nil || g != 2 {
+		t.Errorf("TakeQuota with a raised limit = %d, %v; want the 2 left", g, err)
 	}
-	used, ok, err = s.TakeQuota(ctx, "mobifone/2026-11-28", 0)
-	if err != nil || ok || used != 0 {
-		t.Errorf("TakeQuota(limit 0) = %d, %v, %v; want 0, false", used, ok, err)
+	if g, err := s.TakeQuota(ctx, "viettel/2026-11-28", 10, 7); err != nil || g != 7 {
+		t.Errorf("TakeQuota(new day) = %d, %v; want 7", g, err)
+	}
+	if g, err := s.TakeQuota(ctx, "mobifone/2026-11-28", 3, 0); err != nil || g != 0 {
+		t.Errorf("TakeQuota(limit 0) = %d, %v; want 0", g, err)
 	}
 }
