@@ -43,12 +43,6 @@ func newOIDC(ctx context.Context, cfg config.Config, st store.Store, reg *regist
 	return p, nil
 }
 
-// noPortal is the session source while no citizens' portal is wired: no
-// one is signed in, so every login goes to the portal's sign-in page.
-type noPortal struct{}
-
-func (noPortal) Current(*http.Request) (oidc.User, bool) { return oidc.User{}, false }
-
 const rpUsage = `dancu rp <add|list|disable|enable|keys|secret> [flags]
 
   add      --id ID --name NAME --purpose TEXT --redirect-uris URL[,URL]

@@ -2,7 +2,6 @@ package main
 
 import (
 	"log/slog"
-	"net/http"
 
 	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/audit"
@@ -30,10 +29,3 @@ func mountServices(cfg config.Config, st store.Store, reg *registry.Registry, re
 	srv.SetBodyLimit(services.PortalPrefix, cfg.Services.MaxUploadBytes)
 	return svc, nil
 }
-
-// noCitizens is the portal's sessions while no electronic identification
-// is wired: nobody is signed in, so every page that needs a citizen sends
-// the browser to the portal's sign-in.
-type noCitizens struct{}
-
-func (noCitizens) Current(*http.Request) (services.Citizen, bool) { return services.Citizen{}, false }

@@ -223,9 +223,12 @@ func (h *Handler) chain(next http.Handler, signIn bool, minLevel int) http.Handl
 		sw.Header().Set("X-Request-Id", rq.id)
 		rq.lang = chooseLang(sw, r)
 		rq.csrf = csrfSecret(sw, r)
-		if c, ok := h.d.EID.Current(r); ok {
-			rq.citizen, rq.signed = c, true
-			r = r.WithContext(eid.WithCitizen(r.Context(), c))
+		// The stylesheet and the script need no session: no database read.
+		if !strings.HasPrefix(r.URL.Path, prefix+"static/") {
+			if c, ok := h.d.EID.Current(r); ok {
+				rq.citizen, rq.signed = c, true
+				r = r.WithContext(eid.WithCitizen(r.Context(), c))
+			}
 		}
 		r = r.WithContext(context.WithValue(r.Context(), requestKey{}, rq))
 		defer func() {
