@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -103,7 +104,7 @@ type block struct {
 // Rules, comparison of every pair a block brings together (once, however
 // many rules do), expectation–maximisation of the model on the counts of
 // comparison vectors, and the pairs whose posterior probability reaches
-// o.MinProbability. It keeps one key per rule and record (8 bytes) and 16
+// o.MinProbability among the Plausible ones. It keeps one key per rule and record (8 bytes) and 16
 // bytes per pair compared besides the records.
 func Run(ctx context.Context, recs []Record, o Options) (*Result, error) {
 	o.defaults()
@@ -275,7 +276,11 @@ func Run(ctx context.Context, recs []Record, o Options) (*Result, error) {
 	minW := model.WeightFor(o.MinProbability)
 	weights := make(map[uint32]float64, len(counts))
 	for p := range counts {
-		weights[p] = model.Weight(vectorOf(p))
+		if v := vectorOf(p); Plausible(v) {
+			weights[p] = model.Weight(v)
+		} else {
+			weights[p] = math.Inf(-1)
+		}
 	}
 	var out []Pair
 	for _, sh := range shards {

@@ -110,3 +110,16 @@ func codes(a, b string) compare.Level {
 	}
 	return compare.Different
 }
+
+// Plausible reports whether a comparison vector can describe one person
+// at all, whatever the model says: the given name and the surname agree
+// at least partly (a typing error, another spelling), the year of birth
+// is the same (or a digit off) and the sex is not different. Only such
+// pairs are candidates. The rule keeps out what the model alone can be
+// talked into on a registry with few duplicates — twins and siblings,
+// who share surname, parents, province of birth and address, and
+// namesakes — and keeps every corruption of the test bed.
+func Plausible(v Vector) bool {
+	return v[Given] >= compare.Partial && v[Surname] >= compare.Partial &&
+		v[BirthDate] >= compare.Partial && v[Sex] != compare.Different
+}

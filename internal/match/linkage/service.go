@@ -244,6 +244,9 @@ func (s *Service) Candidates(ctx context.Context, p *registry.Person, minProbabi
 				continue
 			}
 			v := Compare(&rec, &other)
+			if !Plausible(v) {
+				continue
+			}
 			w := m.Weight(v)
 			if pr := m.Probability(w); pr >= minProbability {
 				out = append(out, Candidate{PIN: other.PIN, Weight: round2(w), Probability: pr, Evidence: m.Evidence(v)})
