@@ -28,19 +28,15 @@ type Check struct {
 	Authorize func(p *registry.Person) error
 }
 
-// verifyCard reads the person's record (an officer's read, recorded in the
-// access log first) and checks that the card is a valid chip card issued to
-// them, and that they are alive.
-func (s *Service) verifyCard(ctx context.Context, ck Check, purpose string) (*registry.Person, error) {
+// officerRead reads a person's record for an officer: the officer's scope
+// is checked on the record as read (Check.Authorize), then the read is
+// recorded in the access log, before anything is answered.
+func (s *Service) officerRead(ctx context.Context, ck Check, purpose, action string, fields []string) (*registry.Person, error) {
 	if strings.TrimSpace(ck.Officer) == "" {
 		return nil, &InputError{"officer", "is required"}
 	}
-	card := strings.TrimSpace(ck.Card)
-	if card == "" || len(card) > 20 {
-		return nil, &InputError{"card", "is required: the number of the chip card read"}
-	}
 	if s.rec == nil {
-		return nil, errors.New("eid: no access log to record the check in")
+		return nil, errors.New("eid: no access log to record the officer's read in")
 	}
 	rec, err := s.people.Person(ctx, ck.PIN, registry.Date{})
 	var re *registry.Error
@@ -57,11 +53,25 @@ func (s *Service) verifyCard(ctx context.Context, ck Check, purpose string) (*re
 	}
 	if err := s.rec.Record(ctx, audit.Access{
 		ActorKind: "staff", Actor: ck.Officer, Purpose: purpose, PIN: ck.PIN,
-		Fields: []string{"full_name", "birth_date", "documents", "phone"}, Action: "verify", RequestID: ck.RequestID,
+		Fields: fields, Action: action, RequestID: ck.RequestID,
 	}); err != nil {
-		return nil, fmt.Errorf("eid: record the check in the access log: %w", err)
+		return nil, fmt.Errorf("eid: record the officer's read in the access log: %w", err)
 	}
-	p := rec.Person
+	return rec.Person, nil
+}
+
+// verifyCard reads the person's record (an officer's read, recorded in the
+// access log first) and checks that the card is a valid chip card issued to
+// them, and that they are alive.
+func (s *Service) verifyCard(ctx context.Context, ck Check, purpose string) (*registry.Person, error) {
+	card := strings.TrimSpace(ck.Card)
+	if strings.TrimSpace(ck.Officer) != "" && (card == "" || len(card) > 20) {
+		return nil, &InputError{"card", "is required: the number of the chip card read"}
+	}
+	p, err := s.officerRead(ctx, ck, purpose, "verify", []string{"full_name", "birth_date", "documents", "phone"})
+	if err != nil {
+		return nil, err
+	}
 	if p.Status.State != registry.Alive {
 		return nil, ErrCheck
 	}
@@ -72,6 +82,44 @@ func (s *Service) verifyCard(ctx context.Context, ck Check, purpose string) (*re
 		}
 	}
 	return nil, ErrCheck
+}
+
+// Support is what an officer at the counter sees of a citizen's account:
+// its state and its latest events, no secret.
+type Support struct {
+	Level              int
+	CreatedAt          time.Time
+	LastSignIn         time.Time
+	HasTOTP            bool
+	MustChangePassword bool
+	LevelCheck         *InPersonCheck
+	LockedUntil        time.Time // zero when not locked
+	Events             []Event
+}
+
+// SupportView returns the state of a citizen's account for an officer
+// helping them (Check.Card is not needed). The officer's read is in the
+// access log, as a read of the account.
+func (s *Service) SupportView(ctx context.Context, ck Check) (Support, error) {
+	a, err := s.AccountByPIN(ctx, ck.PIN)
+	if err != nil {
+		return Support{}, err
+	}
+	if _, err := s.officerRead(ctx, ck, "eid_support", "read", []string{"eid_account"}); err != nil {
+		return Support{}, err
+	}
+	until, err := s.lockedUntil(ctx, "acct:"+a.ID)
+	if err != nil {
+		return Support{}, err
+	}
+	evs, _, err := s.Events(ctx, a.ID, 0, 20)
+	if err != nil {
+		return Support{}, err
+	}
+	return Support{
+		Level: a.Level, CreatedAt: a.CreatedAt, LastSignIn: a.LastSignIn, HasTOTP: a.HasTOTP(),
+		MustChangePassword: a.MustChangePassword, LevelCheck: a.LevelCheck, LockedUntil: until, Events: evs,
+	}, nil
 }
 
 // RaiseLevel raises a citizen's account to level 2 after an officer's

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/dancu/dancu/internal/eid"
 	"github.com/dancu/dancu/internal/registry"
@@ -40,13 +41,15 @@ func Add(console *web.Handler, e *eid.Service, log *slog.Logger) *Handler {
 	for lang, msgs := range messages {
 		msgs := msgs
 		h.pages[lang] = template.Must(template.New("page.html").Funcs(template.FuncMap{
-			"t": func(k string) string { return msgs[k] },
+			"t":    func(k string) string { return msgs[k] },
+			"time": func(t time.Time) string { return formatTime(t) },
 		}).ParseFS(pageFS, "page.html"))
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+prefix+"{$}", h.page)
 	mux.HandleFunc("POST "+prefix+"level2", h.raise)
 	mux.HandleFunc("POST "+prefix+"recover", h.recoverAccount)
+	mux.HandleFunc("GET "+prefix+"account", h.account)
 	console.AddSection(web.Section{
 		Name:    Name,
 		Label:   map[string]string{"vi": messages["vi"]["nav"], "en": messages["en"]["nav"]},
@@ -65,12 +68,16 @@ type view struct {
 	PIN      string
 	Card     string
 	Station  string
+	// Support is the account looked up, when there is one.
+	Support *eid.Support
+	Lang    string
 }
 
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, v view) {
 	o, _ := web.CurrentOfficer(r)
 	v.CSRF = o.CSRF
 	lang := o.Lang
+	v.Lang = lang
 	if _, ok := h.pages[lang]; !ok {
 		lang = "vi"
 	}
@@ -131,6 +138,31 @@ func (h *Handler) lang(r *http.Request) map[string]string {
 	return messages["vi"]
 }
 
+// account shows the state of a citizen's account to an officer at the
+// counter (locked? authenticator? level?), the read recorded in the access
+// log.
+func (h *Handler) account(w http.ResponseWriter, r *http.Request) {
+	o, _ := web.CurrentOfficer(r)
+	pin := strings.TrimSpace(r.URL.Query().Get("pin"))
+	v := view{PIN: pin}
+	sup, err := h.eid.SupportView(r.Context(), eid.Check{
+		Officer: o.ID, PIN: pin, RequestID: o.RequestID,
+		Authorize: func(p *registry.Person) error { return o.Authorize(staff.VerifyIdentity, residenceUnits(p)) },
+	})
+	if err != nil {
+		key, status := outcome(err)
+		if key == "" {
+			h.console.ServerError(w, r, err)
+			return
+		}
+		v.Error = h.lang(r)[key]
+		h.render(w, r, status, v)
+		return
+	}
+	v.Support = &sup
+	h.render(w, r, http.StatusOK, v)
+}
+
 func (h *Handler) raise(w http.ResponseWriter, r *http.Request) {
 	ck, v := h.check(r)
 	if r.PostFormValue("face") != "on" {
@@ -172,6 +204,14 @@ func (h *Handler) recoverAccount(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, view{Notice: h.lang(r)["recovered"], TempPass: rc.TemporaryPassword})
 }
 
+// formatTime writes a time in Vietnam's time zone; "" for the zero time.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(registry.Vietnam).Format("02/01/2006 15:04")
+}
+
 // messages is the section's catalogue.
 var messages = map[string]map[string]string{
 	"vi": {
@@ -196,6 +236,18 @@ var messages = map[string]map[string]string{
 		"err.scope":         "Người này không cư trú trong địa bàn của bạn.",
 		"err.input.card":    "Hãy nhập số thẻ đã đọc chip.",
 		"err.input.officer": "Thiếu thông tin cán bộ.",
+		"lookup":            "Tra cứu tài khoản",
+		"lookup_submit":     "Xem",
+		"level":             "Mức",
+		"created":           "Tạo lúc",
+		"last_sign_in":      "Đăng nhập gần nhất",
+		"totp":              "Ứng dụng xác thực",
+		"yes":               "Có",
+		"no":                "Không",
+		"locked_until":      "Tạm khoá đến",
+		"not_locked":        "Không bị khoá",
+		"checked_by":        "Xác thực mức 2 bởi",
+		"events":            "Hoạt động gần đây",
 	},
 	"en": {
 		"nav":               "Electronic ID",
@@ -219,5 +271,17 @@ var messages = map[string]map[string]string{
 		"err.scope":         "This person does not reside in your units.",
 		"err.input.card":    "Enter the number of the card whose chip was read.",
 		"err.input.officer": "The officer is missing.",
+		"lookup":            "Look up an account",
+		"lookup_submit":     "Show",
+		"level":             "Level",
+		"created":           "Created",
+		"last_sign_in":      "Last sign-in",
+		"totp":              "Authenticator app",
+		"yes":               "Yes",
+		"no":                "No",
+		"locked_until":      "Locked until",
+		"not_locked":        "Not locked",
+		"checked_by":        "Level 2 checked by",
+		"events":            "Recent activity",
 	},
 }

@@ -188,3 +188,24 @@ func TestHandler_Forbidden(t *testing.T) {
 		t.Errorf("auditor: %d, want 403", resp.StatusCode)
 	}
 }
+
+func TestHandler_Account(t *testing.T) {
+	e := newEnv(t)
+	resp, body := e.do(httptest.NewRequest("GET", prefix+"account?pin="+pinHN, nil), "registrar")
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="support"`) || !strings.Contains(body, "Không bị khoá") {
+		t.Fatalf("account page: %d", resp.StatusCode)
+	}
+	var read bool
+	for _, ac := range e.rec.All() {
+		read = read || ac.Purpose == "eid_support" && ac.PIN == pinHN && ac.Actor == "registrar1"
+	}
+	if !read {
+		t.Error("the officer's look-up is not in the access log")
+	}
+	if resp, _ := e.do(httptest.NewRequest("GET", prefix+"account?pin="+pinHCM, nil), "registrar"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("outside the scope: %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := e.do(httptest.NewRequest("GET", prefix+"account?pin=001190000099", nil), "registrar"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("no account: %d, want 404", resp.StatusCode)
+	}
+}
