@@ -309,7 +309,7 @@ func TestSafeNext(t *testing.T) {
 		{"/portal/../portal/signin", "/portal/"},
 		{"/x\r\nSet-Cookie: a=b", "/portal/"},
 		{"portal/me", "/portal/"},
-		{"/%2F ", "/portal/"},        // the path decodes to "// ", re-encoded as "//%20"
+		{"/%2F ", "/portal/"}, // the path decodes to "// ", re-encoded as "//%20"
 		{"/%2F%2Fevil.example", "/portal/"},
 	}
 	for _, tt := range tests {
