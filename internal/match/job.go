@@ -632,6 +632,9 @@ func (e *Engine) read(ctx context.Context, in io.Reader, cols *Columns, done int
 			lineNo++
 			it := item{line: lineNo}
 			line := bytes.TrimRight(raw, "\r\n")
+			if lineNo == 1 { // a byte order mark is not part of the first line
+				line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+			}
 			switch {
 			case tooLong || len(line) > MaxLineBytes:
 				it.err = lineErr("", "longer than %d bytes", MaxLineBytes)

@@ -157,7 +157,7 @@ func TestEngine_RunJob(t *testing.T) {
 func TestEngine_RunJob_NDJSON(t *testing.T) {
 	pop := sqlitePopulation(t)
 	p := pop.find(t, func(p *registry.Person) bool { return p.Status.State == registry.Alive })
-	file := fmt.Sprintf(`{"phone":"0912000001","pin":%q,"full_name":%q,"birth_date":%q,"sex":%q}`+"\n"+
+	file := "\xef\xbb\xbf" + fmt.Sprintf(`{"phone":"0912000001","pin":%q,"full_name":%q,"birth_date":%q,"sex":%q}`+"\n"+
 		`{"phone":"0912000002","pin":%q,"full_name":"Ai Khác","birth_date":%q,"sex":%q,"document_number":"000000001"}`+"\n"+
 		`{"phone":"0912000003","pin":1234}`+"\n"+
 		`not json`+"\n",
@@ -338,4 +338,27 @@ func firstDiff(a, b []byte) string {
 		}
 	}
 	return fmt.Sprintf("got %d lines, want %d", len(al), len(bl))
+}
+
+// TestEngine_RunJob_edges: a byte order mark, a semicolon separator, a
+// quoted field with the separator inside, and no line break at the end.
+func TestEngine_RunJob_edges(t *testing.T) {
+	pop := sqlitePopulation(t)
+	p := pop.find(t, func(p *registry.Person) bool { return p.Status.State == registry.Alive })
+	file := "\xef\xbb\xbfSEX;PIN;Full_Name;birth_date;phone;extra\r\n" +
+		fmt.Sprintf("%s;%s;\"%s\";%s;0912000001;\"a;b\"\r\n", p.Sex, p.PIN, p.FullName, p.BirthDate.String()) +
+		fmt.Sprintf("%s;%s;%s;%s;0912000002;x", p.Sex, p.PIN, p.FullName, p.BirthDate.String())
+	e, _ := newTestEngine(t, pop.st, 100)
+	ctx := context.Background()
+	j, err := e.Submit(ctx, JobMeta{Agency: "edges", Client: "c", Purpose: "p"}, strings.NewReader(file), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.RunJob(ctx, j.ID); err != nil {
+		t.Fatal(err)
+	}
+	want := resultHeader + "2,0912000001,MATCH,,\n3,0912000002,MATCH,,\n"
+	if got := string(readResult(t, e, j.ID)); got != want {
+		t.Errorf("result:\n%s\nwant:\n%s", got, want)
+	}
 }
