@@ -531,6 +531,11 @@ func (e *Engine) process(ctx context.Context, j *store.VerifyJob) error {
 		}
 	}
 
+	// A run from the start of the file knows every PIN it counted.
+	var seen *seenFilter
+	if j.Lines == 0 || cols != nil && j.Lines == 1 {
+		seen = newSeenFilter()
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// Three stages, so that two cores both work: reading and parsing,
@@ -567,7 +572,7 @@ func (e *Engine) process(ctx context.Context, j *store.VerifyJob) error {
 			continue // drain, so that the reader ends
 		}
 		n++
-		if procErr = e.answer(ctx, j, b, &sum, w, out, n); procErr != nil {
+		if procErr = e.answer(ctx, j, b, &sum, w, out, n, seen); procErr != nil {
 			cancel()
 		}
 	}
@@ -703,17 +708,20 @@ func (e *Engine) lookup(ctx context.Context, b *batch) error {
 
 // answer verifies one batch, writes its results, records its accesses and
 // commits the checkpoint.
-func (e *Engine) answer(ctx context.Context, j *store.VerifyJob, b batch, sum *JobSummary, w *bufio.Writer, out *os.File, n int) error {
+func (e *Engine) answer(ctx context.Context, j *store.VerifyJob, b batch, sum *JobSummary, w *bufio.Writer, out *os.File, n int, filter *seenFilter) error {
 	recs := b.recs
-	var alive []string
+	var alive, ask []string
 	for pin, r := range recs {
 		if r.State == registry.Alive {
 			alive = append(alive, pin)
+			if filter == nil || filter.maybe(pin) {
+				ask = append(ask, pin)
+			}
 		}
 	}
 	counts := make(map[string]int, len(alive))
-	if len(alive) > 0 {
-		stored, err := e.st.SubscriptionCounts(ctx, j.ID, alive)
+	if len(ask) > 0 {
+		stored, err := e.st.SubscriptionCounts(ctx, j.ID, ask)
 		if err != nil {
 			return err
 		}
@@ -786,6 +794,11 @@ func (e *Engine) answer(ctx context.Context, j *store.VerifyJob, b batch, sum *J
 	next.Summary, _ = json.Marshal(sum)
 	if err := e.st.SaveVerifyJob(ctx, next, changed); err != nil {
 		return err
+	}
+	if filter != nil {
+		for _, p := range alive {
+			filter.add(p)
+		}
 	}
 	*j = next
 	e.notify(next)
