@@ -46,7 +46,9 @@ func benchStore(b *testing.B, n int) *Store {
 		os.Remove(path + ".wal")
 		b.Cleanup(func() { os.Remove(path); os.Remove(path + ".wal") })
 	}
-	s, err := Open(ctx, path, Options{})
+	// DANCU_STATS_BENCH_MEMORY bounds DuckDB's memory ("4GB"); the machine
+	// is shared.
+	s, err := Open(ctx, path, Options{MemoryLimit: os.Getenv("DANCU_STATS_BENCH_MEMORY")})
 	if err != nil {
 		b.Fatal(err)
 	}
