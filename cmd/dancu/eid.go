@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,6 +55,9 @@ func newEID(cfg config.Config, st store.Store, reg *registry.Registry, rec audit
 			KeyLen: credential.DefaultParams.KeyLen, SaltLen: credential.DefaultParams.SaltLen,
 		},
 		SessionIdle: cfg.EID.SessionIdle, SessionMax: cfg.EID.SessionMax, Issuer: cfg.EID.Issuer,
+		// Behind a proxy that ends TLS the request itself is plain HTTP:
+		// an https public URL says the browser's side is TLS.
+		SecureCookies: strings.HasPrefix(cfg.OIDC.Issuer, "https://"),
 	}
 	return eid.New(eid.Deps{Store: st, Nonces: st, People: reg, SMS: sender, Recorder: rec, Logger: logger}, ec)
 }
