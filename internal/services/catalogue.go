@@ -129,6 +129,13 @@ var (
 	fAddress = Field{Name: "address", Label: Text{"Số nhà, đường phố, thôn", "House number, street, hamlet"}, Kind: KindText, Required: true, Max: 300}
 )
 
+// optional returns f not required: the form checks it with others (an
+// address, or a household to join).
+func optional(f Field) Field {
+	f.Required = false
+	return f
+}
+
 // builtin is the statutory catalogue (Law on Residence 2020, Decree
 // 154/2024, Law on Civil Status 2014, Law on Identification 2023, and the
 // fee circulars), in the order the portal lists it.
@@ -137,7 +144,7 @@ var builtin = []Procedure{
 		Code: "permanent_residence_registration", Name: Text{"Đăng ký thường trú", "Permanent residence registration"},
 		Authority: Commune, Level: 2, Fee: 10_000, DeadlineDays: 7, Event: "permanent_residence_registration",
 		LegalBasis: "Luật Cư trú 2020, điều 22",
-		Fields: []Field{fName, fPIN, fBirth, fPerm, fPhone, fProv, fCommune, fAddress,
+		Fields: []Field{fName, fPIN, fBirth, fPerm, fPhone, optional(fProv), optional(fCommune), optional(fAddress),
 			{Name: "household_id", Label: Text{"Hộ gia đình nhập vào (nếu có)", "Household to join (if any)"}, Kind: KindText, Max: 40},
 			{Name: "relationship", Label: Text{"Quan hệ với chủ hộ", "Relationship to the head"}, Kind: KindText, Max: 20}},
 		Attachments: []AttachmentSpec{{Kind: "lawful_residence", Name: Text{"Giấy tờ chứng minh chỗ ở hợp pháp", "Proof of lawful residence"}, Required: true, Types: docTypes, MaxBytes: defaultMaxBytes}},

@@ -371,6 +371,9 @@ func (s *Service) route(ctx context.Context, c Citizen, p Procedure, me *registr
 	switch p.Code {
 	case "permanent_residence_registration", "temporary_residence_registration":
 		if hid := d.Fields["household_id"]; hid != "" {
+			if d.Fields["province"]+d.Fields["commune"]+d.Fields["address"] != "" {
+				return refuse(KindInvalid, "fields.household_id", "give either a household to join or an address, not both")
+			}
 			if d.Fields["relationship"] == "" {
 				return refuse(KindInvalid, "fields.relationship", "required to join a household")
 			}
@@ -387,6 +390,11 @@ func (s *Service) route(ctx context.Context, c Citizen, p Procedure, me *registr
 			d.Snapshot.TargetHousehold, d.Snapshot.TargetHead = hid, h.Household.Head
 			d.Authority = Unit{Province: h.Household.Address.Province, Commune: h.Household.Address.Commune}
 		} else {
+			for _, f := range []string{"province", "commune", "address"} {
+				if d.Fields[f] == "" {
+					return refuse(KindInvalid, "fields."+f, "required, unless a household to join is given")
+				}
+			}
 			prov, comm := d.Fields["province"], d.Fields["commune"]
 			if err := checkUnitCodes(prov, comm); err != nil {
 				return err

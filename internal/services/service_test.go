@@ -472,3 +472,55 @@ func TestCalendar_Due(t *testing.T) {
 		t.Errorf("malformed holiday: %v", err)
 	}
 }
+
+func TestService_DeathAndMoveIntoHousehold(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		// The wife registers her husband's death; he heads the household,
+		// so the officer names her the new head when approving.
+		d := e.submit(e.wife, services.SubmitInput{Procedure: "death_registration",
+			Fields:  map[string]string{"deceased_pin": e.husband.PIN, "date_of_death": "2026-11-25", "relationship": "vợ"},
+			Uploads: []services.Upload{{Kind: "death_notice", Name: "bao-tu.pdf", Content: pdf}}})
+		if d.SubjectPIN != e.husband.PIN || d.Authority != (services.Unit{Province: "01", Commune: "00004"}) {
+			t.Errorf("death dossier about %s at %+v", d.SubjectPIN, d.Authority)
+		}
+		if acc := e.rec.All(); len(acc) != 1 || acc[0].ActorKind != "citizen" || acc[0].PIN != e.husband.PIN {
+			t.Errorf("reading the deceased's record to route the dossier was not logged: %+v", acc)
+		}
+		d, _ = e.svc.Accept(e.ctx, e.officer, d.Code, d.Version)
+		if _, err := e.svc.Approve(e.ctx, e.officer, d.Code, d.Version, services.Decision{}); services.KindOf(err) != services.KindConflict ||
+			!strings.Contains(err.Error(), "new_head_pin") {
+			t.Errorf("approval without a new head = %v", err)
+		}
+		d, err := e.svc.Approve(e.ctx, e.officer, d.Code, d.Version, services.Decision{NewHeadPIN: e.wife.PIN})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := e.person(e.husband.PIN); p.Status.State != registry.Dead || p.Status.Date.String() != "2026-11-25" {
+			t.Errorf("status %+v", p.Status)
+		}
+		if p := e.person(e.wife.PIN); p.RelationshipToHead != "head" || p.MaritalStatus != registry.Widowed {
+			t.Errorf("the widow is %s, %s", p.RelationshipToHead, p.MaritalStatus)
+		}
+
+		// A newcomer registers permanent residence in her household.
+		res := e.event("initial_registration", "", "2021-07-01", map[string]any{
+			"full_name": "Lê Văn Cường", "birth_date": "1995-01-01", "sex": "male", "ethnicity": "01",
+			"registration_place": map[string]any{"province": "79"},
+			"address":            map[string]any{"province": "79", "commune": "25747", "address": "Số 3 đường 30/4"},
+		})
+		newcomer := services.Citizen{AccountID: "acct-cuong", PIN: res.PIN, Level: 2}
+		d = e.submit(newcomer, services.SubmitInput{Procedure: "permanent_residence_registration",
+			Fields:  map[string]string{"household_id": e.hh, "relationship": "other"},
+			Uploads: []services.Upload{{Kind: "lawful_residence", Name: "dong-y.png", Content: png}}})
+		if d.Authority != (services.Unit{Province: "01", Commune: "00004"}) {
+			t.Errorf("a move into a household goes to %+v, want the household's commune", d.Authority)
+		}
+		d, _ = e.svc.Accept(e.ctx, e.officer, d.Code, d.Version)
+		if _, err := e.svc.Approve(e.ctx, e.officer, d.Code, d.Version, services.Decision{}); err != nil {
+			t.Fatal(err)
+		}
+		if p := e.person(newcomer.PIN); p.HouseholdID != e.hh || p.PermanentResidence == nil || p.PermanentResidence.Commune != "00004" {
+			t.Errorf("the newcomer's residence %+v in %s", p.PermanentResidence, p.HouseholdID)
+		}
+	})
+}
