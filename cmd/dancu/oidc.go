@@ -16,7 +16,6 @@ import (
 
 	"github.com/dancu/dancu/internal/audit"
 	"github.com/dancu/dancu/internal/config"
-	"github.com/dancu/dancu/internal/eid"
 	"github.com/dancu/dancu/internal/oidc"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/store"
@@ -189,18 +188,4 @@ func rpCmd(ctx context.Context, args []string, stdout, stderr io.Writer, lookupE
 		}
 		return err
 	})
-}
-
-// eidSessions adapts the citizens' portal sessions (package eid) to the
-// provider's Sessions.
-type eidSessions struct{ s *eid.Service }
-
-// Current implements oidc.Sessions.
-func (a eidSessions) Current(r *http.Request) (oidc.User, bool) {
-	c, ok := a.s.Current(r)
-	if !ok {
-		return oidc.User{}, false
-	}
-	return oidc.User{AccountID: c.AccountID, PIN: c.PIN, Level: c.Level, SessionID: c.SessionID,
-		AuthTime: c.AuthTime, AMR: c.AMR}, true
 }

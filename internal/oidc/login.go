@@ -188,6 +188,11 @@ func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
 		p.redirectError(w, r, a, "consent_required", "the citizen has not agreed to share these attributes")
 		return
 	}
+	// The decision's answer redirects to the relying party, which the
+	// browser checks against form-action.
+	if u, err := url.Parse(a.RedirectURI); err == nil {
+		w.Header().Set("Content-Security-Policy", csp("'self' "+u.Scheme+"://"+u.Host))
+	}
 	t, vi := pickLanguage(r, a.UILocales)
 	var ss []Scope
 	for _, name := range a.Scopes {

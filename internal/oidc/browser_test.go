@@ -1,0 +1,245 @@
+package oidc_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/dancu/dancu/internal/api"
+	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/auth"
+	"github.com/dancu/dancu/internal/credential"
+	"github.com/dancu/dancu/internal/eid"
+	"github.com/dancu/dancu/internal/oidc"
+	"github.com/dancu/dancu/internal/portal"
+	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/store"
+	"github.com/dancu/dancu/internal/store/sqlite"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// portalSessions adapts the portal's sessions, as cmd/dancu does.
+type portalSessions struct{ e *eid.Service }
+
+func (s portalSessions) Current(r *http.Request) (oidc.User, bool) {
+	c, ok := s.e.Current(r)
+	if !ok {
+		return oidc.User{}, false
+	}
+	return oidc.User{AccountID: c.AccountID, PIN: c.PIN, Level: c.Level, SessionID: c.SessionID, AuthTime: c.AuthTime, AMR: c.AMR}, true
+}
+
+// TestBrowser_SignInAndConsent drives headless Chromium, without
+// JavaScript, through a relying party's login: the portal's sign-in with
+// password and authenticator code, the consent page, agreement; then the
+// relying party exchanges the code with the standard client libraries.
+func TestBrowser_SignInAndConsent(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("DANCU_REQUIRE_BROWSER") != "" {
+			t.Fatalf("no Chromium at %s, and DANCU_REQUIRE_BROWSER is set", chromiumPath)
+		}
+		t.Skipf("no Chromium at %s; skipping the browser test", chromiumPath)
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "dancu.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	putPeople(t, st)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	accessLog, err := audit.Open(ctx, st, audit.Options{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer accessLog.Close()
+	reg := registry.New(st)
+	citizens := eid.New(eid.Deps{Store: st, Nonces: st, People: reg, Recorder: accessLog, Logger: logger},
+		eid.Config{Params: credential.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}})
+	const password = "a long test password 2026"
+	acct, err := citizens.Provision(ctx, personAn.PIN, password, eid.Level2, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	p, err := oidc.New(ctx, oidc.Deps{Store: st, Registry: reg, Datasets: st, Sessions: portalSessions{citizens}, Recorder: accessLog, Logger: logger},
+		oidc.Options{Issuer: issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _, err := auth.Setup(ctx, st, "test-admin-token-0123456789")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := api.New(api.Deps{Registry: reg, Store: st, Auth: a, Logger: logger, Recorder: accessLog})
+	p.Mount(srv.Mux())
+	portal.New(portal.Deps{EID: citizens, People: reg, Tracker: accessLog, Logger: logger}).Mount(srv.Mux())
+	ts := httptest.NewUnstartedServer(srv)
+	ts.Listener.Close()
+	ts.Listener = ln
+	ts.Start()
+	defer ts.Close()
+
+	var mu sync.Mutex
+	var callback string
+	rpSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/cb" {
+			mu.Lock()
+			callback = r.URL.RawQuery
+			mu.Unlock()
+		}
+		io.WriteString(w, "<!doctype html><title>RP</title><p id=rp-done>RP received the answer</p>")
+	}))
+	defer rpSrv.Close()
+	rp, secret, err := p.AddRP(ctx, oidc.RPInput{ID: "bank", Name: "Ngân hàng Thử nghiệm", Purpose: "Mở tài khoản trực tuyến",
+		RedirectURIs: []string{rpSrv.URL + "/cb"}, AuthMethod: oidc.AuthClientSecretBasic,
+		Scopes: []string{"openid", "profile", "birthdate", "national_id"}, RequiredLevel: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	provider, err := gooidc.NewProvider(ctx, issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := provider.Endpoint()
+	ep.AuthStyle = oauth2.AuthStyleInHeader
+	conf := oauth2.Config{ClientID: rp.ID, ClientSecret: secret, Endpoint: ep, RedirectURL: rp.RedirectURIs[0],
+		Scopes: []string{"openid", "profile", "birthdate", "national_id"}}
+	verifier := oauth2.GenerateVerifier()
+	start := conf.AuthCodeURL("browser-state", oauth2.S256ChallengeOption(verifier), gooidc.Nonce("browser-nonce"))
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath), chromedp.UserDataDir(t.TempDir()), chromedp.Headless, chromedp.NoSandbox,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-dev-shm-usage", true),
+		// The pages must work without JavaScript.
+		chromedp.Flag("blink-settings", "scriptEnabled=false"),
+	}
+	bctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	actx, cancelAlloc := chromedp.NewExecAllocator(bctx, opts...)
+	defer cancelAlloc()
+	cctx, cancelBrowser := chromedp.NewContext(actx)
+	defer cancelBrowser()
+
+	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(cctx, steps...); err != nil {
+			t.Fatalf("browser: %s: %v", what, err)
+		}
+	}
+	text := func(id string) string {
+		t.Helper()
+		s, err := chromedp.Run(cctx, chromedp.Text(chromedp.ID(id)))
+		if err != nil {
+			t.Fatalf("browser: text of #%s: %v", id, err)
+		}
+		return s
+	}
+	step("sign in to the portal",
+		chromedp.Navigate(start),
+		chromedp.WaitVisible(chromedp.ID("signin-form")),
+		chromedp.SendKeys(chromedp.ID("pin"), personAn.PIN),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Submit(chromedp.ID("signin-form")),
+		chromedp.WaitVisible(chromedp.ID("totp")),
+	)
+	// The code is computed once its page is there, so that it is fresh.
+	step("second factor",
+		chromedp.SendKeys(chromedp.ID("totp"), credential.TOTPCode(acct.TOTPSecret, time.Now())),
+		chromedp.Submit(chromedp.ID("totp-form")),
+		chromedp.WaitVisible(chromedp.ID("consent-title")),
+	)
+	title, purpose, attrs := text("rp-name"), text("rp-purpose"), text("attributes")
+	step("agree",
+		chromedp.Click(chromedp.ID("agree")),
+		chromedp.WaitVisible(chromedp.ID("rp-done")),
+	)
+	if title != rp.Name || !strings.Contains(purpose, "Mở tài khoản") || !strings.Contains(attrs, "Số định danh cá nhân") && !strings.Contains(attrs, "personal identification number") {
+		t.Errorf("consent page showed %q, %q, %q", title, purpose, attrs)
+	}
+	mu.Lock()
+	q := callback
+	mu.Unlock()
+	vals, _ := parseQuery(q)
+	if vals["state"] != "browser-state" || vals["code"] == "" {
+		t.Fatalf("callback query %q", q)
+	}
+	tok, err := conf.Exchange(ctx, vals["code"], oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idt, err := provider.Verifier(&gooidc.Config{ClientID: rp.ID}).Verify(ctx, tok.Extra("id_token").(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		ACR string   `json:"acr"`
+		AMR []string `json:"amr"`
+	}
+	idt.Claims(&c)
+	if idt.Nonce != "browser-nonce" || c.ACR != oidc.ACRLevel2 || len(c.AMR) == 0 {
+		t.Errorf("ID token: nonce %q, acr %q, amr %v", idt.Nonce, c.ACR, c.AMR)
+	}
+	ui, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info map[string]any
+	ui.Claims(&info)
+	if info["pin"] != personAn.PIN || info["name"] != personAn.FullName {
+		t.Errorf("userinfo = %v", info)
+	}
+}
+
+func parseQuery(q string) (map[string]string, error) {
+	out := map[string]string{}
+	for part := range strings.SplitSeq(q, "&") {
+		k, v, _ := strings.Cut(part, "=")
+		uv, err := url.QueryUnescape(v)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = uv
+	}
+	return out, nil
+}
+
+func putPeople(t *testing.T, st store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	for _, p := range []*registry.Person{personAn, personMai} {
+		row, err := registry.PersonRow(p, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Update(ctx, func(tx store.Tx) error {
+			return tx.PutPerson(ctx, store.PersonVersion{PersonRow: row, Change: store.Change{
+				EventID: "ev-" + p.PIN, EventType: "initial_registration", Actor: "test", Reason: "test",
+				ValidFrom: "2020-01-01", RecordedAt: time.Now().UTC()}})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
