@@ -311,3 +311,97 @@ func TestPages_DossierFromPortalToRegistry(t *testing.T) {
 		t.Errorf("another citizen opened the dossier: %d", resp.StatusCode)
 	}
 }
+
+// signInAdmin signs in to the console with the bootstrap administrator's token.
+func (c *client) signInAdmin() {
+	c.t.Helper()
+	_, body := c.get("/console/login")
+	m := csrfField.FindAllStringSubmatch(body, -1)
+	if m == nil {
+		c.t.Fatal("no csrf in the login form")
+	}
+	resp, _ := c.post("/console/login", url.Values{"csrf": {m[len(m)-1][1]}, "token": {adminToken}, "next": {"/console/"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		c.t.Fatalf("admin sign-in: %d", resp.StatusCode)
+	}
+}
+
+func TestPages_SettingsAndInformationRequest(t *testing.T) {
+	s := newStack(t)
+	admin := s.client(t)
+	admin.signInAdmin()
+	_, body := admin.get("/console/services/procedures/temporary_residence_registration")
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil || !strings.Contains(body, "lawful_residence | required") {
+		t.Fatalf("settings page: %.200s", body)
+	}
+	resp, body := admin.post("/console/services/procedures/temporary_residence_registration", url.Values{"csrf": {m[1]}, "fee": {"15.000"},
+		"deadline_days": {"0"}, "offered": {"1"}, "attachments": {"lawful_residence | required | application/pdf | 2048 | Hợp đồng"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "deadline_days") {
+		t.Errorf("deadline 0: %d", resp.StatusCode)
+	}
+	resp, _ = admin.post("/console/services/procedures/temporary_residence_registration", url.Values{"csrf": {m[1]}, "fee": {"15.000"},
+		"deadline_days": {"5"}, "offered": {"1"}, "attachments": {"lawful_residence | required | application/pdf | 2048 | Hợp đồng"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save settings: %d", resp.StatusCode)
+	}
+	if _, body := admin.get("/console/services/dashboard"); !strings.Contains(body, "15.000 ₫") || !strings.Contains(body, "5 ngày làm việc") {
+		t.Errorf("the dashboard's catalogue does not show the new fee and deadline")
+	}
+	// A registrar may not change procedures.
+	officer := s.client(t)
+	officer.signInOfficer(s.officerAccount(t, "ngocha1", staff.Unit{Province: "01", Commune: "00008"}))
+	if resp, _ := officer.get("/console/services/procedures/temporary_residence_registration"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a registrar opened the settings: %d", resp.StatusCode)
+	}
+
+	// A dossier under the new settings; the officer asks for more, the
+	// citizen answers with a file through the portal, then withdraws.
+	citizen := s.client(t)
+	citizen.get("/portal/signin?as=an&next=/")
+	resp, _ = citizen.multipart("/portal/services/apply/temporary_residence_registration",
+		map[string]string{"f_province": "01", "f_commune": "00008", "f_address": "Số 5 phố Ngọc Hà"}, map[string][]byte{"file_lawful_residence": pdf})
+	code := dossierCode.FindString(resp.Header.Get("Location"))
+	if code == "" {
+		t.Fatalf("submit: %d", resp.StatusCode)
+	}
+	_, body = officer.get("/console/services/dossiers/" + code)
+	csrf := csrfField.FindStringSubmatch(body)[1]
+	if resp, _ := officer.post("/console/services/dossiers/"+code+"/request-info", url.Values{"csrf": {csrf}, "version": {"1"}, "request": {"Bổ sung bản có công chứng"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("request info: %d", resp.StatusCode)
+	}
+	_, body = citizen.get("/portal/services/dossiers/" + code)
+	if !strings.Contains(body, "Bổ sung bản có công chứng") {
+		t.Fatal("the citizen does not see the request")
+	}
+	v := versionFld.FindStringSubmatch(body)[1]
+	resp, _ = citizen.multipart("/portal/services/dossiers/"+code+"/respond", map[string]string{"version": v, "note": "Đã bổ sung"},
+		map[string][]byte{"file_lawful_residence": pdf})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("respond: %d", resp.StatusCode)
+	}
+	_, body = citizen.get("/portal/services/dossiers/" + code)
+	if !strings.Contains(body, "Đang xử lý") || strings.Count(body, "/attachments/") != 2 {
+		t.Errorf("after the answer the dossier is not in progress with two files")
+	}
+	// Withdrawing with the old version is refused with the new state.
+	resp, _ = citizen.post("/portal/services/dossiers/"+code+"/withdraw", url.Values{"version": {v}})
+	if resp.StatusCode != http.StatusConflict {
+		t.Errorf("stale withdraw: %d", resp.StatusCode)
+	}
+	v = versionFld.FindStringSubmatch(body)[1]
+	if resp, _ := citizen.post("/portal/services/dossiers/"+code+"/withdraw", url.Values{"version": {v}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("withdraw: %d", resp.StatusCode)
+	}
+	_, body = citizen.get("/portal/services/notifications")
+	if strings.Count(body, `href="/portal/services/dossiers/`+code+`"`) != 4 {
+		t.Errorf("notifications: want 4 about the dossier (filed, information requested, answered, withdrawn)")
+	}
+	m = regexp.MustCompile(`name="up_to" value="(\d+)"`).FindStringSubmatch(body)
+	if resp, _ := citizen.post("/portal/services/notifications/read", url.Values{"up_to": {m[1]}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("mark read: %d", resp.StatusCode)
+	}
+	if _, body := citizen.get("/portal/services/notifications"); strings.Contains(body, "badge late") {
+		t.Errorf("notifications still unread after marking")
+	}
+}
