@@ -230,7 +230,7 @@ func init() {
 		Where: []string{living},
 		Dims: append(standardDims("{asofnum}"), Dim{Name: "dataset", Expr: "ds.dataset",
 			Values: func(*Query) []string { return dataset.KindNames() }}),
-		Measures: []Measure{{"people", "count(*)"}, {"linked", "count(*) FILTER (WHERE list_contains(l.datasets, ds.dataset))"}},
+		Measures: []Measure{{"people", "count(*)"}, {"linked", "count(*) FILTER (WHERE (l.mask >> ds.idx) & 1 = 1)"}},
 		Ratios:   []Ratio{{"coverage_rate", "linked", "people"}},
 	})
 }

@@ -92,6 +92,7 @@ func benchStore(b *testing.B, n int) *Store {
 	copies := (n + seed - 1) / seed
 	if copies > 1 {
 		for _, q := range []string{
+			`SET preserve_insertion_order = false`,
 			fmt.Sprintf(`INSERT INTO people SELECT (hash(id, k) >> 1)::BIGINT AS id, version, sex, birth_year, bdate, born, province, commune,
 				left_on, left_unknown, until, chip_since FROM people, range(1, %d) r(k)`, copies),
 			fmt.Sprintf(`INSERT INTO events SELECT (hash(id, k) >> 1)::BIGINT, version, kind, day, sex, bdate, province, commune

@@ -59,11 +59,13 @@ var schema = []string{
 	`CREATE TABLE IF NOT EXISTS people (` + peopleCols + `)`,
 	`CREATE TABLE IF NOT EXISTS events (` + eventsCols + `)`,
 	`CREATE TABLE IF NOT EXISTS links (` + linksCols + `)`,
-	// Each person's linked datasets as one list, and the datasets: derived
-	// from links whenever links change, so that coverage needs one join per
-	// query rather than a distinct over every link.
-	`CREATE TABLE IF NOT EXISTS link_sets (id BIGINT NOT NULL, datasets VARCHAR[] NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS link_datasets (dataset VARCHAR NOT NULL)`,
+	// The datasets, numbered, and each person's linked datasets as a bit
+	// mask: derived from links whenever links change, so that coverage
+	// needs one join per query rather than a distinct over every link. (A
+	// fixed-size mask rather than a list keeps the aggregation able to
+	// spill to disk at 100 million people; 64 datasets at most.)
+	`CREATE TABLE IF NOT EXISTS link_sets (id BIGINT NOT NULL, mask UBIGINT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS link_datasets (dataset VARCHAR NOT NULL, idx INTEGER NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS meta (k INTEGER PRIMARY KEY, cursor BIGINT NOT NULL, applied_at TIMESTAMP)`,
 	`INSERT INTO meta VALUES (1, 0, NULL) ON CONFLICT DO NOTHING`,
 	`CREATE OR REPLACE MACRO age_at(bdate, dnum) AS (dnum - bdate) // 10000`,
@@ -252,8 +254,10 @@ func (s *Store) Apply(ctx context.Context, b stats.Batch) error {
 // deriveLinks rebuilds the tables derived from links, inside the
 // transaction that replaces them.
 var deriveLinks = []string{
-	`CREATE OR REPLACE TABLE link_sets AS SELECT id, list(DISTINCT dataset ORDER BY dataset) AS datasets FROM links GROUP BY id`,
-	`CREATE OR REPLACE TABLE link_datasets AS SELECT DISTINCT dataset FROM links`,
+	`CREATE OR REPLACE TABLE link_datasets AS
+		SELECT dataset, (row_number() OVER (ORDER BY dataset) - 1)::INTEGER AS idx FROM (SELECT DISTINCT dataset FROM links) LIMIT 64`,
+	`CREATE OR REPLACE TABLE link_sets AS
+		SELECT l.id, bit_or(1::UBIGINT << d.idx) AS mask FROM links l JOIN link_datasets d USING (dataset) GROUP BY l.id`,
 }
 
 // loader appends a rebuild into new tables.
