@@ -60,7 +60,7 @@ type ProcedureList struct {
 type listOutput struct{ Body ProcedureList }
 
 func (s *Service) listHandler(ctx context.Context, _ *struct{}) (*listOutput, error) {
-	l, err := s.Catal.List(ctx)
+	l, err := s.cat.List(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ type codeInput struct {
 type procedureOutput struct{ Body Listing }
 
 func (s *Service) getHandler(ctx context.Context, in *codeInput) (*procedureOutput, error) {
-	p, ok, err := s.Catal.Procedure(ctx, in.Code)
+	p, ok, err := s.cat.Procedure(ctx, in.Code)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, huma.Error404NotFound("No such procedure.")
 	}
@@ -95,7 +95,7 @@ func (s *Service) configureHandler(ctx context.Context, in *configureInput) (*pr
 	if err := api.RequireAdmin(ctx, "change procedures"); err != nil {
 		return nil, err
 	}
-	l, err := s.Catal.Configure(ctx, in.Code, in.Body)
+	l, err := s.cat.Configure(ctx, in.Code, in.Body)
 	if err != nil {
 		return nil, api.AdminError(err, ErrInvalid, "No such procedure.")
 	}

@@ -207,7 +207,7 @@ type fieldValue struct {
 }
 
 func (c *Console) dossierPage(w http.ResponseWriter, r *http.Request, o web.Officer, d *Dossier, status int, msg string) {
-	p, _, err := c.svc.Catal.Procedure(r.Context(), d.Procedure)
+	p, _, err := c.svc.cat.Procedure(r.Context(), d.Procedure)
 	if err != nil {
 		c.fail(w, r, o, err)
 		return
@@ -331,7 +331,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 			v.ByProv = append(v.ByProv, f)
 		}
 	}
-	if v.Procs, err = c.svc.Catal.List(r.Context()); err != nil {
+	if v.Procs, err = c.svc.cat.List(r.Context()); err != nil {
 		c.web.ServerError(w, r, err)
 		return
 	}
@@ -352,7 +352,7 @@ func (c *Console) procedure(w http.ResponseWriter, r *http.Request) {
 		c.web.RenderError(w, r, http.StatusForbidden, tr(o.Lang, "err.admin"))
 		return
 	}
-	p, ok, err := c.svc.Catal.Procedure(r.Context(), r.PathValue("code"))
+	p, ok, err := c.svc.cat.Procedure(r.Context(), r.PathValue("code"))
 	if err != nil {
 		c.fail(w, r, o, refuse(KindNotFound, "", "no such procedure"))
 		return
@@ -371,11 +371,11 @@ func (c *Console) configure(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")
 	s, err := parseSettingsForm(r)
 	if err == nil {
-		_, err = c.svc.Catal.Configure(r.Context(), code, s)
+		_, err = c.svc.cat.Configure(r.Context(), code, s)
 	}
 	if err != nil {
 		if errors.Is(err, ErrInvalid) {
-			p, ok, perr := c.svc.Catal.Procedure(r.Context(), code)
+			p, ok, perr := c.svc.cat.Procedure(r.Context(), code)
 			if perr == nil {
 				c.render(w, r, http.StatusUnprocessableEntity, "procedure.html", p.Name.In(o.Lang),
 					procView{Lang: o.Lang, L: Listing{Procedure: p, Offered: ok}, CSRF: o.CSRF, Message: err.Error()})

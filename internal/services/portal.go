@@ -147,7 +147,7 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (p *Portal) catalogue(w http.ResponseWriter, r *http.Request) {
-	l, err := p.svc.Catal.List(r.Context())
+	l, err := p.svc.cat.List(r.Context())
 	if err != nil {
 		p.fail(w, r, err)
 		return
@@ -278,7 +278,7 @@ func (p *Portal) mine(w http.ResponseWriter, r *http.Request, c Citizen) {
 }
 
 func (p *Portal) detailPage(w http.ResponseWriter, r *http.Request, status int, d *Dossier, msg string) {
-	proc, _, err := p.svc.Catal.Procedure(r.Context(), d.Procedure)
+	proc, _, err := p.svc.cat.Procedure(r.Context(), d.Procedure)
 	if err != nil {
 		p.fail(w, r, err)
 		return

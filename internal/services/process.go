@@ -102,7 +102,7 @@ func (s *Service) Respond(ctx context.Context, c Citizen, code string, version i
 	if note, err = checkNote("note", note, len(ups) == 0); err != nil {
 		return nil, err
 	}
-	p, _, err := s.Catal.Procedure(ctx, d.Procedure)
+	p, _, err := s.cat.Procedure(ctx, d.Procedure)
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +282,7 @@ func (s *Service) Approve(ctx context.Context, o *staff.Account, code string, ve
 	if d.Status != InProgress {
 		return nil, wrongStatus(d, "approved")
 	}
-	p, _, err := s.Catal.Procedure(ctx, d.Procedure)
+	p, _, err := s.cat.Procedure(ctx, d.Procedure)
 	if err != nil {
 		return nil, err
 	}

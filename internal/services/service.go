@@ -56,14 +56,14 @@ type Deps struct {
 // Service runs the online public services: the catalogue, citizens'
 // dossiers and officers' decisions. It keeps no state of its own.
 type Service struct {
-	st    store.Store
-	reg   *registry.Registry
-	rec   audit.Recorder
-	log   *slog.Logger
-	cal   *Calendar
-	sms   SMS
-	now   func() time.Time
-	Catal *Catalogue
+	st  store.Store
+	reg *registry.Registry
+	rec audit.Recorder
+	log *slog.Logger
+	cal *Calendar
+	sms SMS
+	now func() time.Time
+	cat *Catalogue
 }
 
 // New returns a Service. It panics on a missing dependency (a wiring bug).
@@ -78,8 +78,11 @@ func New(d Deps) *Service {
 		d.Now = time.Now
 	}
 	return &Service{st: d.Store, reg: d.Registry, rec: d.Recorder, log: d.Logger, cal: d.Calendar,
-		sms: d.SMS, now: d.Now, Catal: &Catalogue{dir: d.Store}}
+		sms: d.SMS, now: d.Now, cat: &Catalogue{dir: d.Store}}
 }
+
+// Catalogue returns the procedures with the administrator's settings.
+func (s *Service) Catalogue() *Catalogue { return s.cat }
 
 // Calendar returns the working-day calendar the deadlines use.
 func (s *Service) Calendar() *Calendar { return s.cal }
@@ -109,7 +112,7 @@ func (s *Service) self(ctx context.Context, c Citizen) (*registry.Person, error)
 
 // offered returns a procedure the citizen may use.
 func (s *Service) offered(ctx context.Context, c Citizen, code string) (Procedure, error) {
-	p, ok, err := s.Catal.Procedure(ctx, code)
+	p, ok, err := s.cat.Procedure(ctx, code)
 	if errors.Is(err, store.ErrNotFound) {
 		return p, refuse(KindNotFound, "procedure", "no such procedure")
 	}

@@ -401,7 +401,7 @@ func TestService_StatsAndOverdue(t *testing.T) {
 func TestCatalogue_Configure(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		days, fee := 5, int64(15_000)
-		l, err := e.svc.Catal.Configure(e.ctx, "temporary_residence_registration", services.Settings{DeadlineDays: &days, Fee: &fee,
+		l, err := e.svc.Catalogue().Configure(e.ctx, "temporary_residence_registration", services.Settings{DeadlineDays: &days, Fee: &fee,
 			Attachments: []services.AttachmentSpec{{Kind: "lease", Name: services.Text{VI: "Hợp đồng thuê nhà"}, Types: []string{"application/pdf"}, MaxBytes: 1 << 20, Required: true}}})
 		if err != nil {
 			t.Fatal(err)
@@ -420,14 +420,14 @@ func TestCatalogue_Configure(t *testing.T) {
 			t.Errorf("dossier under the new settings: %d days, fee %d, appointment %s", d.DeadlineDays, d.Fee, d.Appointment)
 		}
 		bad := 0
-		if _, err := e.svc.Catal.Configure(e.ctx, "temporary_residence_registration", services.Settings{DeadlineDays: &bad}); !errors.Is(err, services.ErrInvalid) {
+		if _, err := e.svc.Catalogue().Configure(e.ctx, "temporary_residence_registration", services.Settings{DeadlineDays: &bad}); !errors.Is(err, services.ErrInvalid) {
 			t.Errorf("deadline 0 accepted: %v", err)
 		}
-		if _, err := e.svc.Catal.Configure(e.ctx, "nope", services.Settings{}); !errors.Is(err, store.ErrNotFound) {
+		if _, err := e.svc.Catalogue().Configure(e.ctx, "nope", services.Settings{}); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("unknown procedure: %v", err)
 		}
 		off := true
-		if _, err := e.svc.Catal.Configure(e.ctx, "residence_confirmation", services.Settings{Disabled: &off}); err != nil {
+		if _, err := e.svc.Catalogue().Configure(e.ctx, "residence_confirmation", services.Settings{Disabled: &off}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.svc.Prefill(e.ctx, e.husband, "residence_confirmation"); services.KindOf(err) != services.KindConflict {
