@@ -172,6 +172,7 @@ type Error struct {
 	Reason string
 }
 
+// Error returns the field and the reason.
 func (e *Error) Error() string {
 	if e.Field == "" {
 		return e.Reason
@@ -205,6 +206,7 @@ type StaleError struct {
 	Current *Dossier
 }
 
+// Error says the dossier's new status and version (no personal data).
 func (e *StaleError) Error() string {
 	return fmt.Sprintf("the dossier changed meanwhile: it is now %s, version %d", e.Current.Status, e.Current.Version)
 }

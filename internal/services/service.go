@@ -548,7 +548,7 @@ var smsStatus = map[string]string{
 	Withdrawn:     "da rut",
 }
 
-// Get returns a dossier by code.
+// get returns a dossier by code.
 func (s *Service) get(ctx context.Context, code string) (*Dossier, error) {
 	row, err := s.st.Dossier(ctx, code)
 	if errors.Is(err, store.ErrNotFound) {
