@@ -44,9 +44,13 @@ func TestProvider_RedirectURIExactMatch(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			q := goodQuery(e, tc.client)
 			q.Set("redirect_uri", tc.redirect)
-			status, loc, body, _ := br.get(authURL(e, q))
+			status, loc, body, hdr := br.get(authURL(e, q))
 			if status != http.StatusBadRequest || loc != nil {
 				t.Errorf("= %d, Location %v, want 400 and no redirect; body %q", status, loc, body)
+			}
+			if !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") || !strings.Contains(body, `id="error-title"`) ||
+				strings.Contains(body, "evil.example") {
+				t.Errorf("error page = %s %q", hdr.Get("Content-Type"), body)
 			}
 		})
 	}

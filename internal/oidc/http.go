@@ -50,6 +50,17 @@ var assertionAlgs = []string{"RS256", "PS256", "ES256", "EdDSA"}
 func (p *Provider) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
+		case BasePath + "/authorize":
+			// The library answers a request it cannot redirect (unknown
+			// client, unregistered redirect URI) with plain text; citizens
+			// get a page that says what to do instead.
+			pw := &plainErrorWriter{ResponseWriter: w}
+			next.ServeHTTP(pw, r)
+			if pw.caught {
+				t, _ := pickLanguage(r, nil)
+				p.errorPage(w, r, http.StatusBadRequest, t.Error, t.BadRequestText, "", nil)
+			}
+			return
 		case BasePath + "/device_authorization":
 			http.NotFound(w, r)
 			return
@@ -176,4 +187,29 @@ func (p *Provider) RevokeApp(ctx context.Context, accountID, clientID string) er
 	}
 	_, err := p.st.RevokeOIDCTokens(ctx, store.OIDCTokenQuery{AccountID: accountID, ClientID: clientID})
 	return err
+}
+
+// plainErrorWriter holds back a plain-text 400 so that the caller can
+// answer with an HTML page instead; anything else passes through.
+type plainErrorWriter struct {
+	http.ResponseWriter
+	caught, passed bool
+}
+
+func (w *plainErrorWriter) WriteHeader(code int) {
+	if !w.passed && code == http.StatusBadRequest && strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
+		w.caught = true
+		w.Header().Del("Content-Type")
+		return
+	}
+	w.passed = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *plainErrorWriter) Write(b []byte) (int, error) {
+	if w.caught {
+		return len(b), nil
+	}
+	w.passed = true
+	return w.ResponseWriter.Write(b)
 }

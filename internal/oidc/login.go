@@ -66,7 +66,7 @@ func newPages() (*pages, error) {
 type texts struct {
 	Brand, ConsentTitle, Asks, Purpose, Attributes, Level, Agree, Refuse, Note, Back    string
 	Expired, ExpiredText, LevelTitle, LevelText, DisabledText, LoggedOut, LoggedOutText string
-	Error, ErrorText                                                                    string
+	Error, ErrorText, BadRequestText                                                    string
 }
 
 var textsVI = texts{
@@ -81,6 +81,7 @@ var textsVI = texts{
 	DisabledText: "Dịch vụ này hiện không được phép sử dụng đăng nhập bằng định danh điện tử.",
 	LoggedOut:    "Đã đăng xuất khỏi dịch vụ", LoggedOutText: "Bạn đã đăng xuất khỏi dịch vụ. Phiên trên cổng công dân vẫn còn; hãy đăng xuất tại đó nếu dùng máy chung.",
 	Error: "Không thể tiếp tục", ErrorText: "Yêu cầu không hợp lệ. Hãy quay lại dịch vụ và thử lại.",
+	BadRequestText: "Dịch vụ đã gửi một yêu cầu đăng nhập không hợp lệ (ứng dụng chưa được đăng ký, hoặc địa chỉ quay lại không khớp với địa chỉ đã đăng ký). Vì an toàn, bạn không được chuyển tiếp. Hãy báo cho dịch vụ.",
 }
 
 var textsEN = texts{
@@ -95,6 +96,7 @@ var textsEN = texts{
 	DisabledText: "This service may not use electronic identification at present.",
 	LoggedOut:    "Signed out of the service", LoggedOutText: "You have signed out of the service. Your portal session remains; sign out there too on a shared computer.",
 	Error: "Cannot continue", ErrorText: "The request is not valid. Return to the service and try again.",
+	BadRequestText: "The service sent a sign-in request that is not valid (an unregistered application, or a return address other than the registered one). For your safety you are not sent on. Please tell the service.",
 }
 
 // language picks Vietnamese unless the request prefers English.
