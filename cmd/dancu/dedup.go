@@ -31,12 +31,13 @@ func runDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func dedup(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) error {
 	fs := newFlagSet("dedup", "dancu dedup [--data DIR | --db DSN] [--min-probability P] [--dry-run]\n"+
-		"       dancu dedup --evaluate [--citizens N] [--rate R] [--seed S]", stderr)
+		"       dancu dedup --evaluate [--citizens N] [--rate R] [--seed S] [--estimate-m [--model-out FILE]]", stderr)
 	eval := fs.Bool("evaluate", false, "measure on a synthetic test bed instead of the registry")
 	citizens := fs.Int("citizens", 1000000, "with --evaluate: `N` synthetic people")
 	rate := fs.Float64("rate", 0.01, "with --evaluate: share `R` of people registered twice")
 	seed := fs.Uint64("seed", 1, "with --evaluate: `S` selects the population and its duplicates")
 	workers := fs.Int("workers", 0, "`W` goroutines comparing pairs (default: the number of CPUs)")
+	estimateM := fs.Bool("estimate-m", false, "with --evaluate: estimate m on the test bed instead of using the reference model's")
 	modelOut := fs.String("model-out", "", "with --evaluate: write the estimated model to `FILE` (JSON)")
 	dryRun := fs.Bool("dry-run", false, "find pairs but write nothing to the review queue")
 	dedupFlags := config.Bind(fs, "data", "db", "log-level", "log-format")
@@ -58,7 +59,7 @@ func dedup(ctx context.Context, args []string, stdout, stderr io.Writer, lookupE
 		if *rate <= 0 || *rate > 1 {
 			return usageError{msg: "--rate must be in (0, 1]"}
 		}
-		return dedupEvaluate(ctx, evaluate.Options{People: *citizens, Rate: *rate, Seed: *seed, Linkage: lo}, *modelOut, stdout)
+		return dedupEvaluate(ctx, evaluate.Options{People: *citizens, Rate: *rate, Seed: *seed, Linkage: lo, EstimateM: *estimateM}, *modelOut, stdout)
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })

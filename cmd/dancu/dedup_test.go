@@ -23,15 +23,15 @@ func TestDedup_RegistryIntoQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := synth.Generate(ctx, st, synth.Options{Citizens: 3000, Seed: 3}); err != nil {
+	if _, err := synth.Generate(ctx, st, synth.Options{Citizens: 10000, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
-	// Register 3% of them a second time.
-	people, err := testbed.People(ctx, 3000, 3)
+	// Register 1% of them a second time.
+	people, err := testbed.People(ctx, 10000, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dups, truth := testbed.Duplicates(people, 0.03, 3)
+	dups, truth := testbed.Duplicates(people, 0.01, 3)
 	l, err := st.NewLoader(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +65,7 @@ func TestDedup_RegistryIntoQueue(t *testing.T) {
 		t.Fatalf("dedup: %v\n%s", err, &stderr)
 	}
 	out := stdout.String()
-	if !strings.Contains(out, "Read 3,") || !strings.Contains(out, "new in the review queue") {
+	if !strings.Contains(out, "Read 10,") || !strings.Contains(out, "new in the review queue") {
 		t.Errorf("output:\n%s", out)
 	}
 

@@ -21,21 +21,31 @@
 //     that several rules bring together is compared once: a rule skips the
 //     pairs an earlier rule already compared.
 //  3. Comparison: Compare gives a Vector, one compare.Level per Field.
-//  4. Estimation: expectation–maximisation on the counts of distinct
-//     vectors (a few thousand, whatever the number of pairs) estimates the
-//     share of matches Lambda and m, the distribution of levels among
-//     matches; u, the distribution among non-matches, is the level
-//     frequencies among the compared pairs (almost all of them two
-//     people). m of the name's parts and of the date of birth are held at
-//     priors that say what a second registration of the same person looks
-//     like: without them, the latent class that the estimation finds among
-//     pairs chosen for agreeing on names is the family (siblings share
-//     surname, parents, province and address), which outnumbers the
-//     duplicates a hundredfold. See priors in model.go.
+//  4. Estimation: u, the distribution of levels among non-matches, is the
+//     level frequencies among the compared pairs (almost all of them two
+//     people). m, the distribution among duplicates, is estimated by
+//     expectation–maximisation on the counts of distinct vectors (a few
+//     thousand, whatever the number of pairs) on the test bed, where
+//     duplicates are known to be present (`dancu dedup --evaluate
+//     --estimate-m --model-out`), and shipped as ReferenceModel. The parts
+//     of the name and the date of birth keep prior m values there: left
+//     free, the latent class that the estimation finds among pairs chosen
+//     for agreeing on names is the family (siblings share surname,
+//     parents, province and address), which outnumbers the duplicates a
+//     hundredfold. A batch over the registry uses ReferenceModel's m and a
+//     prior share of duplicates (DefaultPriorRate, 1% of records): on a
+//     registry with almost no duplicates there is nothing to estimate m or
+//     the share from, and an estimation there settles on the next
+//     structure — 180,000 false candidates among 1,000,000 clean records,
+//     measured — or drives the share to 0 and hides the few duplicates.
+//     Options.M and Options.PriorRate say which; Run with neither
+//     estimates everything but u.
 //  5. Scoring: a pair's match weight is the sum of log2(m/u) over its
 //     fields (missing values count 0); its posterior probability follows
-//     from Lambda. Pairs from Options.MinProbability (0.5) are candidates,
-//     each with the evidence per field (FieldEvidence).
+//     from Lambda. Plausible pairs (given name and surname at least partly
+//     alike, the same year of birth, not another sex) from
+//     Options.MinProbability (0.5) are candidates, each with the evidence
+//     per field (FieldEvidence).
 //
 // Memory is the records (about 400 bytes each), one 8-byte key per rule
 // and record, and 12 bytes per pair compared: about 1.9 GB of resident

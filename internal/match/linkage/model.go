@@ -135,8 +135,9 @@ var priors = []Field{Surname, Middle, Given, BirthDate}
 // estimate EM cannot improve but can lose: with u free, the latent class
 // drifts to the commonest structure among the pairs, which is families and
 // namesakes, not duplicates), and so do m of sex (a copy keeps the sex)
-// and of the fields in priors.
-func estimate(counts map[uint32]int64, start Model, iterations int) (Model, int) {
+// and of the fields in priors; with fixM, every m stays as it starts and
+// only Lambda is estimated.
+func estimate(counts map[uint32]int64, start Model, iterations int, fixM bool) (Model, int) {
 	type pc struct {
 		v Vector
 		n float64
@@ -186,6 +187,9 @@ func estimate(counts map[uint32]int64, start Model, iterations int) (Model, int)
 		next.U = start.U
 		for _, f := range priors {
 			next.M[f] = start.M[f]
+		}
+		if fixM {
+			next.M = start.M
 		}
 		delta := math.Abs(next.Lambda - m.Lambda)
 		for f := range NumFields {

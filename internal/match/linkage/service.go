@@ -87,7 +87,10 @@ type BatchReport struct {
 	Model    Model
 }
 
-// Batch runs duplicate detection over the whole registry, saves the
+// Batch runs duplicate detection over the whole registry — with m and
+// the share of duplicates fixed to ReferenceModel's unless o.M says
+// otherwise (see Options.M and Options.Lambda), u from the registry's own
+// pairs — saves the
 // estimated model for Candidates and writes the pairs found to the review
 // queue (pairs a registrar already decided stay decided). With dryRun, it
 // writes nothing. Several processes may run it at once without harm (the
@@ -100,6 +103,13 @@ func (s *Service) Batch(ctx context.Context, o Options, dryRun bool, readProgres
 		return BatchReport{}, err
 	}
 	rep := BatchReport{Records: len(recs), Read: time.Since(t)}
+	if o.M == nil {
+		ref := ReferenceModel()
+		o.M = &ref.M
+		if o.PriorRate <= 0 {
+			o.PriorRate = DefaultPriorRate
+		}
+	}
 	res, err := Run(ctx, recs, o)
 	if err != nil {
 		return rep, err

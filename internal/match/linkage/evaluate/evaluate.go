@@ -20,6 +20,10 @@ type Options struct {
 	Seed uint64
 	// Linkage tunes the batch.
 	Linkage linkage.Options
+	// EstimateM estimates m by expectation–maximisation on the test bed
+	// (how ReferenceModel is made); otherwise m and the share of
+	// duplicates are ReferenceModel's, as in a batch over the registry.
+	EstimateM bool
 	// Generated, if set, is called with the number of people generated
 	// so far, now and then.
 	Generated func(done, total int)
@@ -83,6 +87,13 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	picked = nil
 	rep := Report{People: o.People, Duplicates: len(truth), Generate: time.Since(start) - prepare, Prepare: prepare}
 
+	if !o.EstimateM && o.Linkage.M == nil {
+		ref := linkage.ReferenceModel()
+		o.Linkage.M = &ref.M
+		if o.Linkage.PriorRate <= 0 {
+			o.Linkage.PriorRate = linkage.DefaultPriorRate
+		}
+	}
 	t, cpu := time.Now(), cpuTime()
 	res, err := linkage.Run(ctx, recs, o.Linkage)
 	if err != nil {
