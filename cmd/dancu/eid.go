@@ -81,7 +81,7 @@ func (s servicesSessions) Current(r *http.Request) (services.Citizen, bool) {
 	if !ok {
 		return services.Citizen{}, false
 	}
-	return services.Citizen{AccountID: c.AccountID, PIN: c.PIN, Level: c.Level}, true
+	return services.Citizen{AccountID: c.AccountID, PIN: c.PIN, Level: c.Level, SessionID: c.SessionID}, true
 }
 
 // servicesSMS is the SMS sender for the public services, nil when none is

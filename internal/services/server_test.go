@@ -137,6 +137,23 @@ type client struct {
 	t  *testing.T
 	hc *http.Client
 	s  *stack
+	// csrf is the portal forms' token of the signed-in citizen, read off a
+	// form once; posts to the portal carry it unless they set their own.
+	csrf string
+}
+
+// portalCSRF returns the citizen's portal CSRF token, read off a form.
+func (c *client) portalCSRF() string {
+	c.t.Helper()
+	if c.csrf == "" {
+		_, body := c.get("/portal/services/apply/temporary_residence_registration")
+		m := csrfField.FindStringSubmatch(body)
+		if m == nil {
+			c.t.Fatal("no csrf field in the portal's form")
+		}
+		c.csrf = m[1]
+	}
+	return c.csrf
 }
 
 func (s *stack) client(t *testing.T) *client {
@@ -162,6 +179,9 @@ func (c *client) get(path string) (*http.Response, string) {
 }
 
 func (c *client) post(path string, form url.Values) (*http.Response, string) {
+	if strings.HasPrefix(path, "/portal/services/") && !form.Has("csrf") {
+		form.Set("csrf", c.portalCSRF())
+	}
 	req, _ := http.NewRequest("POST", c.s.srv.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return c.do(req)
@@ -170,6 +190,9 @@ func (c *client) post(path string, form url.Values) (*http.Response, string) {
 func (c *client) multipart(path string, fields map[string]string, files map[string][]byte) (*http.Response, string) {
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
+	if _, ok := fields["csrf"]; !ok && strings.HasPrefix(path, "/portal/services/") {
+		mw.WriteField("csrf", c.portalCSRF())
+	}
 	for k, v := range fields {
 		mw.WriteField(k, v)
 	}
@@ -248,6 +271,12 @@ func TestPages_DossierFromPortalToRegistry(t *testing.T) {
 	_, body = citizen.get(loc)
 	if !strings.Contains(body, code) || !strings.Contains(body, "2026-12-03") {
 		t.Errorf("dossier page lacks the code or the appointment")
+	}
+	// A post without the session's CSRF token, or with another's, is refused.
+	for _, token := range []string{"", "forged-token"} {
+		if resp, body := citizen.post("/portal/services/dossiers/"+code+"/withdraw", url.Values{"version": {"1"}, "csrf": {token}}); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "csrf") {
+			t.Errorf("withdraw with CSRF token %q: %d", token, resp.StatusCode)
+		}
 	}
 	// Cross-site posts are refused.
 	req, _ := http.NewRequest("POST", s.srv.URL+"/portal/services/dossiers/"+code+"/withdraw", strings.NewReader("version=1"))

@@ -27,6 +27,9 @@ type Citizen struct {
 	AccountID string
 	PIN       string
 	Level     int // electronic-identification level, 1 or 2
+	// SessionID names the citizen's sign-in; the portal's forms carry a
+	// CSRF token derived from it.
+	SessionID string
 }
 
 // Sessions finds the citizen signed in on a request.
