@@ -378,7 +378,7 @@ func levelFrequencies(counts map[uint32]int64) [NumFields][compare.NumLevels]flo
 // parallel runs fn over [0, n) split into contiguous ranges, one per
 // worker.
 func parallel(n, workers int, fn func(lo, hi int)) {
-	if workers <= 1 || n < 10000 {
+	if workers <= 1 || n < 1000 {
 		fn(0, n)
 		return
 	}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/dancu/dancu/internal/registry"
@@ -60,12 +62,23 @@ func (s *Service) LoadRecords(ctx context.Context, progress func(done, total int
 		if err != nil {
 			return nil, fmt.Errorf("linkage: read people: %w", err)
 		}
-		for _, row := range rows {
-			var p registry.Person
-			if err := json.Unmarshal(row.Data, &p); err != nil {
-				return nil, fmt.Errorf("linkage: decode a person record: %w", err)
+		// Decoding and preparing a page takes longer than reading it:
+		// spread it over the cores.
+		start := len(recs)
+		recs = append(recs, make([]Record, len(rows))...)
+		var decodeErr atomic.Bool
+		parallel(len(rows), runtime.GOMAXPROCS(0), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				var p registry.Person
+				if err := json.Unmarshal(rows[i].Data, &p); err != nil {
+					decodeErr.Store(true)
+					return
+				}
+				recs[start+i] = RecordOf(&p)
 			}
-			recs = append(recs, RecordOf(&p))
+		})
+		if decodeErr.Load() {
+			return nil, errors.New("linkage: decode a person record: not a registry record")
 		}
 		if progress != nil {
 			progress(int64(len(recs)), total)
