@@ -13,10 +13,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/dancu/dancu/internal/browsertest"
 	"github.com/dancu/dancu/internal/credential"
 )
-
-const chromiumPath = "/usr/bin/chromium"
 
 var (
 	demoSignIn = regexp.MustCompile(`PIN (\d{12}), password (\S+)`)
@@ -29,15 +28,7 @@ var (
 // code) to read the health book. DANCU_HEALTH_SCREENSHOT=FILE keeps a
 // screenshot of the page.
 func TestBrowser_portalHealthBook(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("DANCU_REQUIRE_BROWSER") != "" {
-			t.Fatalf("no Chromium at %s, and DANCU_REQUIRE_BROWSER is set", chromiumPath)
-		}
-		t.Skipf("no Chromium at %s; skipping the browser test", chromiumPath)
-	}
+	browsertest.Require(t)
 	ctx := context.Background()
 	data := t.TempDir()
 	s := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", data, "--demo", "--demo-citizens", "300"},
@@ -65,18 +56,7 @@ func TestBrowser_portalHealthBook(t *testing.T) {
 	os.WriteFile(file, []byte(lines), 0o600)
 	run("dataset", "upload", "--name", "moh-tcmr", "--file", file)
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath), chromedp.UserDataDir(t.TempDir()), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1280, 900),
-	}
-	tctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(tctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
+	bctx := browsertest.New(t, ctx, browsertest.Options{JavaScript: true, Width: 1280, Height: 900})
 	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(bctx, steps...); err != nil {

@@ -7,32 +7,22 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/dancu/dancu/internal/audit/audittest"
 	"github.com/dancu/dancu/internal/auth"
+	"github.com/dancu/dancu/internal/browsertest"
 	"github.com/dancu/dancu/internal/staff"
 	"github.com/dancu/dancu/internal/web"
 )
-
-const chromiumPath = "/usr/bin/chromium"
 
 // TestBrowser_consoleReportLost signs in to the console in Chromium as the
 // administrator, looks a card holder up on the ID cards page and reports
 // the card lost through the form. DANCU_CARD_SCREENSHOT=FILE keeps a
 // screenshot of the result.
 func TestBrowser_consoleReportLost(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("DANCU_REQUIRE_BROWSER") != "" {
-			t.Fatalf("no Chromium at %s, and DANCU_REQUIRE_BROWSER is set", chromiumPath)
-		}
-		t.Skipf("no Chromium at %s; skipping the browser test", chromiumPath)
-	}
+	browsertest.Require(t)
 	ctx := context.Background()
 	st := backends(t)["sqlite"]
 	f := newFixture(t, st, 100)
@@ -53,18 +43,7 @@ func TestBrowser_consoleReportLost(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath), chromedp.UserDataDir(t.TempDir()), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1366, 900),
-	}
-	bctx0, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(bctx0, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
+	bctx := browsertest.New(t, ctx, browsertest.Options{JavaScript: true})
 	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(bctx, steps...); err != nil {

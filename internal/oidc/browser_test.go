@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/audit"
 	"github.com/dancu/dancu/internal/auth"
+	"github.com/dancu/dancu/internal/browsertest"
 	"github.com/dancu/dancu/internal/credential"
 	"github.com/dancu/dancu/internal/eid"
 	"github.com/dancu/dancu/internal/oidc"
@@ -30,8 +30,6 @@ import (
 	"github.com/dancu/dancu/internal/store"
 	"github.com/dancu/dancu/internal/store/sqlite"
 )
-
-const chromiumPath = "/usr/bin/chromium"
 
 // portalSessions adapts the portal's sessions, as cmd/dancu does.
 type portalSessions struct{ e *eid.Service }
@@ -49,12 +47,7 @@ func (s portalSessions) Current(r *http.Request) (oidc.User, bool) {
 // password and authenticator code, the consent page, agreement; then the
 // relying party exchanges the code with the standard client libraries.
 func TestBrowser_SignInAndConsent(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("DANCU_REQUIRE_BROWSER") != "" {
-			t.Fatalf("no Chromium at %s, and DANCU_REQUIRE_BROWSER is set", chromiumPath)
-		}
-		t.Skipf("no Chromium at %s; skipping the browser test", chromiumPath)
-	}
+	browsertest.Require(t)
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "dancu.db"))
 	if err != nil {
@@ -128,20 +121,7 @@ func TestBrowser_SignInAndConsent(t *testing.T) {
 	verifier := oauth2.GenerateVerifier()
 	start := conf.AuthCodeURL("browser-state", oauth2.S256ChallengeOption(verifier), gooidc.Nonce("browser-nonce"))
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath), chromedp.UserDataDir(t.TempDir()), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-dev-shm-usage", true),
-		// The pages must work without JavaScript.
-		chromedp.Flag("blink-settings", "scriptEnabled=false"),
-	}
-	bctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(bctx, opts...)
-	defer cancelAlloc()
-	cctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
+	cctx := browsertest.New(t, ctx, browsertest.Options{})
 
 	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()

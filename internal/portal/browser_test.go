@@ -14,15 +14,12 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/browsertest"
 	"github.com/dancu/dancu/internal/credential"
 	"github.com/dancu/dancu/internal/eid"
 	"github.com/dancu/dancu/internal/sms"
 	"github.com/dancu/dancu/internal/store/sqlite"
 )
-
-// chromiumPath is where Debian's chromium package puts the browser; CI
-// installs it with apt-get install chromium.
-const chromiumPath = "/usr/bin/chromium"
 
 // screenshotEnv names a folder to which the browser test writes
 // screenshots of the pages it visits, for a developer to look at. They are
@@ -38,15 +35,7 @@ var smsCodeRE = regexp.MustCompile(`\b\d{6}\b`)
 // and have the browser check an entry's inclusion proof with tracker.js —
 // and see the check fail once the entry is tampered with.
 func TestBrowser_registerSignInCheckProof(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("DANCU_REQUIRE_BROWSER") != "" {
-			t.Fatalf("no Chromium at %s, and DANCU_REQUIRE_BROWSER is set (CI installs it)", chromiumPath)
-		}
-		t.Skipf("no Chromium at %s (apt-get install chromium); skipping the browser test", chromiumPath)
-	}
+	browsertest.Require(t)
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "dancu.db"))
 	if err != nil {
@@ -68,26 +57,7 @@ func TestBrowser_registerSignInCheckProof(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1280, 900),
-	}
-	tctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(tctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
+	bctx := browsertest.New(t, ctx, browsertest.Options{JavaScript: true, Width: 1280, Height: 900})
 
 	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()

@@ -10,12 +10,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/dancu/dancu/internal/browsertest"
 	"github.com/dancu/dancu/internal/credential"
 	"github.com/dancu/dancu/internal/eid"
 	"github.com/dancu/dancu/internal/staff"
 )
-
-const chromiumPath = "/usr/bin/chromium"
 
 // screenshotDir, if set, receives screenshots of the portal's form and the
 // console's dossier page, for a developer to look at. Never committed.
@@ -30,15 +29,7 @@ const screenshotDir = "DANCU_SERVICES_SCREENSHOTS"
 // opens the dossier from the queue, accepts and approves it; the registry
 // holds the new temporary residence and the citizen sees the decision.
 func TestBrowser_DossierToRegistry(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("DANCU_REQUIRE_BROWSER") != "" {
-			t.Fatalf("no Chromium at %s, and DANCU_REQUIRE_BROWSER is set", chromiumPath)
-		}
-		t.Skipf("no Chromium at %s; skipping the browser test", chromiumPath)
-	}
+	browsertest.Require(t)
 	s := newStackWith(t, true)
 	const citizenPassword = "mật khẩu đủ dài 2026"
 	prov, err := s.eid.Provision(s.ctx, s.husband.PIN, citizenPassword, eid.Level2, "test")
@@ -51,19 +42,7 @@ func TestBrowser_DossierToRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath), chromedp.UserDataDir(t.TempDir()), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("blink-settings", "scriptEnabled=false"), chromedp.WindowSize(1280, 1000),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
+	bctx := browsertest.New(t, context.Background(), browsertest.Options{Width: 1280, Height: 1000})
 
 	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()

@@ -6,14 +6,11 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
-)
 
-// chromiumPath is where Debian's chromium package puts the browser; CI
-// installs it with apt-get install chromium.
-const chromiumPath = "/usr/bin/chromium"
+	"github.com/dancu/dancu/internal/browsertest"
+)
 
 // screenshotEnv names a file to which TestBrowser_signInSearchOpen writes a
 // screenshot of the person page, for a developer to look at the layout.
@@ -25,41 +22,12 @@ const screenshotEnv = "DANCU_WEB_SCREENSHOT"
 // none: sign in by typing the token, search by an accent-free name, open the
 // person and read the page.
 func TestBrowser_signInSearchOpen(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("DANCU_REQUIRE_BROWSER") != "" {
-			t.Fatalf("no Chromium at %s, and DANCU_REQUIRE_BROWSER is set (CI installs it)", chromiumPath)
-		}
-		t.Skipf("no Chromium at %s (apt-get install chromium); skipping the browser test", chromiumPath)
-	}
+	browsertest.Require(t)
 	e := newEnv(t)
 	srv := httptest.NewServer(e.mux)
 	defer srv.Close()
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-dev-shm-usage", true),
-		// Pages must work without JavaScript: turn it off in the renderer.
-		chromedp.Flag("blink-settings", "scriptEnabled=false"),
-		chromedp.WindowSize(1366, 900),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
+	bctx := browsertest.New(t, context.Background(), browsertest.Options{})
 
 	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()

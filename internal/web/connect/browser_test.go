@@ -6,14 +6,12 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/browsertest"
 )
-
-const chromiumPath = "/usr/bin/chromium"
 
 // screenshotDir names a folder to which TestBrowser_connect writes
 // screenshots of the pages it visits, for a developer to look at; they are
@@ -25,15 +23,7 @@ const screenshotDir = "DANCU_CONNECT_SCREENSHOTS"
 // add its client with a pasted JWKS, grant it a purpose with fields ticked,
 // then open a person's record and their data tracker.
 func TestBrowser_connect(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("DANCU_REQUIRE_BROWSER") != "" {
-			t.Fatalf("no Chromium at %s, and DANCU_REQUIRE_BROWSER is set (CI installs it)", chromiumPath)
-		}
-		t.Skipf("no Chromium at %s (apt-get install chromium); skipping the browser test", chromiumPath)
-	}
+	browsertest.Require(t)
 	e := newEnv(t)
 	log, err := audit.Open(context.Background(), e.st, audit.Options{CheckpointEvery: -1, IndexEvery: -1})
 	if err != nil {
@@ -44,27 +34,7 @@ func TestBrowser_connect(t *testing.T) {
 	srv := httptest.NewServer(e.mux)
 	defer srv.Close()
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("blink-settings", "scriptEnabled=false"),
-		chromedp.WindowSize(1366, 900),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
+	bctx := browsertest.New(t, context.Background(), browsertest.Options{})
 
 	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
