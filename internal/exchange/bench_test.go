@@ -3,8 +3,6 @@ package exchange_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,11 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/audit"
 	"github.com/dancu/dancu/internal/audit/audittest"
-	"github.com/dancu/dancu/internal/auth"
-	"github.com/dancu/dancu/internal/exchange"
+	"github.com/dancu/dancu/internal/exchange/exchangetest"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/store"
 	"github.com/dancu/dancu/internal/store/sqlite"
@@ -104,21 +100,9 @@ func BenchmarkClientLookup(b *testing.B) {
 				defer l.Close()
 				rec = l
 			}
-			a, _, err := auth.Setup(ctx, st, adminToken)
-			if err != nil {
-				b.Fatal(err)
-			}
-			reg := registry.New(st)
-			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			svc, err := exchange.New(ctx, st, reg, rec, log, exchange.Config{Issuer: issuer})
-			if err != nil {
-				b.Fatal(err)
-			}
-			a.AddVerifier(svc)
-			srv := api.New(api.Deps{Registry: reg, Store: st, Auth: a, Logger: log, Recorder: rec, Clients: svc})
-			svc.Mount(srv)
-			e := &env{t: b, st: st, svc: svc, rec: &audittest.Recorder{}, h: srv}
-			e.ts = httptest.NewServer(srv)
+			stack := exchangetest.New(b, st, rec, issuer, adminToken)
+			e := &env{t: b, st: st, svc: stack.Exchange, rec: &audittest.Recorder{}, h: stack.API}
+			e.ts = httptest.NewServer(stack.API)
 			defer e.ts.Close()
 			k := newKey(b, "k1")
 			client := "bench-" + rc
@@ -138,7 +122,7 @@ func BenchmarkClientLookup(b *testing.B) {
 					req.Header.Set("Authorization", "Bearer "+tok)
 					w := httptest.NewRecorder()
 					t0 := time.Now()
-					srv.ServeHTTP(w, req)
+					stack.API.ServeHTTP(w, req)
 					lat.add(time.Since(t0))
 					if w.Code != http.StatusOK {
 						b.Fatalf("lookup: %d %s", w.Code, w.Body)

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,10 +19,9 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/audit/audittest"
-	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/exchange"
+	"github.com/dancu/dancu/internal/exchange/exchangetest"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/store"
 	"github.com/dancu/dancu/internal/store/postgres"
@@ -118,24 +116,7 @@ func newEnv(t testing.TB, st store.Store) *env {
 			t.Fatal(err)
 		}
 	}
-	a, _, err := auth.Setup(ctx, st, adminToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := registry.New(st)
-	rec := &audittest.Recorder{}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := exchange.New(ctx, st, reg, rec, log, exchange.Config{Issuer: issuer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.AddVerifier(svc)
-	srv := api.New(api.Deps{Registry: reg, Store: st, Auth: a, Logger: log, Recorder: rec, Clients: svc})
-	svc.Mount(srv)
-	e := &env{t: t, st: st, svc: svc, rec: rec, h: srv}
-	e.ts = httptest.NewServer(srv)
-	t.Cleanup(e.ts.Close)
-	return e
+	return newEnvNoPeople(t, st)
 }
 
 // clientKey is a client's signing key pair.
@@ -292,26 +273,14 @@ func keysOf(t testing.TB, b []byte) map[string]json.RawMessage {
 	return m
 }
 
-// newEnvNoPeople is a second server over a store newEnv already filled.
+// newEnvNoPeople is a server over st as it is, such as a second server over
+// a store newEnv already filled.
 func newEnvNoPeople(t testing.TB, st store.Store) *env {
 	t.Helper()
-	ctx := context.Background()
-	a, _, err := auth.Setup(ctx, st, adminToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := registry.New(st)
 	rec := &audittest.Recorder{}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := exchange.New(ctx, st, reg, rec, log, exchange.Config{Issuer: issuer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.AddVerifier(svc)
-	srv := api.New(api.Deps{Registry: reg, Store: st, Auth: a, Logger: log, Recorder: rec, Clients: svc})
-	svc.Mount(srv)
-	e := &env{t: t, st: st, svc: svc, rec: rec, h: srv}
-	e.ts = httptest.NewServer(srv)
+	stack := exchangetest.New(t, st, rec, issuer, adminToken)
+	e := &env{t: t, st: st, svc: stack.Exchange, rec: rec, h: stack.API}
+	e.ts = httptest.NewServer(stack.API)
 	t.Cleanup(e.ts.Close)
 	return e
 }

@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,13 +19,11 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/audit/audittest"
-	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/card"
 	"github.com/dancu/dancu/internal/dataset"
 	"github.com/dancu/dancu/internal/exchange"
-	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/exchange/exchangetest"
 	"github.com/dancu/dancu/internal/store"
 	"github.com/dancu/dancu/internal/synth"
 )
@@ -54,20 +51,9 @@ func newServer(t *testing.T, st store.Store) *server {
 	if _, err := synth.Generate(ctx, st, synth.Options{Citizens: 80, Seed: 5}); err != nil {
 		t.Fatal(err)
 	}
-	a, _, err := auth.Setup(ctx, st, adminToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := registry.New(st)
 	rec := &audittest.Recorder{}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ex, err := exchange.New(ctx, st, reg, rec, log, exchange.Config{Issuer: httpIssuer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.AddVerifier(ex)
-	srv := api.New(api.Deps{Registry: reg, Store: st, Auth: a, Logger: log, Recorder: rec, Clients: ex})
-	ex.Mount(srv)
+	stack := exchangetest.New(t, st, rec, httpIssuer, adminToken)
+	srv, ex, reg, log := stack.API, stack.Exchange, stack.Registry, stack.Logger
 	ds := dataset.New(st, ex, rec, log)
 	ds.Mount(srv, 0)
 	ks, err := card.NewFileKeyStore(filepath.Join(t.TempDir(), "keys"))

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -19,11 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/audit"
-	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/exchange"
-	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/exchange/exchangetest"
 	"github.com/dancu/dancu/internal/store"
 	"github.com/dancu/dancu/internal/store/sqlite"
 	"github.com/dancu/dancu/internal/synth"
@@ -188,19 +184,8 @@ func BenchmarkDemographic(b *testing.B) {
 				defer l.Close()
 				rec = l
 			}
-			a, _, err := auth.Setup(ctx, st, adminToken)
-			if err != nil {
-				b.Fatal(err)
-			}
-			reg := registry.New(st)
-			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			ex, err := exchange.New(ctx, st, reg, rec, log, exchange.Config{Issuer: testIssuer})
-			if err != nil {
-				b.Fatal(err)
-			}
-			a.AddVerifier(ex)
-			srv := api.New(api.Deps{Registry: reg, Store: st, Auth: a, Logger: log, Recorder: rec, Clients: ex})
-			ex.Mount(srv)
+			stack := exchangetest.New(b, st, rec, testIssuer, adminToken)
+			srv, ex := stack.API, stack.Exchange
 			svc, err := NewService(ctx, st, ex, rec, Options{Scorer: Comparators{}, PartialDailyLimit: 1 << 30})
 			if err != nil {
 				b.Fatal(err)

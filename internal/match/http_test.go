@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -21,10 +20,9 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/audit/audittest"
-	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/exchange"
+	"github.com/dancu/dancu/internal/exchange/exchangetest"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/store"
 )
@@ -79,20 +77,9 @@ func newServer(t testing.TB, st store.Store, scorer Scorer, maxUpload int64) *se
 			t.Fatal(err)
 		}
 	}
-	a, _, err := auth.Setup(ctx, st, adminToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := registry.New(st)
 	rec := &audittest.Recorder{}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ex, err := exchange.New(ctx, st, reg, rec, log, exchange.Config{Issuer: testIssuer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.AddVerifier(ex)
-	srv := api.New(api.Deps{Registry: reg, Store: st, Auth: a, Logger: log, Recorder: rec, Clients: ex})
-	ex.Mount(srv)
+	stack := exchangetest.New(t, st, rec, testIssuer, adminToken)
+	srv, ex := stack.API, stack.Exchange
 	svc, err := NewService(ctx, st, ex, rec, Options{Scorer: scorer, PartialDailyLimit: 5})
 	if err != nil {
 		t.Fatal(err)
