@@ -678,6 +678,11 @@ func (c catalogue) has(key string) bool { _, ok := c.msgs[key]; return ok }
 
 // label returns the message for prefix+code, or the code itself when the
 // catalogue does not know it (a new event type, a value from a newer release).
+// EventLabel names a life-event type in a language ("vi" or "en"), or
+// returns the type itself when the catalogue has no label for it yet, so
+// that the console's sections name events as its own pages do.
+func EventLabel(lang, code string) string { return catalogueFor(lang).label("event.", code) }
+
 func (c catalogue) label(prefix, code string) string {
 	if code == "" {
 		return ""

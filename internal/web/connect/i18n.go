@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/web"
 )
 
 // messages is the section's message catalogue, in Vietnamese (the default)
@@ -173,22 +174,6 @@ var messages = map[string]map[string]string{
 		"err.seq":           "Số thứ tự thông báo không hợp lệ.",
 		"err.not_dead":      "Thông báo này không còn trong danh sách gửi không thành công.",
 		"err.after":         "Liên kết trang không hợp lệ.",
-
-		"event.birth_registration":               "Đăng ký khai sinh",
-		"event.initial_registration":             "Đăng ký thông tin ban đầu",
-		"event.death":                            "Đăng ký khai tử",
-		"event.declared_missing":                 "Tuyên bố mất tích",
-		"event.marriage":                         "Đăng ký kết hôn",
-		"event.divorce":                          "Ly hôn",
-		"event.permanent_residence_registration": "Đăng ký thường trú",
-		"event.temporary_residence_registration": "Đăng ký tạm trú",
-		"event.temporary_absence_declaration":    "Khai báo tạm vắng",
-		"event.name_change":                      "Thay đổi họ tên",
-		"event.household_split":                  "Tách hộ",
-		"event.household_head_change":            "Thay đổi chủ hộ",
-		"event.id_card_issued":                   "Cấp thẻ căn cước",
-		"event.correction":                       "Điều chỉnh thông tin",
-		"event.records_merged":                   "Hợp nhất hồ sơ trùng",
 	},
 	"en": {
 		"nav": "Connections",
@@ -350,22 +335,6 @@ var messages = map[string]map[string]string{
 		"err.seq":           "The message number is not valid.",
 		"err.not_dead":      "This message is no longer dead-lettered.",
 		"err.after":         "The page link is not valid.",
-
-		"event.birth_registration":               "Birth registration",
-		"event.initial_registration":             "Initial registration",
-		"event.death":                            "Death registration",
-		"event.declared_missing":                 "Declared missing",
-		"event.marriage":                         "Marriage",
-		"event.divorce":                          "Divorce",
-		"event.permanent_residence_registration": "Permanent residence registration",
-		"event.temporary_residence_registration": "Temporary residence registration",
-		"event.temporary_absence_declaration":    "Temporary absence declaration",
-		"event.name_change":                      "Change of name",
-		"event.household_split":                  "Household split",
-		"event.household_head_change":            "Change of household head",
-		"event.id_card_issued":                   "Identity card issued",
-		"event.correction":                       "Correction",
-		"event.records_merged":                   "Duplicate records merged",
 	},
 }
 
@@ -397,14 +366,8 @@ func (c catalogue) T(key string, args ...any) string {
 
 func (c catalogue) has(key string) bool { _, ok := c.msgs[key]; return ok }
 
-// Event names a life-event type, or shows its code when the catalogue has
-// no label for it yet (a type added to the registry after this page).
-func (c catalogue) Event(code string) string {
-	if s, ok := c.msgs["event."+code]; ok {
-		return s
-	}
-	return code
-}
+// Event names a life-event type as the rest of the console does.
+func (c catalogue) Event(code string) string { return web.EventLabel(c.lang, code) }
 
 // Time formats an instant in Vietnam's time zone.
 func (c catalogue) Time(t time.Time) string {
