@@ -190,8 +190,10 @@ func Parse(s string) (Payload, error) {
 		f[i] = strings.TrimSpace(f[i])
 	}
 	// Without the old-CMND field the payload has six fields and the date of
-	// birth third: put an empty field back.
-	if len(f) == 6 || (len(f) > 6 && !looksLikeOldID(f[1]) && looksLikeDate(f[2])) {
+	// birth third: put an empty field back. An empty second field is the
+	// old-CMND field itself, left empty, whatever follows it (a name of four
+	// digits looks like a year).
+	if len(f) == 6 || (len(f) > 6 && f[1] != "" && !looksLikeOldID(f[1]) && looksLikeDate(f[2])) {
 		f = append(f[:1], append([]string{""}, f[1:]...)...)
 	}
 	names := []string{"pin", "old_id_number", "full_name", "birth_date", "sex", "permanent_address", "issue_date"}
