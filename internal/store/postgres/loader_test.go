@@ -175,19 +175,29 @@ func TestLoader_openRepairsAfterCrash(t *testing.T) {
 	if err := l.Load(ctx, batch(0, 20)); err != nil {
 		t.Fatal(err)
 	}
-	// The process dies: its connections drop, and with them the loader's lock.
-	// The lock is taken before NewLoader returns, but on a loaded CI machine
-	// the server has been seen to list it late; look again for a while.
-	var n int64
-	for try := 0; try < 50 && n == 0; try++ {
-		if try > 0 {
-			time.Sleep(100 * time.Millisecond)
-		}
-		n = query[int64](t, dsn, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
-		WHERE locktype = 'advisory' AND mode = 'ShareLock' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)
+	// The process dies: every connection it has to the database drops, the
+	// loader's own with its lock among them. The test's database is its own,
+	// so the other backends on it are exactly this process's; terminating
+	// them, rather than hunting the lock in pg_locks (which a loaded server
+	// has been seen to list late), does not depend on timing. The timeout
+	// makes each termination wait until the backend has exited and so
+	// released its locks, which the Open below needs.
+	pids := query[[]int32](t, dsn, `SELECT coalesce(array_agg(pid), '{}') FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+	if len(pids) == 0 {
+		t.Fatal("the store has no connection to the database, not even the loader's")
 	}
-	if n != 1 {
-		t.Fatalf("terminated %d loader connections, want 1", n)
+	for _, pid := range pids {
+		// False means it had already gone, or did not exit in time, which
+		// the count below tells apart.
+		query[bool](t, dsn, `SELECT pg_terminate_backend($1, 10000)`, pid)
+	}
+	if n := query[int64](t, dsn, `SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)`, pids); n != 0 {
+		t.Fatalf("%d backends still running 10s after termination", n)
+	}
+	if n := query[int64](t, dsn, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); n != 0 {
+		t.Fatalf("%d advisory locks left after the crash, want 0", n)
 	}
 	s.Close()
 	if p, d := secondaryIndexes(t, dsn); p != 0 || d != 7 {
