@@ -185,7 +185,7 @@ func (p *Provider) RevokeApp(ctx context.Context, accountID, clientID string) er
 	if err := p.st.DeleteOIDCConsent(ctx, accountID, clientID); err != nil {
 		return err
 	}
-	_, err := p.st.RevokeOIDCTokens(ctx, store.OIDCTokenQuery{AccountID: accountID, ClientID: clientID})
+	_, err := p.revokeTokens(ctx, store.OIDCTokenQuery{AccountID: accountID, ClientID: clientID})
 	return err
 }
 

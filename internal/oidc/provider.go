@@ -133,6 +133,7 @@ type Provider struct {
 
 	rpMu    sync.Mutex
 	rpCache map[string]cachedRP
+	tokens  tokenCache
 
 	op         *op.Provider
 	keys       *keyRing
@@ -215,6 +216,9 @@ func New(ctx context.Context, d Deps, o Options) (*Provider, error) {
 			op.NewEndpoint(BasePath+"/end_session"), op.NewEndpoint(BasePath+"/keys")),
 		op.WithCustomIntrospectionEndpoint(op.NewEndpoint(BasePath + "/introspect")),
 		op.WithCustomDeviceAuthorizationEndpoint(op.NewEndpoint(BasePath + "/device_authorization")),
+		// AES-256-GCM only: the library's default also accepts its old
+		// unauthenticated AES-CFB format, which dancu never issued.
+		op.WithCrypto(&decryptCache{inner: op.NewAES256GCMCrypto(cryptoKey, cfg.CryptoKeyId), ttl: o.AccessTokenTTL, now: o.Now}),
 	}
 	if u, _ := url.Parse(o.Issuer); u.Scheme == "http" {
 		opOpts = append(opOpts, op.WithAllowInsecure())

@@ -375,7 +375,7 @@ func (p *Provider) SetRPStatus(ctx context.Context, id, status string) (*RP, err
 		return nil, err
 	}
 	if status == StatusDisabled {
-		if _, err := p.st.RevokeOIDCTokens(ctx, store.OIDCTokenQuery{ClientID: id}); err != nil {
+		if _, err := p.revokeTokens(ctx, store.OIDCTokenQuery{ClientID: id}); err != nil {
 			return nil, err
 		}
 	}

@@ -215,7 +215,7 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	}
 	r, err := s.p.st.UseOIDCAuthCode(ctx, hashValue(code))
 	if errors.Is(err, store.ErrConflict) {
-		n, rerr := s.p.st.RevokeOIDCTokens(ctx, store.OIDCTokenQuery{GrantID: r.ID})
+		n, rerr := s.p.revokeTokens(ctx, store.OIDCTokenQuery{GrantID: r.ID})
 		if rerr != nil {
 			return nil, rerr
 		}
@@ -332,7 +332,7 @@ func (p *Provider) issue(ctx context.Context, req op.TokenRequest, refresh strin
 // revokeReplay revokes every token of a grant whose refresh token was
 // presented again after its rotation.
 func (p *Provider) revokeReplay(ctx context.Context, t store.OIDCToken) {
-	n, err := p.st.RevokeOIDCTokens(ctx, store.OIDCTokenQuery{GrantID: t.GrantID})
+	n, err := p.revokeTokens(ctx, store.OIDCTokenQuery{GrantID: t.GrantID})
 	if err != nil {
 		p.log.ErrorContext(ctx, "oidc: revoke after refresh-token replay", "client_id", t.ClientID, "grant", t.GrantID, "error", err)
 		return
@@ -380,7 +380,7 @@ func (s *storage) TerminateSession(context.Context, string, string) error { retu
 func (s *storage) TerminateSessionFromRequest(ctx context.Context, r *op.EndSessionRequest) (string, error) {
 	if r.IDTokenHintClaims != nil && r.ClientID != "" {
 		if sid, _ := r.IDTokenHintClaims.Claims["sid"].(string); sid != "" {
-			if _, err := s.p.st.RevokeOIDCTokens(ctx, store.OIDCTokenQuery{GrantID: sid, ClientID: r.ClientID}); err != nil {
+			if _, err := s.p.revokeTokens(ctx, store.OIDCTokenQuery{GrantID: sid, ClientID: r.ClientID}); err != nil {
 				return "", err
 			}
 		}
@@ -404,7 +404,7 @@ func (s *storage) RevokeToken(ctx context.Context, tokenOrID, _, clientID string
 	if err != nil {
 		return oidc.ErrServerError()
 	}
-	if _, err := s.p.st.RevokeOIDCTokens(ctx, q); err != nil {
+	if _, err := s.p.revokeTokens(ctx, q); err != nil {
 		return oidc.ErrServerError()
 	}
 	return nil
@@ -482,28 +482,42 @@ func (s *storage) SetUserinfoFromRequest(_ context.Context, info *oidc.UserInfo,
 	return nil
 }
 
-// SetUserinfoFromToken releases the attributes of the token's scopes,
-// recording the release in the access log first.
+// SetUserinfoFromToken releases the attributes of the token's scopes. The
+// release is recorded in the access log while the person is read: what is
+// released depends only on the token's scopes, and nothing is answered
+// before the entry is durable (an entry for a release that then failed is
+// the safe side). Waiting for the log's commit after the read, rather than
+// during it, made each answer wait for both. A token presented again within
+// tokenCacheFor is answered with the claims built for it then; every
+// answer is its own entry in the access log.
 func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
-	t, d, err := s.p.liveAccessToken(ctx, tokenID, subject)
+	now := s.p.now()
+	t, d, claims, err := s.p.liveAccessToken(ctx, tokenID, subject, now)
 	if err != nil {
 		return err
 	}
-	rec, err := s.p.reg.Person(ctx, d.PIN, zeroDate)
-	if err != nil {
-		return fmt.Errorf("oidc: userinfo: read person: %w", err)
-	}
-	claims, err := s.p.claimsFor(ctx, rec.Person, d.Scopes)
-	if err != nil {
-		return err
-	}
+	var logged chan error
 	if fields := releasedFields(d.Scopes); len(fields) > 0 {
-		if err := s.p.rec.Record(ctx, audit.Access{
-			ActorKind: "relying_party", Actor: t.ClientID, Purpose: "oidc:userinfo",
-			PIN: d.PIN, Fields: fields, Action: "release", RequestID: requestIDFrom(ctx),
-		}); err != nil {
-			return fmt.Errorf("oidc: userinfo: access log: %w", err)
+		logged = make(chan error, 1)
+		go func() {
+			logged <- s.p.rec.Record(ctx, audit.Access{
+				ActorKind: "relying_party", Actor: t.ClientID, Purpose: "oidc:userinfo",
+				PIN: d.PIN, Fields: fields, Action: "release", RequestID: requestIDFrom(ctx),
+			})
+		}()
+	}
+	if claims == nil {
+		if claims, err = s.p.userClaims(ctx, d); err == nil {
+			s.p.tokens.keepClaims(tokenID, claims, now)
 		}
+	}
+	if logged != nil {
+		if lerr := <-logged; lerr != nil {
+			return fmt.Errorf("oidc: userinfo: access log: %w", lerr)
+		}
+	}
+	if err != nil {
+		return err
 	}
 	info.Subject = subject
 	for k, v := range claims {
@@ -512,31 +526,58 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	return nil
 }
 
+// userClaims reads the person and builds the claims of the token's scopes.
+func (p *Provider) userClaims(ctx context.Context, d tokenData) (map[string]any, error) {
+	rec, err := p.reg.Person(ctx, d.PIN, zeroDate)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: userinfo: read person: %w", err)
+	}
+	return p.claimsFor(ctx, rec.Person, d.Scopes)
+}
+
 // liveAccessToken returns an unrevoked, unexpired access token whose
-// subject matches.
-func (p *Provider) liveAccessToken(ctx context.Context, tokenID, subject string) (store.OIDCToken, tokenData, error) {
-	var d tokenData
+// subject matches, from this process's cache when it was read less than
+// tokenCacheFor ago (with the claims userinfo built for it then, if any).
+func (p *Provider) liveAccessToken(ctx context.Context, tokenID, subject string, now time.Time) (store.OIDCToken, tokenData, map[string]any, error) {
+	c, err := p.accessToken(ctx, tokenID, now)
+	if err != nil {
+		return c.tok, c.data, nil, err
+	}
+	t, d := c.tok, c.data
+	if t.Kind != store.OIDCAccessToken || t.Revoked || d.Subject != subject || !now.Before(t.ExpiresAt) {
+		return t, d, nil, oidc.ErrAccessDenied().WithDescription("the token is not valid")
+	}
+	return t, d, c.claims, nil
+}
+
+// accessToken reads a token and its document, through the cache.
+func (p *Provider) accessToken(ctx context.Context, tokenID string, now time.Time) (cachedToken, error) {
+	if c, ok := p.tokens.get(tokenID, now); ok {
+		return c, nil
+	}
+	gen := p.tokens.generation()
 	t, err := p.st.OIDCToken(ctx, tokenID)
 	if errors.Is(err, store.ErrNotFound) {
-		return t, d, oidc.ErrAccessDenied().WithDescription("the token is not valid")
+		return cachedToken{}, oidc.ErrAccessDenied().WithDescription("the token is not valid")
 	}
 	if err != nil {
-		return t, d, err
+		return cachedToken{}, err
 	}
+	var d tokenData
 	if err := json.Unmarshal(t.Data, &d); err != nil {
-		return t, d, fmt.Errorf("oidc: stored token: %w", err)
+		return cachedToken{}, fmt.Errorf("oidc: stored token: %w", err)
 	}
-	if t.Kind != store.OIDCAccessToken || t.Revoked || d.Subject != subject || !p.now().Before(t.ExpiresAt) {
-		return t, d, oidc.ErrAccessDenied().WithDescription("the token is not valid")
+	if t.Kind == store.OIDCAccessToken && !t.Revoked {
+		p.tokens.put(gen, t, d, now)
 	}
-	return t, d, nil
+	return cachedToken{tok: t, data: d}, nil
 }
 
 // SetIntrospectionFromToken implements op.Storage: a client may introspect
 // only its own tokens, and learns whether it is active, its scopes, subject,
 // level and times; no attributes.
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
-	t, d, err := s.p.liveAccessToken(ctx, tokenID, subject)
+	t, d, _, err := s.p.liveAccessToken(ctx, tokenID, subject, s.p.now())
 	if err != nil {
 		return err
 	}
