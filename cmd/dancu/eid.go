@@ -73,6 +73,15 @@ func (s oidcSessions) Current(r *http.Request) (oidc.User, bool) {
 	return oidc.User{AccountID: c.AccountID, PIN: c.PIN, Level: c.Level, SessionID: c.SessionID, AuthTime: c.AuthTime, AMR: c.AMR}, true
 }
 
+// SignOut ends the portal session at the citizen's RP-initiated logout.
+func (s oidcSessions) SignOut(w http.ResponseWriter, r *http.Request, u oidc.User) error {
+	if err := s.e.SignOut(r.Context(), eid.Citizen{AccountID: u.AccountID, SessionID: u.SessionID}); err != nil {
+		return err
+	}
+	s.e.ClearCookie(w, r)
+	return nil
+}
+
 // servicesSessions adapts eid's sessions to the public services'.
 type servicesSessions struct{ e *eid.Service }
 

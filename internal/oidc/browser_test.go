@@ -42,6 +42,15 @@ func (s portalSessions) Current(r *http.Request) (oidc.User, bool) {
 	return oidc.User{AccountID: c.AccountID, PIN: c.PIN, Level: c.Level, SessionID: c.SessionID, AuthTime: c.AuthTime, AMR: c.AMR}, true
 }
 
+// SignOut ends the portal session at the citizen's RP-initiated logout.
+func (s portalSessions) SignOut(w http.ResponseWriter, r *http.Request, u oidc.User) error {
+	if err := s.e.SignOut(r.Context(), eid.Citizen{AccountID: u.AccountID, SessionID: u.SessionID}); err != nil {
+		return err
+	}
+	s.e.ClearCookie(w, r)
+	return nil
+}
+
 // TestBrowser_SignInAndConsent drives headless Chromium, without
 // JavaScript, through a relying party's login: the portal's sign-in with
 // password and authenticator code, the consent page, agreement; then the
@@ -191,6 +200,24 @@ func TestBrowser_SignInAndConsent(t *testing.T) {
 	if info["pin"] != personAn.PIN || info["name"] != personAn.FullName {
 		t.Errorf("userinfo = %v", info)
 	}
+
+	// Logging out at the relying party ends the portal session too: the
+	// next login asks the citizen to sign in.
+	var disc struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	provider.Claims(&disc)
+	step("log out at the relying party",
+		chromedp.Navigate(disc.EndSession+"?"+url.Values{"id_token_hint": {tok.Extra("id_token").(string)}}.Encode()),
+		chromedp.WaitVisible(chromedp.CSS("main")),
+	)
+	if sessions, err := citizens.Sessions(ctx, acct.Account.ID); err != nil || len(sessions) != 0 {
+		t.Errorf("after logout the account has sessions %v, %v", sessions, err)
+	}
+	step("the next login asks to sign in",
+		chromedp.Navigate(conf.AuthCodeURL("again", oauth2.S256ChallengeOption(verifier))),
+		chromedp.WaitVisible(chromedp.ID("signin-form")),
+	)
 }
 
 func parseQuery(q string) (map[string]string, error) {

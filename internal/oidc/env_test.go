@@ -103,6 +103,15 @@ func (f *fakeSessions) Current(r *http.Request) (oidc.User, bool) {
 	return u, ok
 }
 
+// SignOut ends u's session, as the portal does.
+func (f *fakeSessions) SignOut(w http.ResponseWriter, _ *http.Request, u oidc.User) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.users, u.SessionID)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1})
+	return nil
+}
+
 // env is a dancu server with the provider mounted, over one store.
 type env struct {
 	t        testing.TB

@@ -270,21 +270,51 @@ func testCompleteFlow(t *testing.T, st store.Store) {
 		t.Errorf("another grant was revoked too: %v", err)
 	}
 
-	// RP-initiated logout ends the login the ID token names.
-	lo := c.provider.Endpoint()
-	_ = lo
+	// RP-initiated logout ends the login the ID token names, and the
+	// browser's portal session when the hint names its citizen. A bare
+	// link to the endpoint, or another person's hint, leaves it.
 	var disc struct {
 		EndSession string `json:"end_session_endpoint"`
 	}
 	c.provider.Claims(&disc)
-	q := url.Values{"id_token_hint": {tok2.Extra("id_token").(string)}, "post_logout_redirect_uri": {e.rp.URL + "/bye"}, "state": {"bye-1"}}
-	status, loc, body, _ = br.get(disc.EndSession + "?" + q.Encode())
+	signedIn := func() bool {
+		status, loc, _, _ := c.authorize(br, "s-check", "n", oauth2.GenerateVerifier())
+		return !(status == http.StatusFound && loc != nil && loc.Path == "/portal/signin")
+	}
+	status, _, body, _ = br.get(disc.EndSession)
+	if status != http.StatusOK || !strings.Contains(body, "vẫn còn") && !strings.Contains(body, "remains") || !signedIn() {
+		t.Fatalf("logout without a hint = %d, signed in %v; want the logged-out page saying the portal session remains:\n%s", status, signedIn(), body)
+	}
+	maiBrowser := e.signIn(userMai)
+	mc := e.client(rp, secret, "openid")
+	vm := oauth2.GenerateVerifier()
+	maiTok, err := mc.exchange(mc.login(maiBrowser, "sm", "nm", vm), vm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := url.Values{"id_token_hint": {maiTok.Extra("id_token").(string)}}
+	if status, _, _, _ = br.get(disc.EndSession + "?" + q.Encode()); status != http.StatusOK || !signedIn() {
+		t.Fatalf("logout with another person's hint = %d, signed in %v; want An's portal session kept", status, signedIn())
+	}
+	q = url.Values{"id_token_hint": {tok2.Extra("id_token").(string)}, "post_logout_redirect_uri": {e.rp.URL + "/bye"}, "state": {"bye-1"}}
+	status, loc, body, hd := br.get(disc.EndSession + "?" + q.Encode())
 	if status != http.StatusFound || !strings.HasPrefix(loc.String(), e.rp.URL+"/bye") || loc.Query().Get("state") != "bye-1" {
 		t.Fatalf("logout = %d %v %s", status, loc, body)
 	}
 	if _, err := c.userinfo(tok2); err == nil {
 		t.Error("tokens outlived the logout")
 	}
+	if !strings.Contains(hd.Get("Set-Cookie"), sessionCookie+"=;") {
+		t.Errorf("logout did not clear the session cookie: Set-Cookie %q", hd.Get("Set-Cookie"))
+	}
+	if signedIn() {
+		t.Error("the portal session outlived the logout: the next login did not ask to sign in")
+	}
+	// The logged-out page says what ended.
+	if _, _, body, _ = br.get(e.issuer + oidc.LoggedOutPath); !strings.Contains(body, "và khỏi cổng công dân") && !strings.Contains(body, "and of the citizens") {
+		t.Errorf("logged-out page: %s", body)
+	}
+	br = e.signIn(userAn)
 
 	// Connected apps: listed, and revoking kills the refresh tokens.
 	apps, err := e.p.ConnectedApps(ctx, userAn.AccountID)

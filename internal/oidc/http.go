@@ -61,6 +61,12 @@ func (p *Provider) guard(next http.Handler) http.Handler {
 				p.errorPage(w, r, http.StatusBadRequest, t.Error, t.BadRequestText, "", nil)
 			}
 			return
+		case BasePath + "/end_session":
+			// The library's logout knows the ID token hint but not the
+			// browser: hand it the browser's portal session, if any.
+			if u, ok := p.sessions.Current(r); ok {
+				r = r.WithContext(context.WithValue(r.Context(), logoutKey{}, &logoutBrowser{w: w, r: r, user: u}))
+			}
 		case BasePath + "/device_authorization":
 			http.NotFound(w, r)
 			return

@@ -66,7 +66,7 @@ func newPages() (*pages, error) {
 type texts struct {
 	Brand, ConsentTitle, Asks, Purpose, Attributes, Level, Agree, Refuse, Note, Back    string
 	Expired, ExpiredText, LevelTitle, LevelText, DisabledText, LoggedOut, LoggedOutText string
-	Error, ErrorText, BadRequestText                                                    string
+	LoggedOutAllText, Error, ErrorText, BadRequestText                                  string
 }
 
 var textsVI = texts{
@@ -80,7 +80,8 @@ var textsVI = texts{
 	LevelText:    "Dịch vụ này yêu cầu tài khoản mức độ 2. Tài khoản của bạn đang ở mức độ 1: hãy mang thẻ căn cước đến cơ quan công an để được nâng mức.",
 	DisabledText: "Dịch vụ này hiện không được phép sử dụng đăng nhập bằng định danh điện tử.",
 	LoggedOut:    "Đã đăng xuất khỏi dịch vụ", LoggedOutText: "Bạn đã đăng xuất khỏi dịch vụ. Phiên trên cổng công dân vẫn còn; hãy đăng xuất tại đó nếu dùng máy chung.",
-	Error: "Không thể tiếp tục", ErrorText: "Yêu cầu không hợp lệ. Hãy quay lại dịch vụ và thử lại.",
+	LoggedOutAllText: "Bạn đã đăng xuất khỏi dịch vụ và khỏi cổng công dân.",
+	Error:            "Không thể tiếp tục", ErrorText: "Yêu cầu không hợp lệ. Hãy quay lại dịch vụ và thử lại.",
 	BadRequestText: "Dịch vụ đã gửi một yêu cầu đăng nhập không hợp lệ (ứng dụng chưa được đăng ký, hoặc địa chỉ quay lại không khớp với địa chỉ đã đăng ký). Vì an toàn, bạn không được chuyển tiếp. Hãy báo cho dịch vụ.",
 }
 
@@ -95,7 +96,8 @@ var textsEN = texts{
 	LevelText:    "This service requires a level 2 account. Yours is at level 1: bring your chip ID card to a police office to have it raised.",
 	DisabledText: "This service may not use electronic identification at present.",
 	LoggedOut:    "Signed out of the service", LoggedOutText: "You have signed out of the service. Your portal session remains; sign out there too on a shared computer.",
-	Error: "Cannot continue", ErrorText: "The request is not valid. Return to the service and try again.",
+	LoggedOutAllText: "You have signed out of the service and of the citizens' portal.",
+	Error:            "Cannot continue", ErrorText: "The request is not valid. Return to the service and try again.",
 	BadRequestText: "The service sent a sign-in request that is not valid (an unregistered application, or a return address other than the registered one). For your safety you are not sent on. Please tell the service.",
 }
 
@@ -345,5 +347,9 @@ func covers(have, want []string) bool {
 // post_logout_redirect_uri.
 func (p *Provider) loggedOut(w http.ResponseWriter, r *http.Request) {
 	t, vi := pickLanguage(r, nil)
-	p.render(w, http.StatusOK, p.pages.errorPage, pageData{T: t, Vi: vi, Title: t.LoggedOut, Text: t.LoggedOutText})
+	text := t.LoggedOutAllText
+	if _, signedIn := p.sessions.Current(r); signedIn {
+		text = t.LoggedOutText
+	}
+	p.render(w, http.StatusOK, p.pages.errorPage, pageData{T: t, Vi: vi, Title: t.LoggedOut, Text: text})
 }

@@ -43,9 +43,13 @@ type User struct {
 	AMR       []string
 }
 
-// Sessions tells who is signed in to the citizens' portal.
+// Sessions tells who is signed in to the citizens' portal, and ends a
+// browser's portal session when the citizen logs out at a relying party.
 type Sessions interface {
 	Current(r *http.Request) (User, bool)
+	// SignOut ends the portal session u (the one Current returned for r)
+	// and clears its cookie on w.
+	SignOut(w http.ResponseWriter, r *http.Request, u User) error
 }
 
 // Registry reads a person's current record.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"time"
 
@@ -371,19 +372,49 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	return &refreshRequest{tok: t, data: d}, nil
 }
 
-// TerminateSession is RP-initiated logout: the tokens of the login the ID
-// token hint names (its sid) are revoked. The citizen's portal session
-// stays (it is theirs, shared by every party); they sign out there.
+// TerminateSession is not used: the library calls
+// TerminateSessionFromRequest, which knows the ID token hint.
 func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
 
-// TerminateSessionFromRequest implements op.CanTerminateSessionFromRequest.
+// logoutKey carries, from the guard to TerminateSessionFromRequest, the
+// browser asking to log out and its portal session.
+type logoutKey struct{}
+
+type logoutBrowser struct {
+	w    http.ResponseWriter
+	r    *http.Request
+	user User
+}
+
+// TerminateSessionFromRequest is RP-initiated logout. The tokens of the
+// login the ID token hint names (its sid) are revoked, and the browser's
+// portal session ends when the hint names the citizen signed in there: the
+// citizen logged out of the service, and must sign in again for the next.
+// Without a hint (or with another person's), the portal session stays: a
+// bare link to the endpoint, followed from any page, must not sign the
+// citizen out of everything.
 func (s *storage) TerminateSessionFromRequest(ctx context.Context, r *op.EndSessionRequest) (string, error) {
-	if r.IDTokenHintClaims != nil && r.ClientID != "" {
-		if sid, _ := r.IDTokenHintClaims.Claims["sid"].(string); sid != "" {
-			if _, err := s.p.revokeTokens(ctx, store.OIDCTokenQuery{GrantID: sid, ClientID: r.ClientID}); err != nil {
-				return "", err
-			}
+	if r.IDTokenHintClaims == nil || r.ClientID == "" {
+		return r.RedirectURI, nil
+	}
+	if sid, _ := r.IDTokenHintClaims.Claims["sid"].(string); sid != "" {
+		if _, err := s.p.revokeTokens(ctx, store.OIDCTokenQuery{GrantID: sid, ClientID: r.ClientID}); err != nil {
+			return "", err
 		}
+	}
+	b, ok := ctx.Value(logoutKey{}).(*logoutBrowser)
+	if !ok {
+		return r.RedirectURI, nil
+	}
+	rp, err := s.p.RP(ctx, r.ClientID)
+	if err != nil {
+		return "", err
+	}
+	if s.p.subjectFor(rp, b.user) != r.UserID {
+		return r.RedirectURI, nil
+	}
+	if err := s.p.sessions.SignOut(b.w, b.r, b.user); err != nil {
+		return "", err
 	}
 	return r.RedirectURI, nil
 }
