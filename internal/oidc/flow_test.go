@@ -433,3 +433,75 @@ func TestProvider_PrivateKeyJWT(t *testing.T) {
 }
 
 func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// prompt=login, and max_age older than the portal's sign-in, send the
+// citizen to sign in again (prompt=none gets login_required instead); a
+// sign-in made after the request satisfies them, and the ID token's
+// auth_time is that sign-in's.
+func TestProvider_PromptLoginAndMaxAge(t *testing.T) {
+	e := newEnv(t, openSQLite(t))
+	rp, secret := e.addRP(oidc.RPInput{ID: "bank", Scopes: []string{"openid", "profile"}})
+	c := e.client(rp, secret, "openid", "profile")
+	br := e.signIn(userAn) // signed in a minute ago
+	v := oauth2.GenerateVerifier()
+	if _, err := c.exchange(c.login(br, "s0", "n0", v), v); err != nil { // consent remembered
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		extra []oauth2.AuthCodeOption
+	}{
+		{"prompt=login", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "login")}},
+		{"max_age=30", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("max_age", "30")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			br := e.signIn(userAn)
+			v := oauth2.GenerateVerifier()
+			status, loc, body, _ := c.authorize(br, "st", "nn", v, tc.extra...)
+			if status != http.StatusFound || loc == nil || loc.Path != "/portal/signin" || loc.Query().Get("prompt") != "login" {
+				t.Fatalf("= %d %v, want the portal's sign-in with prompt=login:\n%s", status, loc, body)
+			}
+			next := loc.Query().Get("next")
+			if !strings.HasPrefix(next, oidc.LoginPath+"?id=") {
+				t.Fatalf("next = %q", next)
+			}
+			// The citizen signs in again; the portal sends them on.
+			before := time.Now().Add(-time.Second)
+			fresh := userAn
+			fresh.AuthTime = time.Now()
+			br = e.signIn(fresh)
+			status, loc, body, _ = br.get(e.issuer + next)
+			if status != http.StatusFound || loc == nil || loc.Query().Get("code") == "" {
+				t.Fatalf("after signing in again = %d %v\n%s", status, loc, body)
+			}
+			tok, err := c.exchange(loc.Query().Get("code"), v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			idt, err := c.verifier.Verify(context.Background(), tok.Extra("id_token").(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var claims struct {
+				AuthTime int64 `json:"auth_time"`
+			}
+			idt.Claims(&claims)
+			if claims.AuthTime < before.Unix() {
+				t.Errorf("auth_time = %d, want the fresh sign-in's (≥ %d)", claims.AuthTime, before.Unix())
+			}
+		})
+	}
+	t.Run("max_age satisfied", func(t *testing.T) {
+		status, loc, _, _ := c.authorize(e.signIn(userAn), "st", "nn", oauth2.GenerateVerifier(), oauth2.SetAuthURLParam("max_age", "3600"))
+		if status != http.StatusFound || loc == nil || loc.Query().Get("code") == "" {
+			t.Errorf("= %d %v, want a code at once", status, loc)
+		}
+	})
+	t.Run("prompt=none, sign-in too old", func(t *testing.T) {
+		_, loc, _, _ := c.authorize(e.signIn(userAn), "st", "nn", oauth2.GenerateVerifier(),
+			oauth2.SetAuthURLParam("prompt", "none"), oauth2.SetAuthURLParam("max_age", "30"))
+		if loc == nil || loc.Query().Get("error") != "login_required" || loc.Query().Get("state") != "st" {
+			t.Errorf("redirect = %v, want login_required", loc)
+		}
+	})
+}

@@ -160,19 +160,17 @@ func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
 	}
 	u, signedIn := p.sessions.Current(r)
 	none := slices.Contains(a.Prompt, oidc.PromptNone)
-	if !signedIn {
+	if !signedIn || p.tooOld(a, u) {
 		if none {
-			p.redirectError(w, r, a, "login_required", "the citizen is not signed in")
+			p.redirectError(w, r, a, "login_required", "the citizen must sign in")
 			return
 		}
 		next := LoginPath + "?id=" + url.QueryEscape(a.ID)
-		http.Redirect(w, r, p.opts.SignInURL+"?next="+url.QueryEscape(next), http.StatusFound)
-		return
-	}
-	if a.MaxAge != nil && p.now().Sub(u.AuthTime) > time.Duration(*a.MaxAge)*time.Second {
-		// The portal decides how to sign in again; asking it twice for
-		// one request would loop.
-		p.redirectError(w, r, a, "login_required", "the sign-in is older than max_age")
+		target := p.opts.SignInURL + "?next=" + url.QueryEscape(next)
+		if signedIn {
+			target += "&prompt=login"
+		}
+		http.Redirect(w, r, target, http.StatusFound)
 		return
 	}
 	if u.Level < a.RequiredLevel {
@@ -206,6 +204,18 @@ func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p.render(w, http.StatusOK, p.pages.consent, pageData{T: t, Vi: vi, Title: t.ConsentTitle, RP: rp, Scopes: ss,
 		Level: u.Level, ID: a.ID, CSRF: p.csrfToken(u, a.ID)})
+}
+
+// tooOld reports whether the portal's sign-in is too old for the request:
+// prompt=login (which the library turns into max_age=0) or max_age asks
+// for a sign-in more recent than the session's. A sign-in made after the
+// request arrived is as recent as the request can have, and satisfies it:
+// without that, max_age=0 would send the citizen to sign in for ever.
+func (p *Provider) tooOld(a *authRequest, u User) bool {
+	if a.MaxAge == nil || !u.AuthTime.Before(a.CreatedAt) {
+		return false
+	}
+	return p.now().Sub(u.AuthTime) > time.Duration(*a.MaxAge)*time.Second
 }
 
 // consentSubmit takes the citizen's decision.

@@ -91,7 +91,10 @@ type Options struct {
 	RefreshTokenTTL  time.Duration
 	AuthRequestTTL   time.Duration
 	// SignInURL is where a browser without a session goes, with
-	// ?next=<the login URL>; default /portal/signin.
+	// ?next=<the login URL>; default /portal/signin. A browser whose
+	// session is too old for the request (prompt=login, max_age) goes
+	// there with &prompt=login as well: the portal then asks for the
+	// password and second factor again although a session exists.
 	SignInURL string
 	// Now is the clock, for tests; default time.Now.
 	Now func() time.Time

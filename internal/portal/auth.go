@@ -108,13 +108,19 @@ type signinView struct {
 func (h *Handler) signinForm(w http.ResponseWriter, r *http.Request) {
 	c := catalogueFor(reqOf(r).lang)
 	next := safeNext(r.URL.Query().Get("next"))
-	if reqOf(r).signed {
+	// A relying party that asked for a fresh sign-in (prompt=login,
+	// max_age) sends the citizen here although they are signed in.
+	again := r.URL.Query().Get("prompt") == "login"
+	if reqOf(r).signed && !again {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
 	notice := ""
-	if r.URL.Query().Get("out") == "1" {
+	switch {
+	case r.URL.Query().Get("out") == "1":
 		notice = c.T("signin.signed_out")
+	case again && reqOf(r).signed:
+		notice = c.T("signin.again")
 	}
 	h.render(w, r, http.StatusOK, "signin", c.T("signin.title"), signinView{Next: next}, notice, "")
 }
@@ -181,6 +187,13 @@ func (h *Handler) signinVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.d.EID.SetCookie(w, r, sess)
+	if rq := reqOf(r); rq.signed {
+		// Signed in again over a session (prompt=login): the new session
+		// replaces the old one in this browser, so the old one ends.
+		if err := h.d.EID.SignOut(r.Context(), rq.citizen); err != nil {
+			h.log.WarnContext(r.Context(), "portal: end the replaced session", "err", err)
+		}
+	}
 	if sess.MustChangePassword {
 		http.Redirect(w, r, prefix+"security?must=1", http.StatusSeeOther)
 		return

@@ -88,6 +88,7 @@ var messages = map[string]map[string]string{
 		"signin.verify":     "Xác nhận",
 		"signin.expired":    "Phiên đăng nhập đã hết hạn. Hãy nhập lại mật khẩu.",
 		"signin.signed_out": "Bạn đã đăng xuất.",
+		"signin.again":      "Dịch vụ yêu cầu bạn đăng nhập lại để tiếp tục.",
 		"signin.no_account": "Chưa có tài khoản?",
 		"signin.forgot":     "Quên mật khẩu hoặc mất điện thoại? Hãy mang thẻ căn cước đến cơ quan công an để được khôi phục trực tiếp.",
 
@@ -291,6 +292,7 @@ var messages = map[string]map[string]string{
 		"signin.verify":     "Verify",
 		"signin.expired":    "The sign-in expired. Enter your password again.",
 		"signin.signed_out": "You are signed out.",
+		"signin.again":      "The service asks you to sign in again to continue.",
 		"signin.no_account": "No account yet?",
 		"signin.forgot":     "Forgot your password or lost your phone? Bring your ID card to a police station to recover your account in person.",
 

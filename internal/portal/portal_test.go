@@ -357,3 +357,46 @@ func TestHandler_MyDataLinkedAtLevel2(t *testing.T) {
 		t.Error("linked data not shown at level 2")
 	}
 }
+
+// A relying party's prompt=login sends a signed-in citizen to the sign-in
+// form again; the new session replaces the old one in that browser.
+func TestHandler_SignInAgain(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	b.register()
+	session := func() eid.Citizen {
+		t.Helper()
+		u, _ := url.Parse(e.srv.URL + "/portal/")
+		for _, c := range b.c.Jar.Cookies(u) {
+			if c.Name == eid.CookieName {
+				cz, err := e.eid.Authenticate(context.Background(), c.Value)
+				if err != nil {
+					t.Fatalf("the browser's session: %v", err)
+				}
+				return cz
+			}
+		}
+		t.Fatal("no session cookie")
+		return eid.Citizen{}
+	}
+	old := session()
+	next := "/oidc/login?id=req-1"
+	if resp, _ := b.get("/portal/signin?next=" + url.QueryEscape(next)); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("signed in, the sign-in page = %d, want a redirect to next", resp.StatusCode)
+	}
+	resp, body := b.get("/portal/signin?prompt=login&next=" + url.QueryEscape(next))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "đăng nhập lại") || !strings.Contains(body, `id="signin-form"`) {
+		t.Fatalf("prompt=login: %d, want the sign-in form saying why:\n%.500s", resp.StatusCode, body)
+	}
+	if got := b.signIn(next); got != next {
+		t.Errorf("after signing in again: sent to %q, want %q", got, next)
+	}
+	now := session()
+	if now.SessionID == old.SessionID || !now.AuthTime.After(old.AuthTime) {
+		t.Errorf("signing in again kept the session (%s, %v)", now.SessionID, now.AuthTime)
+	}
+	live, err := e.eid.Sessions(context.Background(), now.AccountID)
+	if err != nil || len(live) != 1 || live[0].ID != now.SessionID {
+		t.Errorf("sessions after signing in again = %+v, %v; want only the new one", live, err)
+	}
+}
