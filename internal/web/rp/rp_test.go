@@ -24,7 +24,8 @@ import (
 
 type noSessions struct{}
 
-func (noSessions) Current(*http.Request) (oidc.User, bool) { return oidc.User{}, false }
+func (noSessions) Current(*http.Request) (oidc.User, bool)                     { return oidc.User{}, false }
+func (noSessions) SignOut(http.ResponseWriter, *http.Request, oidc.User) error { return nil }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
