@@ -18,6 +18,7 @@ import (
 	"github.com/dancu/dancu/internal/config"
 	"github.com/dancu/dancu/internal/dataset"
 	"github.com/dancu/dancu/internal/eid/eidweb"
+	"github.com/dancu/dancu/internal/match/linkage"
 	"github.com/dancu/dancu/internal/portal"
 	"github.com/dancu/dancu/internal/ratelimit"
 	"github.com/dancu/dancu/internal/registry"
@@ -70,7 +71,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	if err != nil {
 		return err
 	}
-	reg := registry.New(st)
+	// Every birth and initial registration is checked for people already
+	// on record before it allocates a PIN (README, "Duplicate detection").
+	reg := registry.New(st, registry.WithScreen(linkage.NewScreen(linkage.NewService(st), logger)))
 	if cfg.Demo.Enabled {
 		if err := fillDemo(ctx, reg, st, cfg, stdout); err != nil {
 			return err

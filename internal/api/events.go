@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -129,6 +130,12 @@ func (h *RegistryHandler) mountEvents(api huma.API) {
 					Schema: api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[registry.Result](), true, "Result"),
 				}},
 			},
+			"409": {
+				Description: "The event conflicts with the registry; a birth or initial registration whose person may already be on record lists the candidates.",
+				Content: map[string]*huma.MediaType{ProblemContentType: {
+					Schema: api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[DuplicatesProblem](), true, "DuplicatesProblem"),
+				}},
+			},
 		},
 		Errors: []int{http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusConflict,
 			http.StatusPreconditionFailed, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
@@ -166,6 +173,10 @@ func (h *RegistryHandler) submitEvent(ctx context.Context, in *submitInput) (*su
 		s.IfMatch = v
 	}
 	res, err := h.reg.Submit(ctx, s)
+	var re *registry.Error
+	if errors.As(err, &re) && len(re.Duplicates) > 0 {
+		return nil, h.duplicatesProblem(ctx, re)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +196,43 @@ func (h *RegistryHandler) submitEvent(ctx context.Context, in *submitInput) (*su
 	}
 	return &submitOutput{Status: status, Location: eventLocation(res.EventID), Body: res}, nil
 }
+
+// DuplicatesProblem is the 409 answer to a birth or initial registration
+// whose person may already be on record: the people it may be, best
+// first, with their match weight and the agreement of each field
+// (levels, never values), so that the registrar checks them before
+// confirming with confirm_not_duplicate and not_duplicate_reason.
+type DuplicatesProblem struct {
+	*Problem
+	Candidates []registry.PossibleDuplicate `json:"candidates" doc:"People on record the new person may be, best first."`
+	// Hidden counts the candidates the caller may not read.
+	Hidden int `json:"hidden_candidates,omitempty" doc:"Candidates the caller may not see; a registrar with a wider view reviews them in the duplicate queue."`
+}
+
+// duplicatesProblem answers a registration refused as a likely duplicate.
+// Only the bootstrap administrator reads every record through this API,
+// so only it sees the candidates; every one shown is recorded in the
+// access log as a read, like any other release of a PIN.
+func (h *RegistryHandler) duplicatesProblem(ctx context.Context, re *registry.Error) error {
+	p := &DuplicatesProblem{Problem: registryProblem(ctx, nil, re).(*Problem), Candidates: []registry.PossibleDuplicate{}}
+	if pr, _ := auth.FromContext(ctx); pr.Kind == auth.Admin.Kind {
+		p.Candidates = re.Duplicates
+	} else {
+		p.Hidden = len(re.Duplicates)
+	}
+	pins := make([]string, len(p.Candidates))
+	for i, c := range p.Candidates {
+		pins[i] = c.PIN
+	}
+	if err := h.recordAccess(ctx, "read", duplicateFields, pins...); err != nil {
+		return err
+	}
+	return p
+}
+
+// duplicateFields is what a duplicates problem releases about each
+// candidate: that they resemble the person being registered.
+var duplicateFields = []string{"duplicate_candidate"}
 
 // eventFields names what an event writes: its type and the top-level fields
 // of its data.

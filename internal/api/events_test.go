@@ -193,6 +193,58 @@ func TestRegistryHandler_BirthRegistration(t *testing.T) {
 	}
 }
 
+// TestRegistryHandler_DuplicateRegistration registers a child already on
+// record (the same name and birthday without diacritics, the same
+// mother): 409 with the candidate, recorded as a read; declared another
+// person, the registration goes ahead.
+func TestRegistryHandler_DuplicateRegistration(t *testing.T) {
+	f := newFixtureWith(t, options{screen: true})
+	hoa, an := f.people["hoa"], f.people["an"]
+	birth := func(name, extra string) string {
+		return `{"type":"birth_registration","effective_date":"2026-01-20","reason":"Birth certificate 45/2026",
+		"data":{"full_name":"` + name + `","birth_date":"2026-01-10","sex":"female","ethnicity":"01",
+		"registration_place":{"province":"79","commune":"25747"},"mother_pin":"` + hoa.PIN + `","father_pin":"` + an.PIN + `"` + extra + `}}`
+	}
+	r := f.do(req{method: http.MethodPost, path: "/v1/events", body: birth("Nguyễn Thị Mai", "")})
+	mustStatus(t, r, http.StatusCreated)
+	var first registry.Result
+	r.json(t, &first)
+	f.rec.Take()
+
+	r = f.do(req{method: http.MethodPost, path: "/v1/events", body: birth("Nguyen Thi Mai", "")})
+	mustStatus(t, r, http.StatusConflict)
+	if ct := r.header.Get("Content-Type"); ct != api.ProblemContentType {
+		t.Errorf("Content-Type %q", ct)
+	}
+	var p struct {
+		api.Problem
+		Candidates []struct {
+			PIN         string            `json:"pin"`
+			Weight      float64           `json:"weight"`
+			Probability float64           `json:"probability"`
+			Evidence    []json.RawMessage `json:"evidence"`
+		} `json:"candidates"`
+	}
+	r.json(t, &p)
+	if len(p.Candidates) != 1 || p.Candidates[0].PIN != first.PIN || p.Candidates[0].Weight <= 0 || len(p.Candidates[0].Evidence) == 0 {
+		t.Fatalf("candidates %+v, want the child registered first", p.Candidates)
+	}
+	if len(p.Errors) != 1 || p.Errors[0].Location != "body.data.confirm_not_duplicate" {
+		t.Errorf("errors %+v", p.Errors)
+	}
+	if strings.Contains(string(r.body), "Nguy") {
+		t.Errorf("the problem carries a name: %s", r.body)
+	}
+	got := f.rec.Take()
+	if len(got) != 1 || got[0].PIN != first.PIN || got[0].Action != "read" {
+		t.Errorf("access recorded %+v, want one read of the candidate", got)
+	}
+
+	r = f.do(req{method: http.MethodPost, path: "/v1/events", body: birth("Nguyen Thi Mai",
+		`,"confirm_not_duplicate":true,"not_duplicate_reason":"Twin sister, birth certificate 46/2026"`)})
+	mustStatus(t, r, http.StatusCreated)
+}
+
 func TestRegistryHandler_GetHousehold(t *testing.T) {
 	f := newFixture(t)
 	r := f.get("/v1/households/" + f.hh.ID)

@@ -17,6 +17,7 @@ import (
 	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/audit/audittest"
 	"github.com/dancu/dancu/internal/auth"
+	"github.com/dancu/dancu/internal/match/linkage"
 	"github.com/dancu/dancu/internal/pin"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/store"
@@ -66,6 +67,7 @@ type options struct {
 	pinger    api.Pinger
 	logTo     io.Writer // instead of the fixture's buffer, at info level
 	recordErr error     // the recorder fails every Record with it
+	screen    bool      // check registrations for people on record (linkage)
 }
 
 func newFixture(t testing.TB) *fixture { return newFixtureWith(t, options{}) }
@@ -82,7 +84,11 @@ func newFixtureWith(t testing.TB, o options) *fixture {
 	if o.wrapStore != nil {
 		st = o.wrapStore(s)
 	}
-	reg := registry.New(st, registry.WithClock(func() time.Time { return now }))
+	regOpts := []registry.Option{registry.WithClock(func() time.Time { return now })}
+	if o.screen {
+		regOpts = append(regOpts, registry.WithScreen(linkage.NewScreen(linkage.NewService(s), slog.New(slog.DiscardHandler))))
+	}
+	reg := registry.New(st, regOpts...)
 	a, _, err := auth.Setup(ctx, s, testToken)
 	if err != nil {
 		t.Fatalf("auth.Setup: %v", err)

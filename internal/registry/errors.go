@@ -32,6 +32,10 @@ type Error struct {
 	Kind   ErrorKind
 	Field  string
 	Reason string
+	// Duplicates lists, on a registration refused because the person may
+	// already be on record, the people it may be (see Screen). Callers
+	// show each only to a submitter allowed to read it.
+	Duplicates []PossibleDuplicate
 }
 
 func (e *Error) Error() string {

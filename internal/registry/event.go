@@ -133,6 +133,12 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (*Result, error) {
 	if s.IfMatch != 0 && !typ.subject {
 		return nil, invalid("If-Match", "this event type has no subject record to match")
 	}
+	var sc *screening
+	if r.screen != nil && screenedTypes[ev.Type] {
+		if sc, err = r.screenRegistration(ctx, s, &ev); err != nil {
+			return nil, err
+		}
+	}
 	var res *Result
 	err = r.store.Update(ctx, func(tx store.Tx) error {
 		now := r.now().UTC()
@@ -179,6 +185,13 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (*Result, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if sc != nil && len(sc.found) > 0 && !res.Replayed {
+		// The submitter overruled the screen: the pairs still go to the
+		// review queue, for a second pair of eyes.
+		p := *sc.person
+		p.PIN = res.PIN
+		r.screen.Overruled(ctx, &p, sc.found)
 	}
 	return res, nil
 }
@@ -340,6 +353,9 @@ type applier struct {
 	households map[string]*loadedHousehold
 	hhOrder    []string
 	newPIN     string
+	// notDuplicate: the registration declares the new person not on
+	// record (confirm_not_duplicate), overruling the screen.
+	notDuplicate bool
 }
 
 type loadedPerson struct {

@@ -90,6 +90,12 @@ type birthData struct {
 	Mother       *Relative `json:"mother"`
 	HouseholdID  string    `json:"household_id"`
 	Relationship string    `json:"relationship"`
+	// ConfirmNotDuplicate declares, with NotDuplicateReason, that the
+	// people the registry's screen found on record are other people (see
+	// Screen): the registration goes ahead, and is recorded with the
+	// declaration.
+	ConfirmNotDuplicate bool   `json:"confirm_not_duplicate"`
+	NotDuplicateReason  string `json:"not_duplicate_reason"`
 }
 
 // initialData registers a person who has no record yet: someone missed by
@@ -182,6 +188,11 @@ func (a *applier) newPerson(d birthData) (*Person, []*Person, error) {
 	if d.Nationality == "" {
 		d.Nationality = "VN"
 	}
+	d.NotDuplicateReason = strings.TrimSpace(d.NotDuplicateReason)
+	if err := checkNotDuplicate(d.ConfirmNotDuplicate, d.NotDuplicateReason); err != nil {
+		return nil, nil, err
+	}
+	a.notDuplicate = d.ConfirmNotDuplicate
 	p := &Person{
 		FullName: name, BirthDate: d.BirthDate, Sex: d.Sex,
 		PlaceOfBirth: d.PlaceOfBirth, BirthRegistrationPlace: d.RegistrationPlace, Hometown: d.Hometown,

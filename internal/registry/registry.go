@@ -20,8 +20,9 @@ var Vietnam = time.FixedZone("ICT", 7*60*60)
 // Registry reads people and households and applies life events. It is safe
 // for concurrent use; all state lives in the store.
 type Registry struct {
-	store store.Registry
-	now   func() time.Time
+	store  store.Registry
+	now    func() time.Time
+	screen Screen // nil: registrations are not checked for people on record
 }
 
 // Option configures a Registry.

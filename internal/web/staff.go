@@ -521,6 +521,43 @@ type eventView struct {
 	Error    string
 	Result   *registry.Result
 	Types    []string
+	// Duplicates are the people on record a registration was refused
+	// for, those the officer may read; Hidden counts the others.
+	Duplicates []duplicateView
+	Hidden     int
+}
+
+// duplicateView is a person on record a registration may be.
+type duplicateView struct {
+	PIN         string
+	Weight      float64
+	Probability float64
+	Evidence    []struct {
+		Field  string  `json:"field"`
+		Level  string  `json:"level"`
+		Weight float64 `json:"weight"`
+	}
+}
+
+// duplicates presents the candidates of a refused registration: those the
+// officer may read, each recorded in the access log as a read.
+func (h *Handler) duplicates(w http.ResponseWriter, r *http.Request, v *eventView, found []registry.PossibleDuplicate) bool {
+	rq := reqOf(r)
+	var pins []string
+	for _, c := range found {
+		if rq.account != nil && staff.Authorize(rq.account, staff.ReadRegistry, []staff.Unit{{Province: c.Residence.Province, Commune: c.Residence.Commune}}) != nil {
+			v.Hidden++
+			continue
+		}
+		d := duplicateView{PIN: c.PIN, Weight: c.Weight, Probability: c.Probability}
+		if err := json.Unmarshal(c.Evidence, &d.Evidence); err != nil {
+			h.serverError(w, r, err)
+			return false
+		}
+		v.Duplicates = append(v.Duplicates, d)
+		pins = append(pins, c.PIN)
+	}
+	return h.record(w, r, "read", []string{"duplicate_candidate"}, pins...)
 }
 
 // maxEventFormBytes bounds a posted event form: a life event is small.
@@ -579,6 +616,9 @@ func (h *Handler) postEvent(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusNotFound
 		case registry.Conflict:
 			status = http.StatusConflict
+			if len(re.Duplicates) > 0 && !h.duplicates(w, r, &v, re.Duplicates) {
+				return
+			}
 		case registry.Stale:
 			status = http.StatusPreconditionFailed
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dancu/dancu/internal/audit/audittest"
 	"github.com/dancu/dancu/internal/auth"
+	"github.com/dancu/dancu/internal/match/linkage"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/staff"
 	"github.com/dancu/dancu/internal/store"
@@ -52,7 +53,12 @@ func (e *staffEnv) tick() {
 	e.now = e.now.Add(30 * time.Second)
 }
 
-func newStaffEnv(t *testing.T) *staffEnv {
+func newStaffEnv(t *testing.T) *staffEnv { return newStaffEnvWith(t, false) }
+
+// newStaffEnvWith is newStaffEnv whose console checks registrations for
+// people already on record when screen is set (the seeded people are
+// registered without the check).
+func newStaffEnvWith(t *testing.T, screen bool) *staffEnv {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "dancu.db"))
@@ -83,6 +89,10 @@ func newStaffEnv(t *testing.T) *staffEnv {
 			t.Fatal(err)
 		}
 		*p.pin = res.PIN
+	}
+	if screen {
+		e.reg = registry.New(st, registry.WithClock(func() time.Time { return testNow }),
+			registry.WithScreen(linkage.NewScreen(linkage.NewService(st), slogJSON(e.logs))))
 	}
 	e.h = New(Deps{Registry: e.reg, Auth: a, Staff: e.staff, Logger: slogJSON(e.logs), Recorder: &audittest.Recorder{}})
 	e.h.failDelay = time.Millisecond
@@ -324,4 +334,51 @@ func TestHandler_staffFlow(t *testing.T) {
 
 func storeEventQuery(pin string) store.EventQuery {
 	return store.EventQuery{Subject: pin, Limit: 100}
+}
+
+// TestHandler_duplicateRegistration registers, from the console's event
+// form, a person already on record under another spelling: the page lists
+// the candidates, linked to their records, and records the reads; the
+// registrar's declaration lets the registration go ahead.
+func TestHandler_duplicateRegistration(t *testing.T) {
+	e := newStaffEnvWith(t, true)
+	admin := e.browser()
+	resp, _ := admin.post("/console/login", url.Values{"csrf": {admin.loginCSRF()}, "token": {testToken}})
+	wantRedirect(t, "admin token sign-in", resp, "/console/")
+	event := func(extra map[string]any) string {
+		data := map[string]any{
+			"full_name": "Nguyen Van An", "birth_date": "1985-03-02", "sex": "male", "ethnicity": "01",
+			"registration_place": map[string]any{"province": "01"},
+			"address":            map[string]any{"province": "01", "commune": "00004", "address": "Số 3"},
+		}
+		for k, v := range extra {
+			data[k] = v
+		}
+		b, _ := json.Marshal(map[string]any{"type": "initial_registration", "effective_date": "2026-03-01", "reason": "Hồ sơ 12", "data": data})
+		return string(b)
+	}
+	rec := e.h.rec.(*audittest.Recorder)
+	rec.Take()
+	before, _ := e.reg.Count(context.Background())
+	resp, body := admin.post("/console/events", url.Values{"event": {event(nil)}})
+	wantStatus(t, "a registration of someone on record", resp, http.StatusConflict)
+	mustContain(t, body, "có thể đã có trong Cơ sở dữ liệu", `href="/console/people/`+e.inside+`"`, "confirm_not_duplicate")
+	if after, _ := e.reg.Count(context.Background()); after != before {
+		t.Fatal("a refused registration wrote")
+	}
+	read := map[string]bool{}
+	for _, a := range rec.Take() {
+		read[a.PIN] = a.Action == "read"
+	}
+	if !read[e.inside] {
+		t.Errorf("the candidate shown is not in the access log as read: %v", read)
+	}
+	resp, body = admin.post("/console/events", url.Values{"event": {event(map[string]any{
+		"confirm_not_duplicate": true, "not_duplicate_reason": "Người khác: đã đối chiếu giấy khai sinh"})}})
+	wantStatus(t, "the declared registration", resp, http.StatusOK)
+	mustContain(t, body, "Đã ghi nhận sự kiện")
+	mustNotContain(t, body, `id="duplicates"`)
+	if after, _ := e.reg.Count(context.Background()); after != before+1 {
+		t.Fatalf("people %d, want %d", after, before+1)
+	}
 }

@@ -205,6 +205,9 @@ type Candidate struct {
 	Weight      float64         `json:"weight"`
 	Probability float64         `json:"probability"`
 	Evidence    []FieldEvidence `json:"evidence"`
+	// Residence is the permanent residence of the record found, for the
+	// caller to decide who may see the candidate.
+	Residence registry.UnitRef `json:"-"`
 }
 
 // MaxCandidates bounds the answer of Candidates.
@@ -272,7 +275,8 @@ func (s *Service) Candidates(ctx context.Context, p *registry.Person, minProbabi
 			}
 			w := m.Weight(v)
 			if pr := m.Probability(w); pr >= minProbability {
-				out = append(out, Candidate{PIN: other.PIN, Weight: round2(w), Probability: pr, Evidence: m.Evidence(v)})
+				out = append(out, Candidate{PIN: other.PIN, Weight: round2(w), Probability: pr, Evidence: m.Evidence(v),
+					Residence: registry.UnitRef{Province: other.Province, Commune: other.Commune}})
 			}
 		}
 	}
@@ -294,27 +298,35 @@ func (s *Service) Candidates(ctx context.Context, p *registry.Person, minProbabi
 	return out, nil
 }
 
-// QueueCandidates checks the record of pin (just registered) with
-// Candidates and puts the pairs found in the review queue with source
-// "registration". It returns how many pairs it queued.
-func (s *Service) QueueCandidates(ctx context.Context, p *registry.Person) (int, error) {
-	cs, err := s.Candidates(ctx, p, 0)
-	if err != nil || len(cs) == 0 {
-		return 0, err
-	}
-	now := s.now().UTC()
-	batch := make([]store.DuplicateCandidate, 0, len(cs))
+// possibleDuplicates presents candidates as the registry's screen does,
+// with their evidence encoded.
+func possibleDuplicates(cs []Candidate) ([]registry.PossibleDuplicate, error) {
+	var out []registry.PossibleDuplicate
 	for _, c := range cs {
 		ev, err := json.Marshal(c.Evidence)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		a, b := p.PIN, c.PIN
+		out = append(out, registry.PossibleDuplicate{PIN: c.PIN, Weight: c.Weight, Probability: c.Probability, Evidence: ev, Residence: c.Residence})
+	}
+	return out, nil
+}
+
+// queue puts the pairs of pin and each record found in the review queue
+// with source "registration".
+func (s *Service) queue(ctx context.Context, pin string, found []registry.PossibleDuplicate) (int, error) {
+	if len(found) == 0 {
+		return 0, nil
+	}
+	now := s.now().UTC()
+	batch := make([]store.DuplicateCandidate, 0, len(found))
+	for _, c := range found {
+		a, b := pin, c.PIN
 		if b < a {
 			a, b = b, a
 		}
 		batch = append(batch, store.DuplicateCandidate{PINA: a, PINB: b, Weight: c.Weight, Probability: c.Probability,
-			Evidence: ev, Source: SourceRegistration, Status: store.DuplicateOpen, FoundAt: now})
+			Evidence: c.Evidence, Source: SourceRegistration, Status: store.DuplicateOpen, FoundAt: now})
 	}
 	if _, err := s.st.PutDuplicateCandidates(ctx, batch); err != nil {
 		return 0, fmt.Errorf("linkage: write the queue: %w", err)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/dancu/dancu/internal/match/linkage"
 	"github.com/dancu/dancu/internal/registry"
-	"github.com/dancu/dancu/internal/store"
 	"github.com/dancu/dancu/internal/store/sqlite"
 )
 
@@ -76,28 +75,5 @@ func TestService_Candidates(t *testing.T) {
 				}
 			}
 		})
-	}
-
-	// A record just registered: its candidates go to the queue.
-	dup := register("Nguyen Thi Thanh Thuy", "1985-03-02", "female")
-	rec, err := reg.Person(ctx, dup, registry.Date{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := svc.QueueCandidates(ctx, rec.Person)
-	if err != nil || n < 1 {
-		t.Fatalf("QueueCandidates = %d, %v; want at least 1", n, err)
-	}
-	a, b := thuy, dup
-	if b < a {
-		a, b = b, a
-	}
-	c, err := st.DuplicateCandidate(ctx, a, b)
-	if err != nil || c.Source != linkage.SourceRegistration || c.Status != store.DuplicateOpen {
-		t.Fatalf("queued pair %+v, %v", c, err)
-	}
-	var ev []map[string]any
-	if err := json.Unmarshal(c.Evidence, &ev); err != nil || len(ev) != int(linkage.NumFields) {
-		t.Errorf("evidence %s: %v", c.Evidence, err)
 	}
 }
