@@ -18,6 +18,7 @@ import (
 	"github.com/dancu/dancu/internal/config"
 	"github.com/dancu/dancu/internal/dataset"
 	"github.com/dancu/dancu/internal/eid/eidweb"
+	"github.com/dancu/dancu/internal/match/jobpages"
 	"github.com/dancu/dancu/internal/match/linkage"
 	"github.com/dancu/dancu/internal/portal"
 	"github.com/dancu/dancu/internal/ratelimit"
@@ -124,11 +125,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 		return err
 	}
 	defer stopFeeds() // before the access log's and the store's Close
-	stopVerify, err := startVerify(ctx, cfg, st, exch, accessLog, srv, single, logger)
+	verifyJobs, err := startVerify(ctx, cfg, st, exch, accessLog, srv, single, logger)
 	if err != nil {
 		return err
 	}
-	defer stopVerify()
 	audithttp.New(accessLog).Mount(srv.API())
 	srv.AllowAnonymous(audithttp.PublicRoutes...)
 	console := web.New(web.Deps{Registry: reg, Auth: authn, Staff: staff.New(st), Logger: logger, Recorder: accessLog, Tracker: accessLog})
@@ -149,6 +149,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	apps.set(op)
 	rpconsole.Add(rpconsole.Deps{Console: console, Provider: op, Logger: logger})
 	addDuplicateReview(console, st, reg, accessLog, logger)
+	console.AddSection(jobpages.New(jobpages.Deps{Jobs: verifyJobs, Console: console, Logger: logger}).Section())
 	console.AddSection(cards.ConsoleSection(console))
 	stopStats, err := startStats(ctx, cfg, st, srv, console, metrics, logger)
 	if err != nil {

@@ -23,24 +23,25 @@ import (
 	"github.com/dancu/dancu/internal/store"
 )
 
-// startVerify mounts demographic verification and bulk jobs on srv. The
-// jobs run under the lease "verify.jobs", in one of the processes sharing
-// the store (the jobs folder, verify.dir, must then be shared by them too).
+// startVerify mounts demographic verification and bulk jobs on srv and
+// returns the job engine (for the console's section). The jobs run under
+// the lease "verify.jobs", in one of the processes sharing the store (the
+// jobs folder, verify.dir, must then be shared by them too).
 func startVerify(ctx context.Context, cfg config.Config, st store.Store, exch *exchange.Service, rec audit.Recorder,
-	srv *api.Server, single *singleWriters, logger *slog.Logger) (stop func(), err error) {
+	srv *api.Server, single *singleWriters, logger *slog.Logger) (jobs *match.Engine, err error) {
 	svc, err := match.NewService(ctx, st, exch, rec, match.Options{
 		PartialDailyLimit: cfg.Verify.PartialDailyLimit, Scorer: partialScorer(), Logger: logger})
 	if err != nil {
 		return nil, err
 	}
-	jobs, err := match.NewEngine(st, rec, match.EngineOptions{Dir: cfg.VerifyDir(), BatchLines: cfg.Verify.BatchLines,
+	jobs, err = match.NewEngine(st, rec, match.EngineOptions{Dir: cfg.VerifyDir(), BatchLines: cfg.Verify.BatchLines,
 		SubscriptionLimit: cfg.Verify.SubscriptionLimit, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
 	match.NewHandler(svc, jobs, exch, cfg.Verify.MaxUploadBytes).Mount(srv)
 	single.Go("verify.jobs", func(ctx context.Context) { _ = jobs.Run(ctx) })
-	return func() {}, nil
+	return jobs, nil
 }
 
 // partialScorer is the similarity of the partial strategy: package
@@ -48,6 +49,7 @@ func startVerify(ctx context.Context, cfg config.Config, st store.Store, exch *e
 func partialScorer() match.Scorer { return match.Comparators{} }
 
 const verifyUsage = `dancu verify --input FILE --output FILE [--format csv|ndjson] [--limit N] [--data DIR | --db DSN]
+dancu verify --cancel JOB [--data DIR | --db DSN]
 
 Verifies a subscriber list (CSV with a header naming phone, pin, full_name,
 birth_date, sex and optionally address, document_number; or NDJSON with those
@@ -55,7 +57,11 @@ keys) against the registry, as the bulk verification API does, and writes one
 result line per input line to --output (CSV: line,phone,result,fields,reason)
 and a summary to standard output. Every person looked up is recorded in the
 access log as verified by the operator. Interrupted, the same command resumes
-where it stopped.`
+where it stopped.
+
+With --cancel, it cancels a queued or running job (an agency's, or another
+command's): the process running it stops at its next checkpoint, the lines
+answered so far stay in the result, and the input and counts are deleted.`
 
 // runVerify runs a bulk verification from the command line.
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -64,9 +70,32 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	output := fs.String("output", "", "the result `FILE`")
 	format := fs.String("format", "", "the list's `format`: csv or ndjson (default: from the content)")
 	limit := fs.Int("limit", 0, "lines per PIN before OVER_LIMIT (`N`; default: verify.subscription_limit)")
+	cancel := fs.String("cancel", "", "cancel the job `JOB` instead")
 	fl := config.Bind(fs, "data", "db", "log-level", "log-format")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
+	}
+	if *cancel != "" {
+		if *input != "" || *output != "" {
+			return usageError{msg: "--cancel takes no --input or --output"}
+		}
+		return withStore(ctx, fl, os.LookupEnv, func(cfg config.Config, st store.Store, _ string) error {
+			eng, err := match.NewEngine(st, nil, match.EngineOptions{Dir: cfg.VerifyDir(), Logger: newLogger(cfg, stderr)})
+			if err != nil {
+				return err
+			}
+			j, err := eng.Cancel(ctx, "", *cancel)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				return fmt.Errorf("no job %s", *cancel)
+			case errors.Is(err, match.ErrJobFinished):
+				return fmt.Errorf("the job %s is %s; only a queued or running job can be cancelled", j.ID, j.State)
+			case err != nil:
+				return err
+			}
+			fmt.Fprintf(stdout, "Cancelled %s after %s lines.\n", j.ID, thousands(int(answered(j))))
+			return nil
+		})
 	}
 	if *input == "" || *output == "" {
 		return usageError{msg: "verify needs --input and --output"}

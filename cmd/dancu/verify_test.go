@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dancu/dancu/internal/store"
 	"github.com/dancu/dancu/internal/store/sqlite"
@@ -92,5 +93,28 @@ func TestMain_Verify(t *testing.T) {
 	out, errOut = syncBuffer{}, syncBuffer{}
 	if code := Main(ctx, []string{"verify", "--input", in, "--data", dir}, &out, &errOut); code != 2 {
 		t.Errorf("without --output: %d, want 2", code)
+	}
+
+	// A queued job is cancelled by id; a finished or unknown one is not.
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "dancu.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.CreateVerifyJob(ctx, store.VerifyJob{ID: "vj_queued", Agency: "viettel", Client: "c1", Purpose: "p", Format: "csv",
+		State: "queued", Summary: []byte(`{}`), CreatedAt: time.Now(), UpdatedAt: time.Now()})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		id   string
+		code int
+		want string
+	}{{"vj_queued", 0, "Cancelled vj_queued"}, {"vj_queued", 1, "is cancelled"}, {"vj_none", 1, "no job vj_none"}} {
+		out, errOut = syncBuffer{}, syncBuffer{}
+		code := Main(ctx, []string{"verify", "--cancel", tc.id, "--data", dir}, &out, &errOut)
+		if code != tc.code || !strings.Contains(out.String()+errOut.String(), tc.want) {
+			t.Errorf("verify --cancel %s: %d %q %q, want %d and %q", tc.id, code, out.String(), errOut.String(), tc.code, tc.want)
+		}
 	}
 }

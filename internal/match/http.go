@@ -26,6 +26,7 @@ const (
 	jobsPath        = "/v1/verify/jobs"
 	jobPath         = "/v1/verify/jobs/{id}"
 	resultPath      = "/v1/verify/jobs/{id}/result"
+	cancelPath      = "/v1/verify/jobs/{id}/cancel"
 )
 
 // DefaultMaxUploadBytes bounds a bulk verification upload unless the
@@ -113,7 +114,16 @@ func (h *Handler) Mount(srv *api.Server) {
 			Responses: map[string]*huma.Response{"200": {Description: "The result file.",
 				Content: map[string]*huma.MediaType{"text/csv": {Schema: &huma.Schema{Type: huma.TypeString}}}}},
 		}, h.getResult)
-		srv.AllowClients(jobsPath, jobPath, resultPath)
+		register(a, huma.Operation{
+			OperationID: "cancel-verify-job", Method: http.MethodPost, Path: cancelPath,
+			Summary: "Cancel a queued or running bulk verification job (API clients)",
+			Description: "The job stops at its next checkpoint (within one batch of lines). The lines answered " +
+				"so far stay downloadable as its result; the uploaded file and the job's counts are deleted. " +
+				"A job already done, failed or cancelled is 409.",
+			Tags:   []string{"verification"},
+			Errors: []int{http.StatusForbidden, http.StatusNotFound, http.StatusConflict},
+		}, h.cancelJob)
+		srv.AllowClients(jobsPath, jobPath, resultPath, cancelPath)
 		// One byte more than the limit reaches Submit, which refuses the
 		// upload with its own error and removes what it stored.
 		srv.SetBodyLimit(jobsPath, h.maxUpload+1)
@@ -229,7 +239,7 @@ type JobView struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	UpdatedAt  time.Time  `json:"updated_at"`
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
-	ResultURL  string     `json:"result_url,omitempty" doc:"Where the result file is, once the job is done."`
+	ResultURL  string     `json:"result_url,omitempty" doc:"Where the result file is, once the job is done (or cancelled: the lines answered before)."`
 }
 
 // ViewOf returns the agency's view of a job.
@@ -244,7 +254,7 @@ func ViewOf(j store.VerifyJob) JobView {
 		t := j.FinishedAt
 		v.FinishedAt = &t
 	}
-	if j.State == StateDone {
+	if HasResult(j) {
 		v.ResultURL = strings.Replace(resultPath, "{id}", j.ID, 1)
 	}
 	return v
@@ -381,12 +391,29 @@ func (h *Handler) getJob(ctx context.Context, in *jobInput) (*getJobOutput, erro
 	return &getJobOutput{Body: ViewOf(j)}, nil
 }
 
+func (h *Handler) cancelJob(ctx context.Context, in *jobInput) (*getJobOutput, error) {
+	p, err := h.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	j, err := h.jobs.Cancel(ctx, p.Agency, in.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, huma.Error404NotFound("No such job.")
+	case errors.Is(err, ErrJobFinished):
+		return nil, huma.Error409Conflict("The job is " + j.State + "; only a queued or running job can be cancelled.")
+	case err != nil:
+		return nil, err
+	}
+	return &getJobOutput{Body: ViewOf(j)}, nil
+}
+
 func (h *Handler) getResult(ctx context.Context, in *jobInput) (*huma.StreamResponse, error) {
 	j, err := h.job(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
-	if j.State != StateDone {
+	if !HasResult(j) {
 		return nil, huma.Error409Conflict("The job is " + j.State + "; its result is ready when it is done.")
 	}
 	f, n, err := h.jobs.OpenResult(j)

@@ -461,6 +461,23 @@ func TestHandler_jobs(t *testing.T) {
 			if _, _, body = s.do("GET", jobsPath, other, "", nil); strings.Contains(string(body), v.ID) {
 				t.Errorf("another agency lists the job: %s", body)
 			}
+
+			// Cancel: a finished job is 409; a queued one is cancelled by
+			// its agency only, and then has no result.
+			if status, _, body := s.do("POST", jobsPath+"/"+v.ID+"/cancel", tok, "", nil); status != 409 {
+				t.Errorf("cancel a done job: %d %s, want 409", status, body)
+			}
+			_, _, body = s.do("POST", path, tok, "text/csv", strings.NewReader(file))
+			var q JobView
+			json.Unmarshal(body, &q)
+			if status, _, _ := s.do("POST", jobsPath+"/"+q.ID+"/cancel", other, "", nil); status != 404 {
+				t.Errorf("another agency cancels: %d, want 404", status)
+			}
+			status, _, body = s.do("POST", jobsPath+"/"+q.ID+"/cancel", tok, "", nil)
+			json.Unmarshal(body, &q)
+			if status != 200 || q.State != StateCancelled || q.ResultURL != "" || q.FinishedAt == nil {
+				t.Errorf("cancel: %d %s", status, body)
+			}
 		})
 	}
 }

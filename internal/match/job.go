@@ -436,6 +436,15 @@ func (e *Engine) RunJob(ctx context.Context, id string) error {
 	}
 	e.log.InfoContext(ctx, "match: job starts", "job", j.ID, "offset", j.Offset, "lines", j.Lines)
 	err = e.process(ctx, &j)
+	if errors.Is(err, store.ErrConflict) {
+		// Someone else wrote the job since its last checkpoint: a
+		// cancellation ends the run there; anything else is an error.
+		if now, rerr := e.st.VerifyJob(ctx, id); rerr == nil && now.State == StateCancelled {
+			e.log.InfoContext(ctx, "match: job cancelled", "job", j.ID, "lines", now.Lines)
+			e.notify(now)
+			return nil
+		}
+	}
 	var jf *jobFailure
 	if errors.As(err, &jf) {
 		e.log.WarnContext(ctx, "match: job failed", "job", j.ID, "reason", jf.reason)
@@ -886,13 +895,57 @@ func (e *Engine) Job(ctx context.Context, agency, id string) (store.VerifyJob, e
 	return j, nil
 }
 
-// Jobs lists an agency's jobs, newest first.
+// ErrJobFinished is returned by Cancel for a job that is no longer queued
+// or running.
+var ErrJobFinished = errors.New("match: the job has finished")
+
+// Cancel stops a queued or running job of an agency ("" for any agency):
+// the job is marked cancelled at once, the process running it stops at its
+// next checkpoint (its write conflicts with the cancellation), the lines
+// answered so far stay in the result file, and the subscribers' data (the
+// input and the job's subscription counts) is deleted.
+func (e *Engine) Cancel(ctx context.Context, agency, id string) (store.VerifyJob, error) {
+	for try := 1; ; try++ {
+		j, err := e.Job(ctx, agency, id)
+		if err != nil {
+			return j, err
+		}
+		if j.State != StateQueued && j.State != StateRunning {
+			return j, ErrJobFinished
+		}
+		now := e.opts.Now().UTC()
+		j.State, j.Version, j.UpdatedAt, j.FinishedAt = StateCancelled, j.Version+1, now, now
+		err = e.st.SaveVerifyJob(ctx, j, nil)
+		if errors.Is(err, store.ErrConflict) && try < 10 {
+			continue // the runner checkpointed in between: read again
+		}
+		if err != nil {
+			return j, err
+		}
+		e.log.InfoContext(ctx, "match: job cancelled", "job", j.ID)
+		if err := e.st.DeleteSubscriptionCounts(ctx, j.ID); err != nil {
+			e.log.WarnContext(ctx, "match: job counts not deleted", "job", j.ID, "error", err)
+		}
+		if err := os.Remove(e.inputPath(j.ID)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			e.log.WarnContext(ctx, "match: job input not removed", "job", j.ID, "error", err)
+		}
+		return j, nil
+	}
+}
+
+// HasResult reports whether a job's result file can be downloaded: a job
+// done, or cancelled after answering some lines (its result holds those).
+func HasResult(j store.VerifyJob) bool {
+	return j.State == StateDone || j.State == StateCancelled && j.ResultBytes > int64(len(resultHeader))
+}
+
+// Jobs lists an agency's jobs ("" for every agency's), newest first.
 func (e *Engine) Jobs(ctx context.Context, agency string, limit int) ([]store.VerifyJob, error) {
 	return e.st.VerifyJobs(ctx, agency, limit)
 }
 
-// OpenResult opens a finished job's result file, of the checkpointed
-// length.
+// OpenResult opens a job's result file, of the checkpointed length (see
+// HasResult).
 func (e *Engine) OpenResult(j store.VerifyJob) (io.ReadSeekCloser, int64, error) {
 	f, err := os.Open(e.resultPath(j.ID))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -360,5 +361,81 @@ func TestEngine_RunJob_edges(t *testing.T) {
 	want := resultHeader + "2,0912000001,MATCH,,\n3,0912000002,MATCH,,\n"
 	if got := string(readResult(t, e, j.ID)); got != want {
 		t.Errorf("result:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestEngine_Cancel cancels a job while it runs, as another process
+// would: the runner stops at its next checkpoint, the lines answered
+// before stay in the result, the subscribers' data goes.
+func TestEngine_Cancel(t *testing.T) {
+	for name, st := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			pop := populate(t, st, 100)
+			var ls []line
+			for i := range pop.people {
+				ls = append(ls, line{csv: csvLine(fmt.Sprintf("09%08d", i), &pop.people[i], pop.people[i].FullName)})
+			}
+			ctx := context.Background()
+			e, _ := newTestEngine(t, st, 10)
+			j, err := e.Submit(ctx, JobMeta{Agency: "viettel", Client: "c"}, bytes.NewReader(csvFile(ls)), 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Cancel(ctx, "mobifone", j.ID); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("another agency's cancel: %v, want not found", err)
+			}
+			e.afterWrite = func(_ store.VerifyJob, n int) error {
+				if n == 3 {
+					if _, err := e.Cancel(ctx, "viettel", j.ID); err != nil {
+						t.Errorf("Cancel: %v", err)
+					}
+				}
+				return nil
+			}
+			if err := e.RunJob(ctx, j.ID); err != nil {
+				t.Fatalf("RunJob of a job cancelled under it: %v", err)
+			}
+			got, err := st.VerifyJob(ctx, j.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State != StateCancelled || got.Lines != 21 || got.FinishedAt.IsZero() || !HasResult(got) {
+				t.Errorf("job %s after %d lines (finished %v), want cancelled after the header and two batches", got.State, got.Lines, got.FinishedAt)
+			}
+			f, n, err := e.OpenResult(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := make([]byte, n)
+			_, err = io.ReadFull(f, b)
+			f.Close()
+			if err != nil || bytes.Count(b, []byte("\n")) != 21 {
+				t.Errorf("result of the cancelled job: %d lines, %v; want the header and 20", bytes.Count(b, []byte("\n")), err)
+			}
+			if _, err := os.Stat(e.inputPath(j.ID)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the input is kept after cancellation: %v", err)
+			}
+			if cs, err := st.SubscriptionCounts(ctx, j.ID, []string{pop.people[0].PIN}); err != nil || len(cs) != 0 {
+				t.Errorf("counts kept after cancellation: %v, %v", cs, err)
+			}
+			if _, err := e.Cancel(ctx, "", j.ID); !errors.Is(err, ErrJobFinished) {
+				t.Errorf("second cancel: %v, want ErrJobFinished", err)
+			}
+			// A queued job is cancelled before it starts, and never runs.
+			e.afterWrite = nil
+			q, err := e.Submit(ctx, JobMeta{Agency: "viettel", Client: "c"}, bytes.NewReader(csvFile(ls)), 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c, err := e.Cancel(ctx, "", q.ID); err != nil || c.State != StateCancelled || HasResult(c) {
+				t.Fatalf("cancel a queued job: %+v, %v", c, err)
+			}
+			if err := e.RunPending(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if after, _ := st.VerifyJob(ctx, q.ID); after.State != StateCancelled || after.Lines != 0 {
+				t.Errorf("a cancelled job ran: %s, %d lines", after.State, after.Lines)
+			}
+		})
 	}
 }

@@ -23,7 +23,8 @@ type Verification interface {
 	CreateVerifyJob(ctx context.Context, j VerifyJob) error
 	// VerifyJob returns a job, or ErrNotFound.
 	VerifyJob(ctx context.Context, id string) (VerifyJob, error)
-	// VerifyJobs returns an agency's jobs, newest first, at most limit.
+	// VerifyJobs returns an agency's jobs ("" for every agency's), newest
+	// first, at most limit.
 	VerifyJobs(ctx context.Context, agency string, limit int) ([]VerifyJob, error)
 	// PendingVerifyJobs returns the jobs in state "queued" or "running",
 	// oldest first: the work a starting process resumes.

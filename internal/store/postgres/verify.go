@@ -88,7 +88,7 @@ func (s *Store) VerifyJob(ctx context.Context, id string) (store.VerifyJob, erro
 // VerifyJobs implements store.Verification.
 func (s *Store) VerifyJobs(ctx context.Context, agency string, limit int) ([]store.VerifyJob, error) {
 	return all(ctx, s.pool, "verify jobs", scanVerifyJob, `SELECT `+verifyJobCols+` FROM verify_jobs
-		WHERE agency = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, agency, limit)
+		WHERE ($1 = '' OR agency = $1) ORDER BY created_at DESC, id DESC LIMIT $2`, agency, limit)
 }
 
 // PendingVerifyJobs implements store.Verification.

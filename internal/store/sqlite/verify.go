@@ -25,7 +25,7 @@ const (
 	verifyJobCols = `id, agency, client, purpose, format, state, version, input_bytes, offset_bytes,
 		lines, result_bytes, summary, error, owner, lease_until, created_at, updated_at, finished_at`
 	qVerifyJob   = `SELECT ` + verifyJobCols + ` FROM verify_jobs WHERE id = ?`
-	qVerifyJobs  = `SELECT ` + verifyJobCols + ` FROM verify_jobs WHERE agency = ? ORDER BY created_at DESC, id DESC LIMIT ?`
+	qVerifyJobs  = `SELECT ` + verifyJobCols + ` FROM verify_jobs WHERE (? = '' OR agency = ?) ORDER BY created_at DESC, id DESC LIMIT ?`
 	qPendingJobs = `SELECT ` + verifyJobCols + ` FROM verify_jobs WHERE state IN ('queued', 'running') ORDER BY created_at, id`
 	qInsertJob   = `INSERT INTO verify_jobs (` + verifyJobCols + `) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qUpdateJob   = `UPDATE verify_jobs SET agency = ?, client = ?, purpose = ?, format = ?, state = ?, version = ?,
@@ -128,7 +128,7 @@ func (s *Store) VerifyJob(ctx context.Context, id string) (store.VerifyJob, erro
 
 // VerifyJobs implements store.Verification.
 func (s *Store) VerifyJobs(ctx context.Context, agency string, limit int) ([]store.VerifyJob, error) {
-	return queryAll(ctx, s, "verify jobs", scanVerifyJob, qVerifyJobs, agency, limit)
+	return queryAll(ctx, s, "verify jobs", scanVerifyJob, qVerifyJobs, agency, agency, limit)
 }
 
 // PendingVerifyJobs implements store.Verification.

@@ -101,6 +101,10 @@ func testVerifyJobLifecycle(t *testing.T, s store.Store) {
 	if err != nil || len(jobs) != 2 || jobs[0].ID != "j3" || jobs[1].ID != "j2" {
 		t.Errorf("VerifyJobs(viettel, 2) = %v, %v; want j3, j2 (newest first, limited)", ids(jobs), err)
 	}
+	all, err := s.VerifyJobs(ctx, "", 10)
+	if err != nil || len(all) != 4 || all[0].ID != "j3" || all[3].ID != "k1" && all[3].ID != "j1" {
+		t.Errorf("VerifyJobs(\"\", 10) = %v, %v; want every agency's four jobs, newest first", ids(all), err)
+	}
 
 	j.State, j.Version, j.Offset, j.Lines, j.ResultBytes = "running", 2, 500, 10, 321
 	j.Summary = []byte(`{"MATCH":10}`)
