@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/dancu/dancu/internal/registry"
 )
