@@ -4,7 +4,7 @@ import "html/template"
 
 var listTmpl = template.Must(template.New("list").Parse(`
 <h1>{{call .L "title"}}</h1>
-{{if .Done}}<p class="notice" role="status">{{.Done}}</p>{{end}}
+{{if .Done}}<p class="notice" role="status" id="notice">{{.Done}}</p>{{end}}
 <p>{{call .L "intro"}} <a href="">{{call .L "refresh"}}</a></p>
 {{if .Rows}}
 <table class="results" id="jobs">
@@ -13,7 +13,7 @@ var listTmpl = template.Must(template.New("list").Parse(`
 {{range .Rows}}<tr id="job-{{.ID}}">
 <td class="mono">{{.ID}}<br><small>{{.Purpose}} · {{.Format}}</small></td>
 <td>{{.Agency}}<br><small class="mono">{{.Client}}</small></td>
-<td>{{call $.L (printf "state.%s" .State)}}{{if .Error}}<br><small>{{.Error}}</small>{{end}}</td>
+<td class="state">{{call $.L (printf "state.%s" .State)}}{{if .Error}}<br><small>{{.Error}}</small>{{end}}</td>
 <td><progress max="100" value="{{.Percent}}">{{.Percent}}%</progress> {{.Percent}}%</td>
 <td><small>{{call $.L "sum.lines"}} {{.Summary.Lines}} · MATCH {{.Summary.Match}} · MISMATCH {{.Summary.Mismatch}} · NOT_FOUND {{.Summary.NotFound}} · DECEASED {{.Summary.Deceased}} · MISSING {{.Summary.Missing}} · INVALID_PIN {{.Summary.InvalidPIN}} · OVER_LIMIT {{.Summary.OverLimit}} · MALFORMED {{.Summary.Malformed}}</small></td>
 <td>{{.CreatedAt.Format "2006-01-02 15:04"}}</td>
