@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,13 +39,28 @@ var Ops = []string{OpLookup, OpBatch, OpRead, OpSearch, OpEvent}
 
 // Config says what to run.
 type Config struct {
-	BaseURL    string // the server, such as http://127.0.0.1:8080
+	// URLs are the servers, such as http://127.0.0.1:8080: one, or several
+	// dancu processes sharing one store. Connection w goes to URLs[w mod n],
+	// the spread of a load balancer that balances connections; the set-up
+	// goes to the first.
+	URLs       []string
 	AdminToken string
-	// Issuer is the server's public URL (DANCU_PUBLIC_URL), the audience of
-	// the client's token request; BaseURL if "".
+	// Issuer is the servers' public URL (DANCU_PUBLIC_URL), the audience of
+	// the client's token request; URLs[0] if "".
 	Issuer      string
 	Duration    time.Duration
 	Connections int
+	// Rate, if positive, is the total requests per second to send: an open
+	// schedule that the connections share, so that a load below capacity
+	// can be held for a long time. A request's latency is then measured
+	// from when the schedule meant it to start, so that a server falling
+	// behind shows in the percentiles instead of slowing the schedule
+	// (no coordinated omission). 0: each connection sends as fast as
+	// answers come back.
+	Rate float64
+	// SampleEvery, if positive, is how often each server's /metrics is read
+	// for its memory (Result.Memory).
+	SampleEvery time.Duration
 	Mix         map[string]int // operation → weight
 	Seed        uint64
 	// People bounds the pool of people the operations pick from.
@@ -95,7 +109,12 @@ type Result struct {
 	Elapsed     time.Duration
 	Connections int
 	People      int
+	Targets     int     // servers the connections were spread over
+	Rate        float64 // the schedule's requests per second; 0: closed loops
 	Ops         []OpResult
+	// Memory holds the servers' memory samples, if SampleEvery was set.
+	Memory []MemorySample
+	all    []time.Duration // every latency, for the overall percentiles
 }
 
 // Errors is the number of 5xx answers and transport failures in all.
@@ -107,19 +126,42 @@ func (r *Result) Errors() int {
 	return n
 }
 
-// Write prints the report as a table.
+// Overall returns the requests per second and the latency percentiles of
+// all operations together.
+func (r *Result) Overall() OpResult {
+	o := OpResult{Name: "all", Errors: r.Errors()}
+	for _, op := range r.Ops {
+		o.Count += op.Count
+		o.Refused += op.Refused
+	}
+	o.PerSecond = float64(o.Count) / r.Elapsed.Seconds()
+	o.P50, o.P90, o.P99, o.Max = percentiles(slices.Clone(r.all))
+	return o
+}
+
+// Write prints the report as a table, and the memory trend if sampled.
 func (r *Result) Write(w io.Writer) {
-	fmt.Fprintf(w, "%s with %d connections over a pool of %d people\n\n", r.Elapsed.Round(time.Millisecond), r.Connections, r.People)
+	servers := "one server"
+	if r.Targets > 1 {
+		servers = fmt.Sprintf("%d servers", r.Targets)
+	}
+	pace := "closed loops"
+	if r.Rate > 0 {
+		pace = fmt.Sprintf("a schedule of %.0f req/s", r.Rate)
+	}
+	fmt.Fprintf(w, "%s with %d connections to %s, %s, over a pool of %d people\n\n",
+		r.Elapsed.Round(time.Millisecond), r.Connections, servers, pace, r.People)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "operation\trequests\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\trefused (4xx)\terrors (5xx, failed)\t")
 	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) }
-	total := 0
-	for _, o := range r.Ops {
-		total += o.Count
+	for _, o := range append(slices.Clone(r.Ops), r.Overall()) {
 		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%d\t%d\t\n", o.Name, o.Count, o.PerSecond, ms(o.P50), ms(o.P90), ms(o.P99), ms(o.Max), o.Refused, o.Errors)
 	}
-	fmt.Fprintf(tw, "all\t%d\t%.0f\t\t\t\t\t\t%d\t\n", total, float64(total)/r.Elapsed.Seconds(), r.Errors())
 	tw.Flush()
+	if len(r.Memory) > 0 {
+		fmt.Fprintln(w)
+		writeMemory(w, r.Memory)
+	}
 }
 
 // person is one member of the pool.
@@ -148,13 +190,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.People <= 0 {
 		cfg.People = 2000
 	}
-	if cfg.Issuer == "" {
-		cfg.Issuer = cfg.BaseURL
+	if len(cfg.URLs) == 0 {
+		return nil, errors.New("loadgen: no server URL")
 	}
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	for i, u := range cfg.URLs {
+		cfg.URLs[i] = strings.TrimRight(u, "/")
+	}
+	if cfg.Issuer == "" {
+		cfg.Issuer = cfg.URLs[0]
+	}
 	r := &runner{cfg: cfg, client: cfg.Client}
 	if r.client == nil {
-		r.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Connections}}
+		r.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Connections, MaxIdleConns: 2 * cfg.Connections}}
 	}
 	for _, op := range Ops {
 		for range cfg.Mix[op] {
@@ -185,14 +232,23 @@ func (r *runner) drive(ctx context.Context) *Result {
 	samples := map[string][]sample{}
 	var wg sync.WaitGroup
 	start := time.Now()
+	sched := newSchedule(start, r.cfg.Rate)
+	var memory []MemorySample
+	if r.cfg.SampleEvery > 0 {
+		wg.Go(func() { memory = r.sampleMemory(ctx, start) })
+	}
 	for w := range r.cfg.Connections {
+		base := r.cfg.URLs[w%len(r.cfg.URLs)]
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(r.cfg.Seed, uint64(w)))
 			local := map[string][]sample{}
 			for ctx.Err() == nil {
+				t0, ok := sched.next(ctx)
+				if !ok {
+					break
+				}
 				op := r.ops[rng.IntN(len(r.ops))]
-				t0 := time.Now()
-				status := r.do(ctx, op, rng)
+				status := r.do(ctx, base, op, rng)
 				if ctx.Err() != nil && status == 0 {
 					break // cut off by the end of the run, not a failure
 				}
@@ -207,7 +263,8 @@ func (r *runner) drive(ctx context.Context) *Result {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	res := &Result{Elapsed: elapsed, Connections: r.cfg.Connections, People: len(r.pool)}
+	res := &Result{Elapsed: elapsed, Connections: r.cfg.Connections, People: len(r.pool),
+		Targets: len(r.cfg.URLs), Rate: r.cfg.Rate, Memory: memory}
 	for _, op := range Ops {
 		s := samples[op]
 		if len(s) == 0 {
@@ -225,36 +282,85 @@ func (r *runner) drive(ctx context.Context) *Result {
 				o.Refused++
 			}
 		}
-		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-		q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-		o.P50, o.P90, o.P99, o.Max = q(0.50), q(0.90), q(0.99), lat[len(lat)-1]
+		o.P50, o.P90, o.P99, o.Max = percentiles(lat)
 		res.Ops = append(res.Ops, o)
+		res.all = append(res.all, lat...)
 	}
 	return res
 }
 
-// do sends one request of op and returns its status (0 on failure).
-func (r *runner) do(ctx context.Context, op string, rng *rand.Rand) int {
+// percentiles sorts lat and returns its 50th, 90th and 99th percentiles
+// and its maximum.
+func percentiles(lat []time.Duration) (p50, p90, p99, maxLat time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+	return q(0.50), q(0.90), q(0.99), lat[len(lat)-1]
+}
+
+// schedule hands out the start times of an open schedule of rate requests
+// per second, or, with rate 0, the present.
+type schedule struct {
+	start    time.Time
+	interval time.Duration
+	mu       sync.Mutex
+	n        int64
+}
+
+func newSchedule(start time.Time, rate float64) *schedule {
+	s := &schedule{start: start}
+	if rate > 0 {
+		s.interval = time.Duration(float64(time.Second) / rate)
+	}
+	return s
+}
+
+// next waits for the next slot and returns the time it was due; false when
+// ctx ends first.
+func (s *schedule) next(ctx context.Context) (time.Time, bool) {
+	if s.interval == 0 {
+		return time.Now(), ctx.Err() == nil
+	}
+	s.mu.Lock()
+	due := s.start.Add(time.Duration(s.n) * s.interval)
+	s.n++
+	s.mu.Unlock()
+	if d := time.Until(due); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return due, false
+		case <-t.C:
+		}
+	}
+	return due, ctx.Err() == nil
+}
+
+// do sends one request of op to base and returns its status (0 on failure).
+func (r *runner) do(ctx context.Context, base, op string, rng *rand.Rand) int {
 	p := r.pool[rng.IntN(len(r.pool))]
 	switch op {
 	case OpLookup:
-		return r.send(ctx, "GET", "/v1/citizens/"+p.PIN+"?purpose="+url.QueryEscape(r.purpose), r.clientToken, nil)
+		return r.send(ctx, base, "GET", "/v1/citizens/"+p.PIN+"?purpose="+url.QueryEscape(r.purpose), r.clientToken, nil)
 	case OpBatch:
 		pins := make([]string, 20)
 		for i := range pins {
 			pins[i] = r.pool[rng.IntN(len(r.pool))].PIN
 		}
-		return r.send(ctx, "POST", "/v1/citizens/batch?purpose="+url.QueryEscape(r.purpose), r.clientToken, map[string]any{"pins": pins})
+		return r.send(ctx, base, "POST", "/v1/citizens/batch?purpose="+url.QueryEscape(r.purpose), r.clientToken, map[string]any{"pins": pins})
 	case OpRead:
-		return r.send(ctx, "GET", "/v1/citizens/"+p.PIN, r.cfg.AdminToken, nil)
+		return r.send(ctx, base, "GET", "/v1/citizens/"+p.PIN, r.cfg.AdminToken, nil)
 	case OpSearch:
 		q := url.Values{"name": {p.Name}, "limit": {"20"}}
 		if p.BirthYear > 0 {
 			q.Set("birth_year", strconv.Itoa(p.BirthYear))
 		}
-		return r.send(ctx, "GET", "/v1/citizens?"+q.Encode(), r.cfg.AdminToken, nil)
+		return r.send(ctx, base, "GET", "/v1/citizens?"+q.Encode(), r.cfg.AdminToken, nil)
 	case OpEvent:
-		return r.send(ctx, "POST", "/v1/events", r.cfg.AdminToken, map[string]any{
+		return r.send(ctx, base, "POST", "/v1/events", r.cfg.AdminToken, map[string]any{
 			"type": "correction", "subject": p.PIN, "effective_date": time.Now().Format(time.DateOnly),
 			"reason": "dancu bench: load test correction",
 			"data":   map[string]any{"field": "phone", "value": fmt.Sprintf("09%08d", rng.IntN(100_000_000))},
@@ -264,15 +370,15 @@ func (r *runner) do(ctx context.Context, op string, rng *rand.Rand) int {
 }
 
 // send makes one request and reads the whole answer.
-func (r *runner) send(ctx context.Context, method, path, token string, body any) int {
-	status, _, err := r.call(ctx, method, path, token, body)
+func (r *runner) send(ctx context.Context, base, method, path, token string, body any) int {
+	status, _, err := r.call(ctx, base, method, path, token, body)
 	if err != nil {
 		return 0
 	}
 	return status
 }
 
-func (r *runner) call(ctx context.Context, method, path, token string, body any) (int, []byte, error) {
+func (r *runner) call(ctx context.Context, base, method, path, token string, body any) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -281,11 +387,13 @@ func (r *runner) call(ctx context.Context, method, path, token string, body any)
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, r.cfg.BaseURL+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -307,7 +415,7 @@ func (r *runner) findPeople(ctx context.Context) error {
 			if cursor != "" {
 				q.Set("cursor", cursor)
 			}
-			status, b, err := r.call(ctx, "GET", "/v1/citizens?"+q.Encode(), r.cfg.AdminToken, nil)
+			status, b, err := r.call(ctx, r.cfg.URLs[0], "GET", "/v1/citizens?"+q.Encode(), r.cfg.AdminToken, nil)
 			if err != nil {
 				return fmt.Errorf("find people: %w", err)
 			}
@@ -344,14 +452,39 @@ func (r *runner) findPeople(ctx context.Context) error {
 	return nil
 }
 
-// setUpAgency registers a bench agency, a grant and an API client with a
-// fresh key, and gets the client an access token.
+// setUpAgency registers the bench's agency and client and keeps the
+// client's token for the lookups.
 func (r *runner) setUpAgency(ctx context.Context) error {
-	id := "bench-" + strings.ToLower(crand.Text()[:8])
 	r.purpose = "bench.load-test"
-	pub, priv, err := ed25519.GenerateKey(nil)
+	a, err := SetUpAgency(ctx, r.client, r.cfg.URLs[0], r.cfg.Issuer, r.cfg.AdminToken, r.purpose)
 	if err != nil {
 		return err
+	}
+	r.clientToken = a.Token
+	return nil
+}
+
+// Agency is an agency SetUpAgency registered, with its one API client.
+type Agency struct {
+	// ID names both the agency and its client.
+	ID string
+	// Token is the client's access token.
+	Token string
+}
+
+// SetUpAgency registers, through the administrator's API at baseURL, an
+// agency with a grant for purpose (full name, birth date and sex) and an API
+// client with a fresh Ed25519 key, and gets the client an access token by
+// private_key_jwt. issuer is the server's public URL, the audience of the
+// client's assertion. The fault tests use it too: an agency's client is the
+// only way to upload a linked dataset.
+func SetUpAgency(ctx context.Context, client *http.Client, baseURL, issuer, adminToken, purpose string) (*Agency, error) {
+	id := "bench-" + strings.ToLower(crand.Text()[:8])
+	baseURL = strings.TrimRight(baseURL, "/")
+	r := &runner{client: client}
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		return nil, err
 	}
 	jwk := jose.JSONWebKey{Key: pub, KeyID: "bench-1", Algorithm: string(jose.EdDSA), Use: "sig"}
 	steps := []struct {
@@ -359,23 +492,23 @@ func (r *runner) setUpAgency(ctx context.Context) error {
 		body         any
 	}{
 		{"POST", "/v1/admin/agencies", map[string]any{"id": id, "name": "Load test " + id, "kind": "other"}},
-		{"PUT", "/v1/admin/agencies/" + id + "/grants/" + r.purpose, map[string]any{
+		{"PUT", "/v1/admin/agencies/" + id + "/grants/" + purpose, map[string]any{
 			"legal_basis": "Load test of a staging installation (dancu bench)",
 			"fields":      []string{"full_name", "birth_date", "sex"}}},
 		{"POST", "/v1/admin/clients", map[string]any{"client_id": id, "agency": id, "name": "dancu bench",
 			"jwks": map[string]any{"keys": []any{jwk}}}},
 	}
 	for _, s := range steps {
-		status, b, err := r.call(ctx, s.method, s.path, r.cfg.AdminToken, s.body)
+		status, b, err := r.call(ctx, baseURL, s.method, s.path, adminToken, s.body)
 		if err != nil || status >= 300 {
-			return fmt.Errorf("set up the bench agency: %s %s: %d %s %v", s.method, s.path, status, b, err)
+			return nil, fmt.Errorf("set up the bench agency: %s %s: %d %s %v", s.method, s.path, status, b, err)
 		}
 	}
-	tokenURL := strings.TrimRight(r.cfg.Issuer, "/") + "/v1/oauth/token"
+	tokenURL := strings.TrimRight(issuer, "/") + "/v1/oauth/token"
 	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: priv},
 		(&jose.SignerOptions{}).WithType("JWT").WithHeader(jose.HeaderKey("kid"), "bench-1"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	now := time.Now()
 	assertion, err := jwt.Signed(sig).Claims(jwt.Claims{
@@ -383,18 +516,18 @@ func (r *runner) setUpAgency(ctx context.Context) error {
 		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Minute)),
 	}).Serialize()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	form := url.Values{"grant_type": {"client_credentials"}, "client_assertion": {assertion},
 		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}}
-	req, err := http.NewRequestWithContext(ctx, "POST", r.cfg.BaseURL+"/v1/oauth/token", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, "POST", baseURL+"/v1/oauth/token", strings.NewReader(form.Encode()))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := r.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("bench client token: %w", err)
+		return nil, fmt.Errorf("bench client token: %w", err)
 	}
 	defer resp.Body.Close()
 	var tok struct {
@@ -403,8 +536,7 @@ func (r *runner) setUpAgency(ctx context.Context) error {
 	}
 	json.NewDecoder(resp.Body).Decode(&tok)
 	if resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
-		return fmt.Errorf("bench client token: %d %s (is --issuer the server's DANCU_PUBLIC_URL?)", resp.StatusCode, tok.Error)
+		return nil, fmt.Errorf("bench client token: %d %s (is --issuer the server's DANCU_PUBLIC_URL?)", resp.StatusCode, tok.Error)
 	}
-	r.clientToken = tok.AccessToken
-	return nil
+	return &Agency{ID: id, Token: tok.AccessToken}, nil
 }
