@@ -53,6 +53,38 @@
 // the same folder, so later rounds also run on a store that has been
 // through a crash, and a last restart checks everything once more.
 //
+// # Disk faults
+//
+// TestDisk_ReadOnly and TestDisk_Full (Linux, as root) run `dancu serve`
+// on a small ext4 file system in an image file, loop-mounted with
+// errors=remount-ro, and make the kernel fail it for real — nothing is
+// simulated inside dancu:
+//
+//   - read-only: ext4's trigger_fs_error (sysfs) records a file-system
+//     error, as a failed disk write would; the kernel aborts the journal and
+//     the mount turns read-only under the running process, so that every
+//     write fails with EROFS, even through files already open;
+//   - full: a file takes every free block (the file system reserves none
+//     for root), so that the next write needing a new block fails with
+//     ENOSPC.
+//
+// While the fault lasts, every life event and dataset upload is refused
+// with a 5xx problem+json answer, and every read that needs an access-log
+// entry is refused (503) rather than answered unlogged; the process stays
+// up (/healthz). On the read-only file system, the server stops when asked
+// and a new one refuses to start with an error that says the database is
+// read-only. Once space is freed, the same process serves writes again
+// without a restart; once the read-only file system is repaired (unmount,
+// e2fsck, mount), a new process starts. Then every acknowledged event is on
+// record and whole, every refused one absent (the events test's checks),
+// every read answered 200 is in the access log under its request id and no
+// refused one is, every acknowledged dataset record is held, and
+// `dancu audit verify` passes.
+//
+// Where the machine cannot mount (not root, no loop device, no ext4 tools)
+// the tests skip and say why; CI sets DANCU_REQUIRE_FAULTFS=1, which makes
+// that a failure.
+//
 // # Running
 //
 // The tests only kill processes (never the test binary itself) and need a
