@@ -248,7 +248,8 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request) {
 	case "request-info":
 		d, err = c.svc.RequestInfo(ctx, acct, code, version, r.PostFormValue("request"))
 	case "approve":
-		d, err = c.svc.Approve(ctx, acct, code, version, Decision{Note: r.PostFormValue("note"), NewHeadPIN: strings.TrimSpace(r.PostFormValue("new_head_pin"))})
+		d, err = c.svc.Approve(ctx, acct, code, version, Decision{Note: r.PostFormValue("note"), NewHeadPIN: strings.TrimSpace(r.PostFormValue("new_head_pin")),
+			NotDuplicateReason: r.PostFormValue("not_duplicate_reason")})
 	case "reject":
 		d, err = c.svc.Reject(ctx, acct, code, version, r.PostFormValue("reason"))
 	default:

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dancu/dancu/internal/audit/audittest"
+	"github.com/dancu/dancu/internal/match/linkage"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/services"
 	"github.com/dancu/dancu/internal/staff"
@@ -83,7 +84,9 @@ func newEnv(t *testing.T, open func(*testing.T) store.Store) *env {
 	st := open(t)
 	clock := now
 	nowf := func() time.Time { return clock }
-	reg := registry.New(st, registry.WithClock(nowf))
+	// Births are checked for children already on record, as in dancu serve.
+	reg := registry.New(st, registry.WithClock(nowf),
+		registry.WithScreen(linkage.NewScreen(linkage.NewService(st), slog.New(slog.DiscardHandler))))
 	cal, err := services.NewCalendar([]string{"2026-12-01"})
 	if err != nil {
 		t.Fatal(err)

@@ -50,6 +50,7 @@ var messages = map[string][2]string{
 	"act.reject":        {"Từ chối", "Reject"},
 	"act.note":          {"Ghi chú", "Note"},
 	"act.new_head":      {"Số định danh chủ hộ mới (nếu chủ hộ rời hộ)", "PIN of the new head (if the head leaves)"},
+	"act.not_duplicate": {"Nếu hệ thống báo trẻ có thể đã được đăng ký: lý do xác định là người khác", "If the registry says the child may be on record: why they are other people"},
 	"dash.title":        {"Bảng số liệu dịch vụ công", "Public services dashboard"},
 	"dash.national":     {"Toàn quốc", "Whole country"},
 	"dash.by_province":  {"Theo tỉnh", "By province"},

@@ -254,11 +254,17 @@ func (s *Service) Reject(ctx context.Context, o *staff.Account, code string, ver
 	})
 }
 
-// Decision is what an officer adds when approving: a note, and who heads a
-// household the subject leaves as its head (a death or a move).
+// Decision is what an officer adds when approving: a note, who heads a
+// household the subject leaves as its head (a death or a move), and for a
+// birth, why the people the registry found on record are not the child.
 type Decision struct {
 	Note       string
 	NewHeadPIN string
+	// NotDuplicateReason declares, for a birth registration the registry
+	// refused because the child may already be on record, that the
+	// officer checked the candidates and they are other people (the
+	// event's confirm_not_duplicate, with this as its reason).
+	NotDuplicateReason string
 }
 
 // Approve decides a dossier in the applicant's favour. For a procedure with
@@ -329,6 +335,10 @@ func (s *Service) Approve(ctx context.Context, o *staff.Account, code string, ve
 	default:
 		var re *registry.Error
 		errors.As(err, &re)
+		if len(re.Duplicates) > 0 {
+			return nil, refuse(KindConflict, "not_duplicate_reason", "the child may already be on record (%d people found alike): "+
+				"search the registry by the child's name and date of birth; if they are other people, approve again stating why", len(re.Duplicates))
+		}
 		return nil, refuse(KindConflict, strings.TrimPrefix(re.Field, "data."), "the registry refuses the change: %s", re.Reason)
 	}
 	if err != nil {
@@ -431,6 +441,9 @@ func eventFor(p Procedure, d *Dossier, dec Decision, today registry.Date) (regis
 		}
 		if f["other_parent_pin"] != "" {
 			m[other] = f["other_parent_pin"]
+		}
+		if r := strings.TrimSpace(dec.NotDuplicateReason); r != "" {
+			m["confirm_not_duplicate"], m["not_duplicate_reason"] = true, r
 		}
 		data = m
 	case "death_registration":

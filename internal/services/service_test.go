@@ -339,6 +339,25 @@ func TestService_BirthRegistrationAllocatesPIN(t *testing.T) {
 		if !strings.HasPrefix(d.NewPIN, "001") {
 			t.Errorf("PIN %s is not of Hà Nội, where the birth was registered", d.NewPIN)
 		}
+
+		// The same birth applied for again: the approval is refused until
+		// the officer states why the child on record is another one.
+		d2 := e.submit(e.wife, services.SubmitInput{Procedure: "birth_registration",
+			Fields: map[string]string{"child_full_name": "Nguyen Minh Chau", "child_birth_date": "2026-11-20",
+				"child_sex": "female", "place_of_birth": "Bệnh viện Phụ sản Hà Nội"},
+			Uploads: []services.Upload{{Kind: "birth_certificate", Name: "chung-sinh.pdf", Content: pdf}}})
+		if d2, err = e.svc.Accept(e.ctx, e.officer, d2.Code, d2.Version); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.svc.Approve(e.ctx, e.officer, d2.Code, d2.Version, services.Decision{})
+		var se *services.Error
+		if !errors.As(err, &se) || se.Kind != services.KindConflict || se.Field != "not_duplicate_reason" {
+			t.Fatalf("approval of a child on record = %v, want a conflict on not_duplicate_reason", err)
+		}
+		d2, err = e.svc.Approve(e.ctx, e.officer, d2.Code, d2.Version, services.Decision{NotDuplicateReason: "Sinh đôi: giấy chứng sinh số 2"})
+		if err != nil || d2.NewPIN == "" || d2.NewPIN == d.NewPIN {
+			t.Fatalf("declared approval = %+v, %v", d2, err)
+		}
 	})
 }
 
