@@ -1,7 +1,9 @@
 package portal
 
 import (
+	"bytes"
 	"context"
+	"image/png"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/makiuchi-d/gozxing"
+	qrreader "github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/dancu/dancu/internal/audit"
 	"github.com/dancu/dancu/internal/browsertest"
@@ -133,6 +137,15 @@ func TestBrowser_registerSignInCheckProof(t *testing.T) {
 	)
 	secret := strings.TrimSpace(text("#totp-secret"))
 	shot("2-totp")
+	// The QR code beside the secret, as Chromium draws it under the
+	// portal's CSP, reads back as the otpauth URI with that secret.
+	qrPNG, err := chromedp.Run(bctx, chromedp.Screenshot(chromedp.CSS("#totp-qr svg")))
+	if err != nil {
+		t.Fatalf("browser: screenshot of the QR code: %v", err)
+	}
+	if got := decodeQR(t, qrPNG); !strings.HasPrefix(got, "otpauth://totp/") || !strings.Contains(got, "secret="+secret) {
+		t.Errorf("the QR code reads %q, want the otpauth URI with the secret shown", got)
+	}
 	step("confirm the app's code",
 		chromedp.SendKeys(chromedp.ID("totp-code"), credential.TOTPCode(secret, time.Now())),
 		chromedp.Click(chromedp.CSS(`#totp-confirm button[type=submit]`)),
@@ -201,4 +214,22 @@ func TestBrowser_registerSignInCheckProof(t *testing.T) {
 	if verdict != "false" {
 		t.Errorf("a tampered entry verified: %q", verdict)
 	}
+}
+
+// decodeQR reads the QR code in a PNG with ZXing's Go port.
+func decodeQR(t *testing.T, shot []byte) string {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := qrreader.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("the QR code does not decode: %v", err)
+	}
+	return res.GetText()
 }

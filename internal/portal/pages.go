@@ -3,6 +3,7 @@ package portal
 import (
 	"encoding/base64"
 	"errors"
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -328,6 +329,7 @@ type securityView struct {
 	HasTOTP    bool
 	MustChange bool
 	Enrolment  *credential.Enrolment
+	QR         template.HTML // the enrolment's otpauth URI as an inline SVG QR code
 }
 
 func (h *Handler) security(w http.ResponseWriter, r *http.Request) {
@@ -355,7 +357,14 @@ func (h *Handler) securityPage(w http.ResponseWriter, r *http.Request, status in
 	if a.MustChangePassword && notice == "" && errMsg == "" {
 		notice = c.T("home.must_change")
 	}
-	h.render(w, r, status, "security", c.T("security.title"), securityView{HasTOTP: a.HasTOTP(), MustChange: a.MustChangePassword, Enrolment: en}, notice, errMsg)
+	v := securityView{HasTOTP: a.HasTOTP(), MustChange: a.MustChangePassword, Enrolment: en}
+	if en != nil {
+		if v.QR, err = en.QRCode(); err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+	}
+	h.render(w, r, status, "security", c.T("security.title"), v, notice, errMsg)
 }
 
 func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"net/http"
 	"slices"
 	"strings"
@@ -387,12 +388,18 @@ func (h *Handler) staffCreate(w http.ResponseWriter, r *http.Request) {
 // enrolView is the body of the page that shows new credentials once.
 type enrolView struct {
 	ID, Href, Password, URI, Secret string
+	QR                              template.HTML // the URI as an inline SVG QR code
 }
 
 func (h *Handler) renderEnrolment(w http.ResponseWriter, r *http.Request, a *staff.Account, cr staff.Credentials) {
+	qr, err := cr.Enrolment.QRCode()
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
 	h.render(w, r, http.StatusOK, pageEnrol, "staff.enrol_title", enrolView{
 		ID: a.ID, Href: consolePrefix + "staff/" + a.ID,
-		Password: cr.Password, URI: cr.Enrolment.URI, Secret: cr.Enrolment.Secret,
+		Password: cr.Password, URI: cr.Enrolment.URI, Secret: cr.Enrolment.Secret, QR: qr,
 	})
 }
 

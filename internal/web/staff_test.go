@@ -211,7 +211,7 @@ func TestHandler_staffFlow(t *testing.T) {
 	resp, body = setup.post("/console/staff", url.Values{"username": {"Boss"}, "display_name": {"Trần Văn Quản"}, "role": {"national_admin"}})
 	wantStatus(t, "create the national admin", resp, http.StatusOK)
 	bossPW, bossSecret := credentials(t, body)
-	mustContain(t, body, "otpauth://totp/dancu:boss?", bossSecret)
+	mustContain(t, body, "otpauth://totp/dancu:boss?", bossSecret, `<figure class="qr" id="totp-qr"><svg `)
 
 	// From now on the token no longer signs in, and the form is gone.
 	other := e.browser()
