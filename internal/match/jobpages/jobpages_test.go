@@ -2,17 +2,13 @@ package jobpages_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/audit/audittest"
@@ -24,6 +20,7 @@ import (
 	"github.com/dancu/dancu/internal/store"
 	"github.com/dancu/dancu/internal/store/sqlite"
 	"github.com/dancu/dancu/internal/web"
+	"github.com/dancu/dancu/internal/web/webtest"
 )
 
 const adminToken = "jobpages-test-admin-token-0123456789abcdef"
@@ -66,62 +63,13 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-type client struct {
-	t    *testing.T
-	base string
-	hc   *http.Client
-}
-
 // officer signs in a new officer with roles and scope and returns its client.
-func (e *env) officer(username string, roles []staff.Role, scope ...staff.Unit) *client {
+func (e *env) officer(username string, roles []staff.Role, scope ...staff.Unit) *webtest.Client {
 	e.t.Helper()
-	acct, cr, err := e.staffSvc.Create(e.ctx, staff.NewAccount{Username: username, DisplayName: username, Roles: roles, Scope: scope})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	const pw = "a long new password 123"
-	if _, err := e.staffSvc.ChangePassword(e.ctx, acct.ID, cr.Password, pw); err != nil {
-		e.t.Fatal(err)
-	}
-	jar, _ := cookiejar.New(nil)
-	c := &client{t: e.t, base: e.srv.URL, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	_, body := c.get("/console/login")
-	m := csrfField.FindStringSubmatch(body)
-	if m == nil {
-		e.t.Fatal("no csrf in the login form")
-	}
-	resp, _ := c.post("/console/login", url.Values{"csrf": {m[1]}, "username": {username}, "password": {pw},
-		"code": {staff.TOTPCode(cr.Enrolment.Secret, time.Now())}, "next": {"/console/"}})
-	if resp.StatusCode != http.StatusSeeOther {
-		e.t.Fatalf("officer sign-in: %d", resp.StatusCode)
-	}
-	return c
+	return webtest.Officer(e.t, e.srv.URL, e.staffSvc, username, roles, scope...)
 }
 
-func (c *client) do(req *http.Request) (*http.Response, string) {
-	c.t.Helper()
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	return resp, string(b)
-}
-
-func (c *client) get(path string) (*http.Response, string) {
-	req, _ := http.NewRequest("GET", c.base+path, nil)
-	return c.do(req)
-}
-
-func (c *client) post(path string, form url.Values) (*http.Response, string) {
-	req, _ := http.NewRequest("POST", c.base+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.do(req)
-}
+var csrfField = webtest.CSRFField
 
 // list is a subscriber list over an empty registry: every line is
 // answered without a record.
@@ -143,13 +91,13 @@ func TestPages_listDownloadCancel(t *testing.T) {
 
 	registrar := e.officer("reg-hn", []staff.Role{staff.Registrar}, staff.Unit{Province: "01"})
 	for _, p := range []string{"/console/verify-jobs/", "/console/verify-jobs/" + done.ID + "/result"} {
-		if resp, _ := registrar.get(p); resp.StatusCode != http.StatusForbidden {
+		if resp, _ := registrar.Get(p); resp.StatusCode != http.StatusForbidden {
 			t.Errorf("a registrar on %s: %d, want 403", p, resp.StatusCode)
 		}
 	}
 
 	boss := e.officer("boss", []staff.Role{staff.NationalAdmin})
-	resp, body := boss.get("/console/verify-jobs/")
+	resp, body := boss.Get("/console/verify-jobs/")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("list: %d", resp.StatusCode)
 	}
@@ -163,31 +111,31 @@ func TestPages_listDownloadCancel(t *testing.T) {
 		t.Error("a done job can be cancelled, or a queued one downloaded")
 	}
 
-	resp, csv := boss.get("/console/verify-jobs/" + done.ID + "/result")
+	resp, csv := boss.Get("/console/verify-jobs/" + done.ID + "/result")
 	want := "line,phone,result,fields,reason\n2,0901234567,NOT_FOUND,,\n3,0901234568,INVALID_PIN,,\n"
 	if resp.StatusCode != http.StatusOK || csv != want || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
 		t.Errorf("result: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Disposition"), csv)
 	}
-	if resp, _ := boss.get("/console/verify-jobs/vj_none/result"); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := boss.Get("/console/verify-jobs/vj_none/result"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown job: %d, want 404", resp.StatusCode)
 	}
 
 	csrf := csrfField.FindStringSubmatch(body)[1]
-	if resp, _ := boss.post("/console/verify-jobs/"+queued.ID+"/cancel", url.Values{}); resp.StatusCode != http.StatusForbidden {
+	if resp, _ := boss.Post("/console/verify-jobs/"+queued.ID+"/cancel", url.Values{}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("cancel without CSRF token: %d, want 403", resp.StatusCode)
 	}
-	resp, _ = boss.post("/console/verify-jobs/"+queued.ID+"/cancel", url.Values{"csrf": {csrf}})
+	resp, _ = boss.Post("/console/verify-jobs/"+queued.ID+"/cancel", url.Values{"csrf": {csrf}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("cancel: %d", resp.StatusCode)
 	}
 	if j, _ := e.st.VerifyJob(e.ctx, queued.ID); j.State != match.StateCancelled {
 		t.Errorf("job %s after cancel", j.State)
 	}
-	_, body = boss.get(resp.Header.Get("Location"))
+	_, body = boss.Get(resp.Header.Get("Location"))
 	if !strings.Contains(body, "Đã huỷ tác vụ") || strings.Contains(body, queued.ID+"/cancel") {
 		t.Error("the list does not show the cancellation")
 	}
-	if resp, _ := boss.post("/console/verify-jobs/"+done.ID+"/cancel", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusConflict {
+	if resp, _ := boss.Post("/console/verify-jobs/"+done.ID+"/cancel", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusConflict {
 		t.Errorf("cancel a done job: %d, want 409", resp.StatusCode)
 	}
 }

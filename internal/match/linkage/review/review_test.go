@@ -7,11 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +23,7 @@ import (
 	"github.com/dancu/dancu/internal/store"
 	"github.com/dancu/dancu/internal/store/sqlite"
 	"github.com/dancu/dancu/internal/web"
+	"github.com/dancu/dancu/internal/web/webtest"
 )
 
 const adminToken = "review-test-admin-token-0123456789abcdef"
@@ -95,61 +94,12 @@ func newEnv(t *testing.T) *env {
 }
 
 // officer signs in a new officer with roles and scope and returns its client.
-func (e *env) officer(username string, roles []staff.Role, scope ...staff.Unit) *client {
+func (e *env) officer(username string, roles []staff.Role, scope ...staff.Unit) *webtest.Client {
 	e.t.Helper()
-	acct, cr, err := e.staffSvc.Create(e.ctx, staff.NewAccount{Username: username, DisplayName: username, Roles: roles, Scope: scope})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	const pw = "a long new password 123"
-	if _, err := e.staffSvc.ChangePassword(e.ctx, acct.ID, cr.Password, pw); err != nil {
-		e.t.Fatal(err)
-	}
-	jar, _ := cookiejar.New(nil)
-	c := &client{t: e.t, base: e.srv.URL, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	_, body := c.get("/console/login")
-	m := csrfField.FindStringSubmatch(body)
-	if m == nil {
-		e.t.Fatal("no csrf in the login form")
-	}
-	resp, _ := c.post("/console/login", url.Values{"csrf": {m[1]}, "username": {username}, "password": {pw},
-		"code": {staff.TOTPCode(cr.Enrolment.Secret, time.Now())}, "next": {"/console/"}})
-	if resp.StatusCode != http.StatusSeeOther {
-		e.t.Fatalf("officer sign-in: %d", resp.StatusCode)
-	}
-	return c
+	return webtest.Officer(e.t, e.srv.URL, e.staffSvc, username, roles, scope...)
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-type client struct {
-	t    *testing.T
-	base string
-	hc   *http.Client
-}
-
-func (c *client) do(req *http.Request) (*http.Response, string) {
-	c.t.Helper()
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	return resp, string(b)
-}
-
-func (c *client) get(path string) (*http.Response, string) {
-	req, _ := http.NewRequest("GET", c.base+path, nil)
-	return c.do(req)
-}
-
-func (c *client) post(path string, form url.Values) (*http.Response, string) {
-	req, _ := http.NewRequest("POST", c.base+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.do(req)
-}
+var csrfField = webtest.CSRFField
 
 func ordered(a, b string) (string, string) {
 	if b < a {
@@ -163,7 +113,7 @@ func TestPages_listCompareMerge(t *testing.T) {
 	hanoi := e.officer("reg-hn", []staff.Role{staff.Registrar}, staff.Unit{Province: "01"})
 
 	// The list shows only the pair in the registrar's units.
-	resp, body := hanoi.get("/console/duplicates/")
+	resp, body := hanoi.Get("/console/duplicates/")
 	if resp.StatusCode != 200 {
 		t.Fatalf("list: %d", resp.StatusCode)
 	}
@@ -173,13 +123,13 @@ func TestPages_listCompareMerge(t *testing.T) {
 		t.Fatalf("list does not hold exactly the pair in scope:\n%s", body)
 	}
 	// Another province's pair is not found for this registrar.
-	if resp, _ := hanoi.get(fmt.Sprintf("/console/duplicates/%s/%s", oa, ob)); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := hanoi.Get(fmt.Sprintf("/console/duplicates/%s/%s", oa, ob)); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("pair outside scope: %d, want 404", resp.StatusCode)
 	}
 
 	// Side by side, with the evidence; the read is in the access log.
 	before := len(e.rec.All())
-	resp, body = hanoi.get(fmt.Sprintf("/console/duplicates/%s/%s", a, b))
+	resp, body = hanoi.Get(fmt.Sprintf("/console/duplicates/%s/%s", a, b))
 	if resp.StatusCode != 200 || !strings.Contains(body, "Nguyễn Văn An") || !strings.Contains(body, "Nguyen Van An") || !strings.Contains(body, "4.20") {
 		t.Fatalf("compare: %d\n%s", resp.StatusCode, body)
 	}
@@ -189,16 +139,16 @@ func TestPages_listCompareMerge(t *testing.T) {
 	csrf := csrfField.FindStringSubmatch(body)[1]
 
 	// A merge without a reason is refused and changes nothing.
-	resp, _ = hanoi.post(fmt.Sprintf("/console/duplicates/%s/%s/merge", a, b), url.Values{"csrf": {csrf}, "keep": {e.an}})
+	resp, _ = hanoi.Post(fmt.Sprintf("/console/duplicates/%s/%s/merge", a, b), url.Values{"csrf": {csrf}, "keep": {e.an}})
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("merge without reason: %d", resp.StatusCode)
 	}
 	// Without the CSRF token, refused by the console.
-	resp, _ = hanoi.post(fmt.Sprintf("/console/duplicates/%s/%s/merge", a, b), url.Values{"keep": {e.an}, "reason": {"x"}})
+	resp, _ = hanoi.Post(fmt.Sprintf("/console/duplicates/%s/%s/merge", a, b), url.Values{"keep": {e.an}, "reason": {"x"}})
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("merge without csrf: %d", resp.StatusCode)
 	}
-	resp, _ = hanoi.post(fmt.Sprintf("/console/duplicates/%s/%s/merge", a, b), url.Values{"csrf": {csrf}, "keep": {e.an}, "reason": {"Biên bản xác minh số 12"}})
+	resp, _ = hanoi.Post(fmt.Sprintf("/console/duplicates/%s/%s/merge", a, b), url.Values{"csrf": {csrf}, "keep": {e.an}, "reason": {"Biên bản xác minh số 12"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("merge: %d", resp.StatusCode)
 	}
@@ -211,7 +161,7 @@ func TestPages_listCompareMerge(t *testing.T) {
 		t.Errorf("pair after merge: %+v", c)
 	}
 	// Deciding again is a conflict.
-	resp, _ = hanoi.post(fmt.Sprintf("/console/duplicates/%s/%s/dismiss", a, b), url.Values{"csrf": {csrf}})
+	resp, _ = hanoi.Post(fmt.Sprintf("/console/duplicates/%s/%s/dismiss", a, b), url.Values{"csrf": {csrf}})
 	if resp.StatusCode != http.StatusConflict {
 		t.Errorf("dismiss after merge: %d, want 409", resp.StatusCode)
 	}
@@ -220,18 +170,18 @@ func TestPages_listCompareMerge(t *testing.T) {
 func TestPages_dismissAndRoles(t *testing.T) {
 	e := newEnv(t)
 	auditor := e.officer("aud", []staff.Role{staff.Auditor})
-	if resp, _ := auditor.get("/console/duplicates/"); resp.StatusCode != http.StatusForbidden {
+	if resp, _ := auditor.Get("/console/duplicates/"); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("auditor: %d, want 403", resp.StatusCode)
 	}
 	admin := e.officer("nat", []staff.Role{staff.NationalAdmin})
 	oa, ob := ordered(e.other, e.otherDup)
-	_, body := admin.get("/console/duplicates/")
+	_, body := admin.Get("/console/duplicates/")
 	if !strings.Contains(body, oa+" – "+ob) {
 		t.Fatal("national administrator does not see every pair")
 	}
-	_, body = admin.get(fmt.Sprintf("/console/duplicates/%s/%s", oa, ob))
+	_, body = admin.Get(fmt.Sprintf("/console/duplicates/%s/%s", oa, ob))
 	csrf := csrfField.FindStringSubmatch(body)[1]
-	resp, _ := admin.post(fmt.Sprintf("/console/duplicates/%s/%s/dismiss", oa, ob), url.Values{"csrf": {csrf}})
+	resp, _ := admin.Post(fmt.Sprintf("/console/duplicates/%s/%s/dismiss", oa, ob), url.Values{"csrf": {csrf}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("dismiss: %d", resp.StatusCode)
 	}
@@ -239,7 +189,7 @@ func TestPages_dismissAndRoles(t *testing.T) {
 		t.Errorf("after dismiss: %s", c.Status)
 	}
 	for _, path := range []string{"/console/duplicates/x/y", "/console/duplicates/" + ob + "/" + oa} {
-		if resp, _ := admin.get(path); resp.StatusCode != http.StatusNotFound {
+		if resp, _ := admin.Get(path); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404", path, resp.StatusCode)
 		}
 	}
