@@ -77,8 +77,10 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "rebuilt %s from %s: %d people, %d events, %d dataset links, outbox position %d, in %s\n",
-			cfg.StatsPath(), desc, res.People, res.Events, res.Links, res.Cursor, res.Elapsed.Round(time.Millisecond))
+		fmt.Fprintf(stdout, "rebuilt %s from %s: %d people, %d events, %d dataset links, %d eID accounts, %d agencies, "+
+			"%d access-log entries counted, outbox position %d, in %s\n",
+			cfg.StatsPath(), desc, res.People, res.Events, res.Links, res.Accounts, res.Agencies, res.Access, res.Cursor,
+			res.Elapsed.Round(time.Millisecond))
 		return nil
 	})
 }

@@ -10,14 +10,22 @@ import (
 // the engine. A Store has a single writer: one process feeds and rebuilds it
 // (a lease will make that safe across processes, issue 10).
 //
-// Its tables, all keyed by pseudonym:
+// Its tables, people keyed by pseudonym:
 //
-//	people(id, version, sex, birth_year, bdate, born, province, commune, left_on, left_unknown, until, chip_since)
+//	people(id, version, sex, birth_year, bdate, born, province, commune, left_on, left_unknown, until, chip_since,
+//	       links, eid_since, eid2_since)
 //	events(id, version, kind, day, sex, bdate, province, commune)
 //	links(dataset, id)
-//	meta(cursor, applied_at)
+//	eid_accounts(id, since, level2_since)
+//	agencies(agency, kind, active, since)
+//	traffic(agency, day, action, n)
+//	meta(cursor, applied_at, access_cursor)
 //
-// and one table for each registered Source.
+// and one table for each registered Source. The people table carries, for
+// each person, what the side tables say of them (links: a bit mask of the
+// linked datasets holding a record; the eID account's dates), kept in step
+// whenever people or the side tables change, so that no indicator joins
+// per-person tables at query time.
 type Store interface {
 	// Cursor returns the outbox Seq the store has applied up to.
 	Cursor(ctx context.Context) (int64, error)
@@ -29,8 +37,15 @@ type Store interface {
 	// Rebuild starts replacing the whole content; nothing is visible until
 	// the Loader commits.
 	Rebuild(ctx context.Context) (Loader, error)
-	// ReplaceLinks replaces the dataset links in one transaction.
-	ReplaceLinks(ctx context.Context, links []Link) error
+	// ReplaceSides replaces the links, the eID accounts and the agencies
+	// in one transaction.
+	ReplaceSides(ctx context.Context, s Sides) error
+	// AccessCursor returns the access-log index the traffic counts reach:
+	// every entry below it is counted.
+	AccessCursor(ctx context.Context) (int64, error)
+	// AddTraffic adds counts of access-log entries and moves the access
+	// cursor to cursor, in one transaction.
+	AddTraffic(ctx context.Context, t []Traffic, cursor int64) error
 	// ReplaceSource replaces the rows of a side table in one transaction.
 	ReplaceSource(ctx context.Context, src SourceTable, rows [][]any) error
 	// Aggregate runs one grouped count: the columns are the dimension
@@ -62,10 +77,11 @@ type Batch struct {
 type Loader interface {
 	People(p []Person) error
 	Events(e []Event) error
-	Links(l []Link) error
+	Sides(s Sides) error
+	Traffic(t []Traffic) error
 	// Commit makes the new content visible at once, with the outbox
-	// cursor it is consistent with.
-	Commit(ctx context.Context, cursor int64) error
+	// cursor and the access-log cursor it is consistent with.
+	Commit(ctx context.Context, cursor, accessCursor int64) error
 	// Abort drops what was loaded.
 	Abort() error
 }
@@ -98,6 +114,9 @@ type Info struct {
 	People    int64
 	Events    int64
 	Links     int64
+	Accounts  int64 // eID accounts
+	Agencies  int64
+	Access    int64     // the access-log cursor
 	AppliedAt time.Time // when the last batch was applied
 	FileBytes int64
 }

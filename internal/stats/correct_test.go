@@ -77,7 +77,11 @@ func (f *fixture) drain(t testing.TB) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n == 0 {
+		m, err := f.feed.StepTraffic(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n+m == 0 {
 			return
 		}
 	}
@@ -134,6 +138,29 @@ func (f *fixture) oracle(t testing.TB, indicator string, asof, from time.Time) m
 			UNION ALL SELECT ds.dataset || '|' || commune || '|' || sex || '|linked', 1 FROM l, ds
 				WHERE EXISTS (SELECT 1 FROM dataset_records r WHERE r.dataset = ds.dataset AND r.pin = l.pin))
 			GROUP BY k`
+	case "eid_accounts":
+		q = peopleCTE + `, a AS (SELECT pin, date(created_at / 1000000000, 'unixepoch', '+7 hours') AS since, data
+				FROM eid_accounts WHERE kind = 'citizen' AND pin <> '' AND NOT coalesce(json_extract(data, '$.disabled'), 0)),
+			e AS (SELECT pin, since, CASE WHEN json_extract(data, '$.level') >= 2 THEN max(since, coalesce(
+				CASE WHEN json_extract(data, '$.level_check.purpose') = 'level2'
+					THEN date(json_extract(data, '$.level_check.at'), '+7 hours') END, since)) END AS l2 FROM a),
+			k AS (SELECT commune || '|' || sex || '|' || ` + ageGroup + ` AS k, e.since, e.l2 FROM l LEFT JOIN e USING (pin) WHERE age >= 14)
+			SELECT k || '|people_14_plus', count(*) FROM k GROUP BY 1
+			UNION ALL SELECT k || '|accounts', count(*) FROM k WHERE since <= :d GROUP BY 1
+			UNION ALL SELECT k || '|level_1', count(*) FROM k WHERE since <= :d AND (l2 IS NULL OR l2 > :d) GROUP BY 1
+			UNION ALL SELECT k || '|level_2', count(*) FROM k WHERE l2 <= :d GROUP BY 1`
+	case "agencies":
+		q = `SELECT json_extract(data, '$.kind') || '|agencies', count(*) FROM directory
+			WHERE kind = 'agency' AND json_extract(data, '$.status') = 'active'
+				AND date(json_extract(data, '$.created_at'), '+7 hours') <= :d GROUP BY 1`
+	case "agency_traffic":
+		q = fmt.Sprintf(`WITH e AS (SELECT json_extract(substr(CAST(data AS TEXT), 17), '$.agency') AS agency,
+				json_extract(substr(CAST(data AS TEXT), 17), '$.action') AS action,
+				date(json_extract(substr(CAST(data AS TEXT), 17), '$.time'), '+7 hours') AS day
+				FROM access_log WHERE idx < (SELECT size FROM access_log_state))
+			SELECT coalesce(json_extract(d.data, '$.kind'), 'other') || '|' || e.agency || '|' || substr(e.day, 1, 7) || '|' || e.action || '|accesses',
+				count(*) FROM e LEFT JOIN directory d ON d.kind = 'agency' AND d.id = e.agency
+			WHERE e.agency <> '' AND e.day > '%s' AND e.day <= :d GROUP BY 1`, from.Format(time.DateOnly))
 	case "life_events":
 		q = fmt.Sprintf(`WITH v AS (
 			SELECT CASE event_type WHEN 'birth_registration' THEN 'birth' WHEN 'death' THEN 'death' ELSE 'move' END AS kind,
@@ -171,6 +198,9 @@ var byFor = map[string][]string{
 	"chip_cards":       {"commune", "sex", "age_group"},
 	"dataset_coverage": {"dataset", "commune", "sex"},
 	"life_events":      {"event", "month", "commune", "sex"},
+	"eid_accounts":     {"commune", "sex", "age_group"},
+	"agencies":         {"agency_kind"},
+	"agency_traffic":   {"agency_kind", "agency", "month", "action"},
 }
 
 func (f *fixture) analytics(t testing.TB, indicator string, asof, from time.Time) map[string]int64 {
@@ -316,6 +346,9 @@ func TestAnalytics_MatchesRegistry(t *testing.T) {
 	if _, err := f.st.UpsertDatasetRecords(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
+	f.eidAccounts(t, 0, 120)
+	f.connectAgencies(t)
+	f.traffic(t, 400)
 	today := f.svc.Today()
 	past := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
 
@@ -325,6 +358,16 @@ func TestAnalytics_MatchesRegistry(t *testing.T) {
 
 	if n := f.stream(t, 40); n < 60 {
 		t.Fatalf("only %d events applied", n)
+	}
+	// New accounts, raised levels and more traffic reach the analytics
+	// store with the feed's refresh and its access-log steps.
+	f.eidAccounts(t, 1, 40)
+	if f.raiseLevels(t) == 0 {
+		t.Fatal("no account was raised to level 2")
+	}
+	f.traffic(t, 150)
+	if err := f.feed.Refresh(ctx); err != nil {
+		t.Fatal(err)
 	}
 	f.drain(t)
 	f.compare(t, "after a stream of events", today)

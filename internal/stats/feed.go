@@ -16,6 +16,9 @@ import (
 type Registry interface {
 	Outbox(ctx context.Context, afterSeq int64, limit int) ([]store.OutboxRow, error)
 	SearchPersons(ctx context.Context, q store.PersonQuery) ([]store.PersonRow, error)
+	DirRecords(ctx context.Context, kind, parent string) ([]store.DirRecord, error)
+	AccessLogSize(ctx context.Context) (int64, error)
+	AccessEntries(ctx context.Context, from, to int64) ([]store.AccessEntry, error)
 	store.StatsSource
 }
 
@@ -31,7 +34,7 @@ type Source struct {
 type FeederOptions struct {
 	Batch   int           // outbox rows per transaction; 0 means 5000
 	Poll    time.Duration // wait when the outbox has nothing new; 0 means 200 ms
-	Refresh time.Duration // how often links and sources are reloaded; 0 means 5 minutes
+	Refresh time.Duration // how often links, eID accounts, agencies and sources are reloaded; 0 means 5 minutes
 	Sources []Source
 	Metrics prometheus.Registerer // nil: no metrics
 	Logger  *slog.Logger
@@ -118,6 +121,11 @@ func (f *Feeder) Run(ctx context.Context) error {
 		if err != nil {
 			f.fail(err)
 		}
+		t, err := f.StepTraffic(ctx)
+		if err != nil && ctx.Err() == nil {
+			f.fail(err)
+		}
+		n += t
 		if n == 0 || err != nil {
 			select {
 			case <-ctx.Done():
@@ -199,13 +207,40 @@ func (f *Feeder) observe(cur, head int64, lag time.Duration, applied int64, at t
 // linkPage is the page size of the registry scans.
 const linkPage = 10000
 
-// Refresh reloads the dataset links and every source.
+// StepTraffic counts the next access-log entries into the agencies'
+// traffic, moving the access-log cursor in the same transaction, and
+// returns how many entries it read.
+func (f *Feeder) StepTraffic(ctx context.Context) (int, error) {
+	cur, err := f.an.AccessCursor(ctx)
+	if err != nil {
+		return 0, err
+	}
+	size, err := f.reg.AccessLogSize(ctx)
+	if err != nil || size <= cur {
+		return 0, err
+	}
+	to := min(size, cur+accessPage)
+	t, bad, err := readTraffic(ctx, f.reg, cur, to)
+	if err != nil {
+		return 0, err
+	}
+	if bad > 0 {
+		f.o.Logger.Warn("stats feed: access-log entries that do not decode were left out of the traffic", "from", cur, "to", to, "count", bad)
+	}
+	if err := f.an.AddTraffic(ctx, t, to); err != nil {
+		return 0, err
+	}
+	return int(to - cur), nil
+}
+
+// Refresh reloads the dataset links, the eID accounts, the agencies and
+// every source.
 func (f *Feeder) Refresh(ctx context.Context) error {
-	links, err := scanLinks(ctx, f.reg, f.ps)
+	sides, err := readSides(ctx, f.reg, f.ps)
 	if err != nil {
 		return err
 	}
-	if err := f.an.ReplaceLinks(ctx, links); err != nil {
+	if err := f.an.ReplaceSides(ctx, sides); err != nil {
 		return err
 	}
 	var errs []error
@@ -220,22 +255,4 @@ func (f *Feeder) Refresh(ctx context.Context) error {
 	f.status.LinksAt = time.Now()
 	f.mu.Unlock()
 	return errors.Join(errs...)
-}
-
-func scanLinks(ctx context.Context, reg Registry, ps *Pseudonymizer) ([]Link, error) {
-	var out []Link
-	ds, key := "", ""
-	for {
-		page, err := reg.DatasetLinks(ctx, ds, key, linkPage)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range page {
-			out = append(out, Link{Dataset: r.Dataset, ID: ps.ID(r.PIN)})
-		}
-		if len(page) < linkPage {
-			return out, nil
-		}
-		ds, key = page[len(page)-1].Dataset, page[len(page)-1].Key
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dancu/dancu/internal/dataset"
+	"github.com/dancu/dancu/internal/exchange"
 )
 
 // Indicator is one statistic the API, the dashboard and the open-data
@@ -45,6 +46,9 @@ type Dim struct {
 	Name   string
 	Expr   string
 	Values func(q *Query) []string
+	// KnownIn, when Values is nil, names a table and column of the
+	// analytics store holding the values a filter may take.
+	KnownIn [2]string
 	// Label turns the SQL value into the published one; nil: as text.
 	Label func(v any) string
 }
@@ -213,26 +217,68 @@ func init() {
 		Where: []string{"p.day > {from}", "p.day <= {asof}"},
 		Dims: append(standardDims("(year(p.day) * 10000 + month(p.day) * 100 + day(p.day))"),
 			Dim{Name: "event", Expr: "p.kind", Values: func(*Query) []string { return []string{EventBirth, EventDeath, EventMove} }},
-			Dim{Name: "month", Expr: "strftime(p.day, '%Y-%m')", Values: func(q *Query) []string {
-				var v []string
-				for m := q.From.AddDate(0, 0, 1); !m.After(q.AsOf); m = time.Date(m.Year(), m.Month()+1, 1, 0, 0, 0, 0, time.UTC) {
-					v = append(v, m.Format("2006-01"))
-				}
-				return v
-			}}),
+			monthDim("p.day")),
 		Measures: []Measure{{"events", "count(*)"}},
 		Series:   true,
 	})
 	Register(&Indicator{
 		Name: "dataset_coverage", Title: "Coverage of the linked datasets",
-		Doc:   "Living people, and those of them with at least one record in each linked dataset (social insurance, vehicles, passports, health insurance...).",
-		From:  "people p LEFT JOIN link_sets l ON l.id = p.id CROSS JOIN link_datasets ds",
+		Doc: "Living people, and those of them with at least one record in each linked dataset (social insurance, vehicles, passports, health insurance...).",
+		// Each person's datasets are a bit mask in people.links, so that
+		// no per-person join runs at query time.
+		From:  "people p CROSS JOIN link_datasets ds",
 		Where: []string{living},
 		Dims: append(standardDims("{asofnum}"), Dim{Name: "dataset", Expr: "ds.dataset",
 			Values: func(*Query) []string { return dataset.KindNames() }}),
-		Measures: []Measure{{"people", "count(*)"}, {"linked", "count(*) FILTER (WHERE (l.mask >> ds.idx) & 1 = 1)"}},
+		Measures: []Measure{{"people", "count(*)"}, {"linked", "count(*) FILTER (WHERE (p.links >> ds.idx) & 1 = 1)"}},
 		Ratios:   []Ratio{{"coverage_rate", "linked", "people"}},
 	})
+	Register(&Indicator{
+		Name: "eid_accounts", Title: "Electronic identification accounts by level, people aged 14 and over",
+		Doc: "Living people aged 14 and over, and those of them with an electronic identification account opened on or before the as-of date, " +
+			"by its level on that date (level 2 from the day of the police's in-person check). Accounts disabled now are not counted; " +
+			"organisations' accounts are not people's and are not counted.",
+		From:  "people p",
+		Where: []string{living, ageAsOf + " >= 14"},
+		Dims:  standardDims("{asofnum}"),
+		Measures: []Measure{{"people_14_plus", "count(*)"}, {"accounts", "count(*) FILTER (WHERE p.eid_since <= {asof})"},
+			{"level_1", "count(*) FILTER (WHERE p.eid_since <= {asof} AND (p.eid2_since IS NULL OR p.eid2_since > {asof}))"},
+			{"level_2", "count(*) FILTER (WHERE p.eid2_since <= {asof})"}},
+		Ratios: []Ratio{{"account_rate", "accounts", "people_14_plus"}, {"level_2_rate", "level_2", "people_14_plus"}},
+	})
+	agencyKind := Dim{Name: "agency_kind", Expr: "a.kind", Values: func(*Query) []string { return exchange.AgencyKinds }}
+	Register(&Indicator{
+		Name: "agencies", Title: "Connected agencies by kind",
+		Doc:      "Agencies connected on or before the as-of date and active now (ministries, provinces, police, banks, carriers, hospitals, insurers, courts...).",
+		From:     "agencies a",
+		Where:    []string{"a.since <= {asof}", "a.active"},
+		Dims:     []Dim{agencyKind},
+		Measures: []Measure{{"agencies", "count(*)"}},
+	})
+	Register(&Indicator{
+		Name: "agency_traffic", Title: "Connected agencies' traffic in personal data",
+		Doc: "Uses of people's data by connected agencies (lookups, verifications, feeds...) recorded in the access log, " +
+			"with a day after from and on or before as_of, by agency, its kind, month and action. Officers' own uses are not agencies' traffic.",
+		From:  "traffic t LEFT JOIN agencies a ON a.agency = t.agency",
+		Where: []string{"t.day > {from}", "t.day <= {asof}"},
+		Dims: []Dim{{Name: "agency_kind", Expr: "coalesce(a.kind, 'other')", Values: agencyKind.Values},
+			{Name: "agency", Expr: "t.agency", KnownIn: [2]string{"agencies", "agency"}},
+			monthDim("t.day"),
+			{Name: "action", Expr: "t.action"}},
+		Measures: []Measure{{"accesses", "coalesce(sum(t.n), 0)::BIGINT"}},
+		Series:   true,
+	})
+}
+
+// monthDim is the month of a series' day column.
+func monthDim(day string) Dim {
+	return Dim{Name: "month", Expr: "strftime(" + day + ", '%Y-%m')", Values: func(q *Query) []string {
+		var v []string
+		for m := q.From.AddDate(0, 0, 1); !m.After(q.AsOf); m = time.Date(m.Year(), m.Month()+1, 1, 0, 0, 0, 0, time.UTC) {
+			v = append(v, m.Format("2006-01"))
+		}
+		return v
+	}}
 }
 
 // sqlDate writes a date as a DATE literal.

@@ -243,3 +243,48 @@ func (p *Pseudonymizer) EventFromVersion(pin string, version int64, eventType, v
 	}
 	return eventOf(per, eventType, state, validFrom)
 }
+
+// EIDAccount is a citizen's electronic identification account as the
+// analytics store keeps it: the person's pseudonym and the dates (in Viet
+// Nam) the account was opened and raised to level 2 (zero if it is at
+// level 1). Disabled accounts and organisations' accounts are not kept.
+type EIDAccount struct {
+	ID          int64
+	Since       time.Time
+	Level2Since time.Time
+}
+
+// Agency is a connected agency: its id, kind (ministry, bank...), whether
+// it is active, and the day it was connected (in Viet Nam).
+type Agency struct {
+	ID     string
+	Kind   string
+	Active bool
+	Since  time.Time
+}
+
+// Traffic is the number of access-log entries of one agency, day (in Viet
+// Nam) and action (read, verify, feed...): the agencies' traffic in
+// personal data, counted from the access log, which records every use of a
+// person's data (and holds no PIN, only a pseudonym the count drops).
+type Traffic struct {
+	Agency string
+	Day    time.Time
+	Action string
+	N      int64
+}
+
+// Sides are the tables the feeder reloads in full every refresh (and a
+// rebuild loads): the linked datasets' links, the eID accounts and the
+// connected agencies.
+type Sides struct {
+	Links    []Link
+	EID      []EIDAccount
+	Agencies []Agency
+}
+
+// vnDay is the day (in Viet Nam) of an instant, as a UTC midnight.
+func vnDay(t time.Time) time.Time {
+	t = t.In(registry.Vietnam)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}

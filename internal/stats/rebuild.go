@@ -11,6 +11,8 @@ import (
 // RebuildStats sums up a rebuild.
 type RebuildStats struct {
 	People, Events, Links int64
+	Accounts, Agencies    int64
+	Access                int64 // access-log entries counted into the traffic
 	Cursor                int64
 	Elapsed               time.Duration
 }
@@ -22,12 +24,20 @@ const rebuildPage = 5000
 // registry and sets its cursor to the outbox head read before the scan
 // began: messages committed during the scan are applied again by the feed,
 // which Apply makes harmless, so the result equals what feeding every
-// message would give. progress, if not nil, is called with the people
-// copied so far.
+// message would give. It reloads the side tables (links, eID accounts,
+// agencies) like a feed refresh. The agencies' traffic is counted from the
+// access log onwards from where the store's counts reach: the log is
+// append-only, so counts already made stay right, and a new store counts
+// the whole log. progress, if not nil, is called with the people copied so
+// far.
 func Rebuild(ctx context.Context, reg Registry, an Store, ps *Pseudonymizer, progress func(people int64)) (RebuildStats, error) {
 	start := time.Now()
 	var st RebuildStats
 	head, err := reg.OutboxHead(ctx)
+	if err != nil {
+		return st, fmt.Errorf("stats: rebuild: %w", err)
+	}
+	accessFrom, err := an.AccessCursor(ctx)
 	if err != nil {
 		return st, fmt.Errorf("stats: rebuild: %w", err)
 	}
@@ -113,15 +123,29 @@ func Rebuild(ctx context.Context, reg Registry, an Store, ps *Pseudonymizer, pro
 		}
 		pin, ver = vs[len(vs)-1].PIN, vs[len(vs)-1].Version
 	}
-	links, err := scanLinks(ctx, reg, ps)
+	sides, err := readSides(ctx, reg, ps)
 	if err != nil {
 		return fail(err)
 	}
-	if err := l.Links(links); err != nil {
+	if err := l.Sides(sides); err != nil {
 		return fail(err)
 	}
-	st.Links = int64(len(links))
-	if err := l.Commit(ctx, head); err != nil {
+	st.Links, st.Accounts, st.Agencies = int64(len(sides.Links)), int64(len(sides.EID)), int64(len(sides.Agencies))
+	size, err := reg.AccessLogSize(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	for from := accessFrom; from < size; from += accessPage {
+		t, _, err := readTraffic(ctx, reg, from, min(size, from+accessPage))
+		if err != nil {
+			return fail(err)
+		}
+		if err := l.Traffic(t); err != nil {
+			return fail(err)
+		}
+	}
+	st.Access = max(size-accessFrom, 0)
+	if err := l.Commit(ctx, head, max(size, accessFrom)); err != nil {
 		return st, err
 	}
 	st.Cursor, st.Elapsed = head, time.Since(start)

@@ -156,7 +156,11 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 		if d == nil {
 			return nil, invalid(400, k, "unknown dimension for %s; its dimensions are %s", ind.Name, strings.Join(ind.DimNames(), ", "))
 		}
-		if d.Values != nil && !slices.Contains(d.Values(&q), q.Filters[k]) {
+		known, err := s.values(ctx, d, &q)
+		if err != nil {
+			return nil, err
+		}
+		if known != nil && !slices.Contains(known, q.Filters[k]) {
 			return nil, invalid(422, k, "unknown value")
 		}
 	}
@@ -287,6 +291,21 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 			s.minPublic, res.Measures[0])
 	}
 	return res, nil
+}
+
+// values returns the values a filter on d may take, nil for any.
+func (s *Service) values(ctx context.Context, d *Dim, q *Query) ([]string, error) {
+	switch {
+	case d.Values != nil:
+		return d.Values(q), nil
+	case d.KnownIn[0] != "":
+		v, err := s.store.Distinct(ctx, d.KnownIn[0], d.KnownIn[1])
+		if v == nil {
+			v = []string{}
+		}
+		return v, err
+	}
+	return nil, nil
 }
 
 // label is the published form of a dimension's value.

@@ -4,8 +4,8 @@ import "context"
 
 // StatsSource is what the analytics store (package stats) reads from the
 // registry when it rebuilds its columnar copy: person versions without
-// their documents, the links of the linked datasets, and the outbox head to
-// resume the feed from. Every method pages with a keyset cursor so that a
+// their documents, the links of the linked datasets, the eID accounts, and
+// the outbox head to resume the feed from. Every method pages with a keyset cursor so that a
 // rebuild of a hundred million people never holds more than a page.
 type StatsSource interface {
 	// PersonChanges returns up to limit person versions produced by events
@@ -18,4 +18,8 @@ type StatsSource interface {
 	DatasetLinks(ctx context.Context, afterDataset, afterKey string, limit int) ([]DatasetRecord, error)
 	// OutboxHead returns the highest outbox Seq, 0 when the outbox is empty.
 	OutboxHead(ctx context.Context) (int64, error)
+	// EIDAccountsAfter returns up to limit electronic identification
+	// accounts of every kind with ID > afterID, ordered by ID (for the
+	// eID figures, which count accounts by level).
+	EIDAccountsAfter(ctx context.Context, afterID string, limit int) ([]EIDAccount, error)
 }

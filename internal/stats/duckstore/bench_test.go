@@ -86,22 +86,26 @@ func benchStore(b *testing.B, n int) *Store {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := l.Commit(ctx, 0); err != nil {
+	if err := l.Commit(ctx, 0, 0); err != nil {
 		b.Fatal(err)
 	}
 	copies := (n + seed - 1) / seed
 	if copies > 1 {
-		for _, q := range []string{
+		steps := []string{
 			`SET preserve_insertion_order = false`,
 			fmt.Sprintf(`INSERT INTO people SELECT (hash(id, k) >> 1)::BIGINT AS id, version, sex, birth_year, bdate, born, province, commune,
-				left_on, left_unknown, until, chip_since FROM people, range(1, %d) r(k)`, copies),
+				left_on, left_unknown, until, chip_since, 0, NULL, NULL FROM people, range(1, %d) r(k)`, copies),
 			fmt.Sprintf(`INSERT INTO events SELECT (hash(id, k) >> 1)::BIGINT, version, kind, day, sex, bdate, province, commune
 				FROM events, range(1, %d) r(k)`, copies),
 			`INSERT INTO links SELECT 'social-insurance', id FROM people WHERE id % 10 < 6`,
 			`INSERT INTO links SELECT 'passport', id FROM people WHERE id % 10 = 7`,
-			deriveLinks[0], deriveLinks[1],
-			`CHECKPOINT`,
-		} {
+			// Half the people aged 14+ opened an eID account in 2025, a
+			// fifth of them raised it to level 2 in 2026.
+			`INSERT INTO eid_accounts SELECT id, DATE '2025-01-01' + (id % 365)::INTEGER, CASE WHEN id % 5 = 0 THEN DATE '2026-01-01' + (id % 300)::INTEGER END
+				FROM people WHERE bdate < 20110101 AND id % 2 = 0`,
+		}
+		steps = append(steps, deriveSides...)
+		for _, q := range append(steps, applyExtras, `CHECKPOINT`) {
 			if _, err := s.w.ExecContext(ctx, q); err != nil {
 				b.Fatal(err)
 			}

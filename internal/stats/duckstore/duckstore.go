@@ -53,10 +53,20 @@ const eventsCols = `id BIGINT NOT NULL, version BIGINT NOT NULL, kind VARCHAR NO
 
 const linksCols = `dataset VARCHAR NOT NULL, id BIGINT NOT NULL`
 
+const eidCols = `id BIGINT NOT NULL, since DATE NOT NULL, level2_since DATE`
+
+const agencyCols = `agency VARCHAR NOT NULL, kind VARCHAR NOT NULL, active BOOLEAN NOT NULL, since DATE NOT NULL`
+
+const trafficCols = `agency VARCHAR NOT NULL, day DATE NOT NULL, action VARCHAR NOT NULL, n BIGINT NOT NULL`
+
+// extraCols are the people table's columns derived from the side tables
+// (see extras), after peopleCols.
+const extraCols = `links UBIGINT NOT NULL DEFAULT 0, eid_since DATE, eid2_since DATE`
+
 // schema creates the tables and the macros the indicators use. Ages follow
 // registry.Date.AgeAt: whole years from the latest day a birth date can mean.
 var schema = []string{
-	`CREATE TABLE IF NOT EXISTS people (` + peopleCols + `)`,
+	`CREATE TABLE IF NOT EXISTS people (` + peopleCols + `, ` + extraCols + `)`,
 	`CREATE TABLE IF NOT EXISTS events (` + eventsCols + `)`,
 	`CREATE TABLE IF NOT EXISTS links (` + linksCols + `)`,
 	// The datasets, numbered, and each person's linked datasets as a bit
@@ -66,12 +76,32 @@ var schema = []string{
 	// spill to disk at 100 million people; 64 datasets at most.)
 	`CREATE TABLE IF NOT EXISTS link_sets (id BIGINT NOT NULL, mask UBIGINT NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS link_datasets (dataset VARCHAR NOT NULL, idx INTEGER NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS eid_accounts (` + eidCols + `)`,
+	`CREATE TABLE IF NOT EXISTS agencies (` + agencyCols + `)`,
+	`CREATE TABLE IF NOT EXISTS traffic (` + trafficCols + `, PRIMARY KEY (agency, day, action))`,
+	// extras is what the side tables say of each person they name: the
+	// people table carries these columns, and a side table's refresh
+	// updates only the people whose extras changed.
+	`CREATE TABLE IF NOT EXISTS extras (id BIGINT NOT NULL, ` + extraCols + `)`,
 	`CREATE TABLE IF NOT EXISTS meta (k INTEGER PRIMARY KEY, cursor BIGINT NOT NULL, applied_at TIMESTAMP)`,
-	`INSERT INTO meta VALUES (1, 0, NULL) ON CONFLICT DO NOTHING`,
+	`INSERT INTO meta (k, cursor) VALUES (1, 0) ON CONFLICT DO NOTHING`,
+	`ALTER TABLE meta ADD COLUMN IF NOT EXISTS access_cursor BIGINT DEFAULT 0`,
 	`CREATE OR REPLACE MACRO age_at(bdate, dnum) AS (dnum - bdate) // 10000`,
 	`CREATE OR REPLACE MACRO living_at(born, until, d) AS born <= d AND until > d`,
 	`CREATE OR REPLACE TEMP TABLE stage_people (` + peopleCols + `)`,
 	`CREATE OR REPLACE TEMP TABLE stage_events (` + eventsCols + `)`,
+	`CREATE OR REPLACE TEMP TABLE stage_traffic (` + trafficCols + `)`,
+}
+
+// upgrade brings a store written by an older dancu, whose people table has
+// no extras, to the current tables: the columns are added and filled from
+// the links (eID accounts arrive with the next refresh).
+var upgrade = []string{
+	`ALTER TABLE people ADD COLUMN links UBIGINT DEFAULT 0`,
+	`ALTER TABLE people ADD COLUMN eid_since DATE`,
+	`ALTER TABLE people ADD COLUMN eid2_since DATE`,
+	`INSERT INTO extras SELECT id, mask, NULL, NULL FROM link_sets`,
+	`UPDATE people SET links = x.links FROM extras x WHERE x.id = people.id`,
 }
 
 // Open opens (creating if needed) the analytics store at path; "" opens an
@@ -106,11 +136,21 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		s.db.Close()
 		return nil, fmt.Errorf("duckstore: %w", err)
 	}
-	for _, q := range schema {
-		if _, err := s.w.ExecContext(ctx, q); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("duckstore: schema: %w", err)
+	steps := schema
+	var old bool
+	err = s.w.QueryRowContext(ctx, `SELECT count(*) = 1 FROM information_schema.tables WHERE table_name = 'people'
+		AND NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'people' AND column_name = 'links')`).Scan(&old)
+	if err == nil && old {
+		steps = append(append([]string{}, schema...), upgrade...)
+	}
+	for _, q := range steps {
+		if err == nil {
+			_, err = s.w.ExecContext(ctx, q)
 		}
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("duckstore: schema: %w", err)
 	}
 	return s, nil
 }
@@ -230,7 +270,7 @@ func (s *Store) Apply(ctx context.Context, b stats.Batch) error {
 			SELECT * FROM stage_people QUALIFY row_number() OVER (PARTITION BY id ORDER BY version DESC) = 1`,
 		`DELETE FROM stage_latest s USING people p WHERE p.id = s.id AND p.version >= s.version`,
 		`DELETE FROM people p USING stage_latest s WHERE p.id = s.id`,
-		`INSERT INTO people SELECT * FROM stage_latest`,
+		`INSERT INTO people SELECT s.*, coalesce(x.links, 0), x.eid_since, x.eid2_since FROM stage_latest s LEFT JOIN extras x USING (id)`,
 		`INSERT INTO events SELECT * FROM (SELECT DISTINCT ON (id, version) * FROM stage_events) s
 			WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id AND e.version = s.version)`,
 	}
@@ -251,20 +291,99 @@ func (s *Store) Apply(ctx context.Context, b stats.Batch) error {
 	return nil
 }
 
-// deriveLinks rebuilds the tables derived from links, inside the
-// transaction that replaces them.
-var deriveLinks = []string{
+// deriveSides rebuilds the tables derived from the side tables, inside the
+// transaction that replaces them, and leaves in extras_changed the people
+// whose extras changed (with their new values).
+var deriveSides = []string{
 	`CREATE OR REPLACE TABLE link_datasets AS
 		SELECT dataset, (row_number() OVER (ORDER BY dataset) - 1)::INTEGER AS idx FROM (SELECT DISTINCT dataset FROM links) LIMIT 64`,
 	`CREATE OR REPLACE TABLE link_sets AS
 		SELECT l.id, bit_or(1::UBIGINT << d.idx) AS mask FROM links l JOIN link_datasets d USING (dataset) GROUP BY l.id`,
+	// Two accounts under one pseudonym (a collision) count as the older.
+	`CREATE OR REPLACE TEMP TABLE extras_new AS
+		SELECT id, coalesce(l.mask, 0)::UBIGINT AS links, e.since AS eid_since, e.level2_since AS eid2_since
+		FROM link_sets l FULL JOIN (SELECT id, min(since) AS since, min(level2_since) AS level2_since FROM eid_accounts GROUP BY id) e USING (id)`,
+	`CREATE OR REPLACE TEMP TABLE extras_changed AS
+		SELECT * FROM extras_new EXCEPT SELECT * FROM extras
+		UNION ALL SELECT id, 0::UBIGINT, NULL, NULL FROM extras WHERE id NOT IN (SELECT id FROM extras_new)`,
+	`DELETE FROM extras`,
+	`INSERT INTO extras SELECT * FROM extras_new`,
+}
+
+// applyExtras writes the changed extras into the people table.
+const applyExtras = `UPDATE people SET links = c.links, eid_since = c.eid_since, eid2_since = c.eid2_since
+	FROM extras_changed c WHERE c.id = people.id`
+
+// sideTables are the side tables a refresh replaces, with their columns.
+var sideTables = []struct{ name, cols string }{
+	{"links", linksCols}, {"eid_accounts", eidCols}, {"agencies", agencyCols},
+}
+
+// appendSides appends a refresh's rows to the tables <side>_new.
+func (s *Store) appendSides(ctx context.Context, sd stats.Sides) error {
+	for _, t := range sideTables {
+		if _, err := s.w.ExecContext(ctx, `CREATE OR REPLACE TABLE `+t.name+`_new (`+t.cols+`)`); err != nil {
+			return err
+		}
+	}
+	err := s.appendRows(ctx, "links_new", len(sd.Links), func(i int) []driver.Value {
+		return []driver.Value{sd.Links[i].Dataset, sd.Links[i].ID}
+	})
+	if err != nil {
+		return err
+	}
+	err = s.appendRows(ctx, "eid_accounts_new", len(sd.EID), func(i int) []driver.Value {
+		return []driver.Value{sd.EID[i].ID, sd.EID[i].Since, nullDate(sd.EID[i].Level2Since)}
+	})
+	if err != nil {
+		return err
+	}
+	return s.appendRows(ctx, "agencies_new", len(sd.Agencies), func(i int) []driver.Value {
+		a := &sd.Agencies[i]
+		return []driver.Value{a.ID, a.Kind, a.Active, a.Since}
+	})
+}
+
+// swapSides are the steps, inside a transaction, that put the appended
+// side tables in place.
+func swapSides() []string {
+	var q []string
+	for _, t := range sideTables {
+		q = append(q, `DROP TABLE `+t.name, `ALTER TABLE `+t.name+`_new RENAME TO `+t.name)
+	}
+	return append(q, deriveSides...)
+}
+
+// mergeTraffic adds stage_traffic's counts to traffic.
+var mergeTraffic = []string{
+	`INSERT INTO traffic SELECT agency, day, action, sum(n)::BIGINT FROM stage_traffic GROUP BY ALL
+		ON CONFLICT DO UPDATE SET n = n + excluded.n`,
+	`DELETE FROM stage_traffic`,
+}
+
+func (s *Store) appendTraffic(ctx context.Context, t []stats.Traffic) error {
+	return s.appendRows(ctx, "stage_traffic", len(t), func(i int) []driver.Value {
+		return []driver.Value{t[i].Agency, t[i].Day, t[i].Action, t[i].N}
+	})
+}
+
+// exec runs steps on the writer connection, rolling back on an error.
+func (s *Store) exec(ctx context.Context, op string, steps []string) error {
+	for _, q := range steps {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			s.w.ExecContext(context.Background(), `ROLLBACK`)
+			return wrap(op, err)
+		}
+	}
+	return nil
 }
 
 // loader appends a rebuild into new tables.
 type loader struct {
-	s    *Store
-	ctx  context.Context
-	done bool
+	s     *Store
+	ctx   context.Context
+	done  bool
+	sides bool // Sides was called
 }
 
 // Rebuild creates empty replacement tables; the loader appends into them.
@@ -273,7 +392,7 @@ func (s *Store) Rebuild(ctx context.Context) (stats.Loader, error) {
 	for _, q := range []string{
 		`CREATE OR REPLACE TABLE people_new (` + peopleCols + `)`,
 		`CREATE OR REPLACE TABLE events_new (` + eventsCols + `)`,
-		`CREATE OR REPLACE TABLE links_new (` + linksCols + `)`,
+		`DELETE FROM stage_traffic`,
 	} {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
 			s.mu.Unlock()
@@ -293,39 +412,47 @@ func (l *loader) Events(e []stats.Event) error {
 	return wrap("rebuild: events", l.s.appendRows(l.ctx, "events_new", len(e), func(i int) []driver.Value { return eventValues(&e[i]) }))
 }
 
-func (l *loader) Links(k []stats.Link) error {
-	return wrap("rebuild: links", l.s.appendRows(l.ctx, "links_new", len(k), func(i int) []driver.Value {
-		return []driver.Value{k[i].Dataset, k[i].ID}
-	}))
+func (l *loader) Sides(sd stats.Sides) error {
+	if l.sides {
+		return errors.New("duckstore: rebuild: the side tables are loaded once")
+	}
+	l.sides = true
+	return wrap("rebuild: side tables", l.s.appendSides(l.ctx, sd))
 }
 
-func (l *loader) Commit(ctx context.Context, cursor int64) error {
+func (l *loader) Traffic(t []stats.Traffic) error {
+	return wrap("rebuild: traffic", l.s.appendTraffic(l.ctx, t))
+}
+
+func (l *loader) Commit(ctx context.Context, cursor, accessCursor int64) error {
 	if l.done {
 		return errors.New("duckstore: rebuild already finished")
+	}
+	if !l.sides {
+		if err := l.Sides(stats.Sides{}); err != nil {
+			return err
+		}
 	}
 	l.done = true
 	defer l.s.mu.Unlock()
 	w := l.s.w
-	steps := []string{
-		`BEGIN TRANSACTION`,
-		`DROP TABLE people`, `ALTER TABLE people_new RENAME TO people`,
-		`DROP TABLE events`, `ALTER TABLE events_new RENAME TO events`,
-		`DROP TABLE links`, `ALTER TABLE links_new RENAME TO links`,
+	steps := append([]string{`BEGIN TRANSACTION`}, swapSides()...)
+	steps = append(steps, `DROP TABLE people`,
+		`CREATE TABLE people AS SELECT n.*, coalesce(x.links, 0)::UBIGINT AS links, x.eid_since, x.eid2_since
+			FROM people_new n LEFT JOIN extras x USING (id)`,
+		`DROP TABLE people_new`,
+		`DROP TABLE events`, `ALTER TABLE events_new RENAME TO events`)
+	steps = append(steps, mergeTraffic...)
+	if err := l.s.exec(ctx, "rebuild: commit", steps); err != nil {
+		return err
 	}
-	steps = append(steps, deriveLinks...)
-	for _, q := range steps {
-		if _, err := w.ExecContext(ctx, q); err != nil {
-			w.ExecContext(context.Background(), `ROLLBACK`)
-			return wrap("rebuild: commit", err)
-		}
-	}
-	if _, err := w.ExecContext(ctx, `UPDATE meta SET cursor = ?, applied_at = ? WHERE k = 1`, cursor, time.Now().UTC()); err != nil {
+	if _, err := w.ExecContext(ctx, `UPDATE meta SET cursor = ?, applied_at = ?, access_cursor = greatest(access_cursor, ?) WHERE k = 1`,
+		cursor, time.Now().UTC(), accessCursor); err != nil {
 		w.ExecContext(context.Background(), `ROLLBACK`)
 		return wrap("rebuild: commit", err)
 	}
-	if _, err := w.ExecContext(ctx, `COMMIT`); err != nil {
-		w.ExecContext(context.Background(), `ROLLBACK`)
-		return wrap("rebuild: commit", err)
+	if err := l.s.exec(ctx, "rebuild: commit", []string{`COMMIT`}); err != nil {
+		return err
 	}
 	_, err := w.ExecContext(ctx, `CHECKPOINT`)
 	return wrap("rebuild: checkpoint", err)
@@ -337,35 +464,48 @@ func (l *loader) Abort() error {
 	}
 	l.done = true
 	defer l.s.mu.Unlock()
-	for _, t := range []string{"people_new", "events_new", "links_new"} {
+	for _, t := range []string{"people_new", "events_new", "links_new", "eid_accounts_new", "agencies_new"} {
 		if _, err := l.s.w.ExecContext(context.Background(), `DROP TABLE IF EXISTS `+t); err != nil {
 			return wrap("rebuild: abort", err)
 		}
 	}
-	return nil
+	_, err := l.s.w.ExecContext(context.Background(), `DELETE FROM stage_traffic`)
+	return wrap("rebuild: abort", err)
 }
 
-// ReplaceLinks replaces the dataset links in one transaction.
-func (s *Store) ReplaceLinks(ctx context.Context, links []stats.Link) error {
+// ReplaceSides replaces the side tables in one transaction, and updates
+// the people whose extras changed.
+func (s *Store) ReplaceSides(ctx context.Context, sd stats.Sides) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.w.ExecContext(ctx, `CREATE OR REPLACE TABLE links_new (`+linksCols+`)`); err != nil {
-		return wrap("links", err)
+	if err := s.appendSides(ctx, sd); err != nil {
+		return wrap("side tables", err)
 	}
-	err := s.appendRows(ctx, "links_new", len(links), func(i int) []driver.Value {
-		return []driver.Value{links[i].Dataset, links[i].ID}
-	})
-	if err != nil {
-		return wrap("links", err)
+	steps := append(append([]string{`BEGIN TRANSACTION`}, swapSides()...), applyExtras, `COMMIT`)
+	return s.exec(ctx, "side tables", steps)
+}
+
+// AccessCursor returns the access-log index the traffic counts reach.
+func (s *Store) AccessCursor(ctx context.Context) (int64, error) {
+	var c int64
+	err := s.db.QueryRowContext(ctx, `SELECT coalesce(access_cursor, 0) FROM meta WHERE k = 1`).Scan(&c)
+	return c, wrap("access cursor", err)
+}
+
+// AddTraffic adds traffic counts and moves the access cursor, in one
+// transaction.
+func (s *Store) AddTraffic(ctx context.Context, t []stats.Traffic, cursor int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM stage_traffic`); err != nil {
+		return wrap("traffic", err)
 	}
-	steps := append(append([]string{`BEGIN TRANSACTION`, `DROP TABLE links`, `ALTER TABLE links_new RENAME TO links`}, deriveLinks...), `COMMIT`)
-	for _, q := range steps {
-		if _, err := s.w.ExecContext(ctx, q); err != nil {
-			s.w.ExecContext(context.Background(), `ROLLBACK`)
-			return wrap("links", err)
-		}
+	if err := s.appendTraffic(ctx, t); err != nil {
+		return wrap("traffic", err)
 	}
-	return nil
+	steps := append(append([]string{`BEGIN TRANSACTION`}, mergeTraffic...),
+		fmt.Sprintf(`UPDATE meta SET access_cursor = greatest(access_cursor, %d) WHERE k = 1`, cursor), `COMMIT`)
+	return s.exec(ctx, "traffic", steps)
 }
 
 // ReplaceSource replaces a side table's rows in one transaction.
@@ -457,7 +597,8 @@ func (s *Store) Distinct(ctx context.Context, table, expr string) ([]string, err
 // exportTables are the pseudonymised tables an export writes, with the
 // province column each is partitioned by.
 var exportTables = []struct{ name, query string }{
-	{"people", `SELECT id, sex, birth_year, born, coalesce(province, '00') AS province, commune, left_on, left_unknown, chip_since FROM people`},
+	{"people", `SELECT id, sex, birth_year, born, coalesce(province, '00') AS province, commune, left_on, left_unknown, chip_since,
+		eid_since, eid2_since FROM people`},
 	{"events", `SELECT id, kind, day, sex, bdate // 10000 AS birth_year, coalesce(province, '00') AS province, commune FROM events`},
 	{"links", `SELECT l.dataset, l.id, coalesce(p.province, '00') AS province FROM links l LEFT JOIN people p USING (id)`},
 }
@@ -511,8 +652,10 @@ func (s *Store) Info(ctx context.Context) (stats.Info, error) {
 	var in stats.Info
 	var at sql.NullTime
 	err := s.db.QueryRowContext(ctx, `SELECT (SELECT cursor FROM meta WHERE k = 1), (SELECT applied_at FROM meta WHERE k = 1),
-		(SELECT count(*) FROM people), (SELECT count(*) FROM events), (SELECT count(*) FROM links)`).
-		Scan(&in.Cursor, &at, &in.People, &in.Events, &in.Links)
+		(SELECT coalesce(access_cursor, 0) FROM meta WHERE k = 1),
+		(SELECT count(*) FROM people), (SELECT count(*) FROM events), (SELECT count(*) FROM links),
+		(SELECT count(*) FROM eid_accounts), (SELECT count(*) FROM agencies)`).
+		Scan(&in.Cursor, &at, &in.Access, &in.People, &in.Events, &in.Links, &in.Accounts, &in.Agencies)
 	if err != nil {
 		return in, wrap("info", err)
 	}

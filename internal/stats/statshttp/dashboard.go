@@ -51,6 +51,11 @@ type rateRow struct {
 	HasRate, Empty bool
 }
 
+type agencyRow struct {
+	Kind               string
+	Agencies, Accesses int64
+}
+
 type dashboardView struct {
 	AsOf       string
 	Figures    []figure
@@ -60,6 +65,7 @@ type dashboardView struct {
 	Events     template.HTML
 	Chip       []rateRow
 	Datasets   []rateRow
+	Agencies   []agencyRow
 	Feed       *stats.FeedStatus
 	FeedLag    string
 	Info       stats.Info
@@ -81,11 +87,17 @@ var dashboardTmpl = template.Must(template.New("d").Parse(`
 {{if .Datasets}}<table><thead><tr><th>Dataset</th><th>Người sống / living</th><th>Có bản ghi / linked</th><th>%</th></tr></thead><tbody>
 {{range .Datasets}}<tr><td>{{.Label}}</td><td>{{.Den}}</td><td>{{.Num}}</td><td>{{.Rate}}</td></tr>{{end}}</tbody></table>
 {{else}}<p>No linked dataset holds records yet.</p>{{end}}</section>
+<section><h2>Cơ quan kết nối / Connected agencies</h2>
+{{if .Agencies}}<table><thead><tr><th>Loại / Kind</th><th>Cơ quan / agencies</th><th>Lượt sử dụng dữ liệu 30 ngày / uses of personal data, last 30 days</th></tr></thead><tbody>
+{{range .Agencies}}<tr><td>{{.Kind}}</td><td>{{.Agencies}}</td><td>{{.Accesses}}</td></tr>{{end}}</tbody></table>
+{{else}}<p>No agency is connected yet.</p>{{end}}</section>
 <section><h2>Kho phân tích / Analytics store</h2>
 <table><tbody>
 <tr><th scope="row">People rows</th><td>{{.Info.People}}</td></tr>
 <tr><th scope="row">Event rows</th><td>{{.Info.Events}}</td></tr>
+<tr><th scope="row">eID accounts</th><td>{{.Info.Accounts}}</td></tr>
 <tr><th scope="row">Outbox position applied</th><td>{{.Info.Cursor}}</td></tr>
+<tr><th scope="row">Access-log entries counted</th><td>{{.Info.Access}}</td></tr>
 {{if .Feed}}<tr><th scope="row">Outbox head</th><td>{{.Feed.Head}}</td></tr>
 <tr><th scope="row">Feed lag</th><td>{{.FeedLag}}</td></tr>
 {{if .Feed.LastError}}<tr><th scope="row">Last feed error</th><td>{{.Feed.LastError}}</td></tr>{{end}}
@@ -251,6 +263,27 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 		v.Datasets = append(v.Datasets, rateRow{Label: row.Dims[0], Num: n, Den: d, Rate: pct(n, d)})
 		v.Figures = append(v.Figures, figure{"Đồng bộ / people synchronised: " + row.Dims[0], fmt.Sprintf("%d (%s)", n, pct(n, d))})
 	}
+	accounts, err := c.query(ctx, "eid_accounts")
+	if err != nil {
+		fail(err)
+		return
+	}
+	if len(accounts.Rows) > 0 {
+		r := accounts.Rows[0]
+		n14, all, l1, l2 := count(r, 0), count(r, 1), count(r, 2), count(r, 3)
+		v.Figures = append(v.Figures, figure{"Tài khoản định danh điện tử / eID accounts, people 14+",
+			fmt.Sprintf("%d (%s of %d): level 1 %d, level 2 %d", all, pct(all, n14), n14, l1, l2)})
+	}
+	if v.Agencies, err = c.agencies(ctx); err != nil {
+		fail(err)
+		return
+	}
+	var nAg, nAcc int64
+	for _, a := range v.Agencies {
+		nAg, nAcc = nAg+a.Agencies, nAcc+a.Accesses
+	}
+	v.Figures = append(v.Figures, figure{"Cơ quan kết nối / connected agencies, uses of personal data in 30 days",
+		fmt.Sprintf("%d agencies, %d uses", nAg, nAcc)})
 	for _, ex := range extraFigures {
 		f, err := ex(ctx, c.svc)
 		if err != nil {
@@ -275,6 +308,38 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.web.Render(w, r, web.Page{Title: "Thống kê / Statistics", Body: template.HTML(buf.String())})
+}
+
+// agencies returns the connected agencies by kind with their traffic over
+// the last 30 days.
+func (c *Console) agencies(ctx context.Context) ([]agencyRow, error) {
+	ag, err := c.query(ctx, "agencies", "agency_kind")
+	if err != nil {
+		return nil, err
+	}
+	today := c.svc.Today()
+	tr, err := c.svc.Query(ctx, stats.Query{Indicator: "agency_traffic", By: []string{"agency_kind"}, AsOf: today,
+		From: today.AddDate(0, 0, -30), Exact: true})
+	if err != nil {
+		return nil, err
+	}
+	var out []agencyRow
+	row := func(kind string) *agencyRow {
+		for i := range out {
+			if out[i].Kind == kind {
+				return &out[i]
+			}
+		}
+		out = append(out, agencyRow{Kind: kind})
+		return &out[len(out)-1]
+	}
+	for _, r := range ag.Rows {
+		row(r.Dims[0]).Agencies = count(r, 0)
+	}
+	for _, r := range tr.Rows {
+		row(r.Dims[0]).Accesses = count(r, 0)
+	}
+	return out, nil
 }
 
 // extraFigures are headline figures other areas add (eID accounts by level,

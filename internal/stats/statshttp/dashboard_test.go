@@ -47,6 +47,21 @@ func TestConsole_Dashboard(t *testing.T) {
 	if err := an.Apply(ctx, b); err != nil {
 		t.Fatal(err)
 	}
+	sides := stats.Sides{Agencies: []stats.Agency{{ID: "vss", Kind: "insurer", Active: true, Since: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}}}
+	for i := range 40 {
+		e := stats.EIDAccount{ID: int64(i + 1), Since: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+		if i < 10 {
+			e.Level2Since = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+		}
+		sides.EID = append(sides.EID, e)
+	}
+	if err := an.ReplaceSides(ctx, sides); err != nil {
+		t.Fatal(err)
+	}
+	yesterday := time.Now().AddDate(0, 0, -1).UTC().Truncate(24 * time.Hour)
+	if err := an.AddTraffic(ctx, []stats.Traffic{{Agency: "vss", Day: yesterday, Action: "read", N: 1234}}, 1234); err != nil {
+		t.Fatal(err)
+	}
 	wh := web.New(web.Deps{Registry: registry.New(st), Auth: a, Staff: staff.New(st), Recorder: &audittest.Recorder{}})
 	wh.AddSection(NewConsole(stats.NewService(an, 10, 0), wh, func() stats.FeedStatus { return stats.FeedStatus{Cursor: 1, Head: 3, Lag: 1500 * time.Millisecond} }).Section())
 	mux := http.NewServeMux()
@@ -61,7 +76,8 @@ func TestConsole_Dashboard(t *testing.T) {
 		t.Fatalf("status %d: %s", rec.Code, body)
 	}
 	for _, want := range []string{"Population pyramid", `<svg xmlns="http://www.w3.org/2000/svg"`, "<polyline", "Hà Nội",
-		"500", "1.5s", "/v1/stats/population"} {
+		"500", "1.5s", "/v1/stats/population",
+		"40 (", "level 1 30, level 2 10", "<td>insurer</td><td>1</td><td>1234</td>", "1 agencies, 1234 uses"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the dashboard lacks %q", want)
 		}

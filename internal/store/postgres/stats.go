@@ -45,3 +45,12 @@ func (s *Store) OutboxHead(ctx context.Context) (int64, error) {
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM outbox`).Scan(&n)
 	return n, wrapErr("outbox head", err)
 }
+
+// EIDAccountsAfter returns the accounts after afterID, in ID order.
+func (s *Store) EIDAccountsAfter(ctx context.Context, afterID string, limit int) ([]store.EIDAccount, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return all(ctx, s.pool, "eid accounts", scanEIDAccount,
+		`SELECT `+eidAccountCols+` FROM eid_accounts WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
+}

@@ -61,3 +61,13 @@ func (s *Store) OutboxHead(ctx context.Context) (int64, error) {
 	}
 	return rows[0], nil
 }
+
+const qEIDAccountsAfter = `SELECT ` + eidAccountCols + ` FROM eid_accounts WHERE id > ? ORDER BY id LIMIT ?`
+
+// EIDAccountsAfter returns the accounts after afterID, in ID order.
+func (s *Store) EIDAccountsAfter(ctx context.Context, afterID string, limit int) ([]store.EIDAccount, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return queryAll(ctx, s, "eid accounts", scanEIDAccount, qEIDAccountsAfter, afterID, limit)
+}

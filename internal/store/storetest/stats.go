@@ -13,6 +13,7 @@ func init() {
 		{"StatsPersonChanges", testStatsPersonChanges},
 		{"StatsDatasetLinks", testStatsDatasetLinks},
 		{"StatsOutboxHead", testStatsOutboxHead},
+		{"StatsEIDAccountsAfter", testStatsEIDAccountsAfter},
 	}
 }
 
@@ -109,5 +110,41 @@ func testStatsOutboxHead(t *testing.T, s store.Store) {
 	rows, _ := s.Outbox(ctx, 0, 10)
 	if h, err := s.OutboxHead(ctx); err != nil || h != rows[len(rows)-1].Seq {
 		t.Errorf("OutboxHead = %d, %v; want %d", h, err, rows[len(rows)-1].Seq)
+	}
+}
+
+func testStatsEIDAccountsAfter(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i, id := range []string{"C3", "A1", "B2", "D4", "E5"} {
+		a := store.EIDAccount{ID: id, Kind: "citizen", PIN: fmt.Sprintf("07919000000%d", i), Version: 1, CreatedAt: eidT0, Data: []byte(`{"level":1}`)}
+		if i == 4 {
+			a.Kind, a.PIN, a.Parent = "organisation", "", "A1"
+		}
+		if err := s.CreateEIDAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	after := ""
+	for {
+		page, err := s.EIDAccountsAfter(ctx, after, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, a := range page {
+			got = append(got, a.ID+"/"+a.Kind+"/"+a.PIN+"/"+string(a.Data))
+			if !a.CreatedAt.Equal(eidT0) {
+				t.Errorf("account %s created %v, want %v", a.ID, a.CreatedAt, eidT0)
+			}
+		}
+		after = page[len(page)-1].ID
+	}
+	want := fmt.Sprint([]string{`A1/citizen/079190000001/{"level":1}`, `B2/citizen/079190000002/{"level":1}`,
+		`C3/citizen/079190000000/{"level":1}`, `D4/citizen/079190000003/{"level":1}`, `E5/organisation//{"level":1}`})
+	if fmt.Sprint(got) != want {
+		t.Errorf("EIDAccountsAfter = %v, want %v", got, want)
 	}
 }
