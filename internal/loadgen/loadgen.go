@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -158,6 +159,17 @@ func (r *Result) Write(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%d\t%d\t\n", o.Name, o.Count, o.PerSecond, ms(o.P50), ms(o.P90), ms(o.P99), ms(o.Max), o.Refused, o.Errors)
 	}
 	tw.Flush()
+	for _, o := range r.Ops {
+		var other []string
+		for _, code := range slices.Sorted(maps.Keys(o.Statuses)) {
+			if code < 200 || code >= 300 {
+				other = append(other, fmt.Sprintf("%d×%d", o.Statuses[code], code))
+			}
+		}
+		if len(other) > 0 {
+			fmt.Fprintf(w, "%s answers other than 2xx (0: no answer): %s\n", o.Name, strings.Join(other, ", "))
+		}
+	}
 	if len(r.Memory) > 0 {
 		fmt.Fprintln(w)
 		writeMemory(w, r.Memory)
