@@ -185,12 +185,15 @@ type person struct {
 
 // runner holds what the workers share.
 type runner struct {
-	cfg         Config
-	client      *http.Client
-	pool        []person
-	clientToken string
-	purpose     string
-	ops         []string // one entry per unit of weight
+	cfg     Config
+	client  *http.Client
+	pool    []person
+	agency  *Agency
+	tokenMu sync.Mutex
+	// renewAfter is, after a failed renewal, when to try again.
+	renewAfter time.Time
+	purpose    string
+	ops        []string // one entry per unit of weight
 }
 
 // Run sets up and drives the load, and returns the report. It fails only
@@ -356,13 +359,13 @@ func (r *runner) do(ctx context.Context, base, op string, rng *rand.Rand) int {
 	p := r.pool[rng.IntN(len(r.pool))]
 	switch op {
 	case OpLookup:
-		return r.send(ctx, base, "GET", "/v1/citizens/"+p.PIN+"?purpose="+url.QueryEscape(r.purpose), r.clientToken, nil)
+		return r.send(ctx, base, "GET", "/v1/citizens/"+p.PIN+"?purpose="+url.QueryEscape(r.purpose), r.clientToken(ctx), nil)
 	case OpBatch:
 		pins := make([]string, 20)
 		for i := range pins {
 			pins[i] = r.pool[rng.IntN(len(r.pool))].PIN
 		}
-		return r.send(ctx, base, "POST", "/v1/citizens/batch?purpose="+url.QueryEscape(r.purpose), r.clientToken, map[string]any{"pins": pins})
+		return r.send(ctx, base, "POST", "/v1/citizens/batch?purpose="+url.QueryEscape(r.purpose), r.clientToken(ctx), map[string]any{"pins": pins})
 	case OpRead:
 		return r.send(ctx, base, "GET", "/v1/citizens/"+p.PIN, r.cfg.AdminToken, nil)
 	case OpSearch:
@@ -464,24 +467,45 @@ func (r *runner) findPeople(ctx context.Context) error {
 	return nil
 }
 
-// setUpAgency registers the bench's agency and client and keeps the
-// client's token for the lookups.
+// setUpAgency registers the bench's agency and client; token renews the
+// client's token from then on.
 func (r *runner) setUpAgency(ctx context.Context) error {
 	r.purpose = "bench.load-test"
 	a, err := SetUpAgency(ctx, r.client, r.cfg.URLs[0], r.cfg.Issuer, r.cfg.AdminToken, r.purpose)
 	if err != nil {
 		return err
 	}
-	r.clientToken = a.Token
+	r.agency = a
 	return nil
+}
+
+// clientToken returns the agency client's access token, renewing it when
+// less than a minute of it is left: a run may outlast a token (5 minutes
+// by default). A failed renewal keeps the old token, whose refusals are
+// then counted.
+func (r *runner) clientToken(ctx context.Context) string {
+	r.tokenMu.Lock()
+	defer r.tokenMu.Unlock()
+	if time.Until(r.agency.Expires) < time.Minute && time.Now().After(r.renewAfter) {
+		if err := r.agency.Renew(ctx); err != nil {
+			r.renewAfter = time.Now().Add(5 * time.Second) // not on every request
+		}
+	}
+	return r.agency.Token
 }
 
 // Agency is an agency SetUpAgency registered, with its one API client.
 type Agency struct {
 	// ID names both the agency and its client.
 	ID string
-	// Token is the client's access token.
-	Token string
+	// Token is the client's access token, valid until Expires.
+	Token   string
+	Expires time.Time
+
+	client   *http.Client
+	tokenURL string // where to ask for tokens
+	audience string // the token endpoint as the server names it
+	key      ed25519.PrivateKey
 }
 
 // SetUpAgency registers, through the administrator's API at baseURL, an
@@ -516,39 +540,50 @@ func SetUpAgency(ctx context.Context, client *http.Client, baseURL, issuer, admi
 			return nil, fmt.Errorf("set up the bench agency: %s %s: %d %s %v", s.method, s.path, status, b, err)
 		}
 	}
-	tokenURL := strings.TrimRight(issuer, "/") + "/v1/oauth/token"
-	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: priv},
+	a := &Agency{ID: id, client: client, tokenURL: baseURL + "/v1/oauth/token",
+		audience: strings.TrimRight(issuer, "/") + "/v1/oauth/token", key: priv}
+	if err := a.Renew(ctx); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Renew gets the client a new access token with a fresh assertion.
+func (a *Agency) Renew(ctx context.Context) error {
+	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: a.key},
 		(&jose.SignerOptions{}).WithType("JWT").WithHeader(jose.HeaderKey("kid"), "bench-1"))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	now := time.Now()
 	assertion, err := jwt.Signed(sig).Claims(jwt.Claims{
-		Issuer: id, Subject: id, Audience: jwt.Audience{tokenURL}, ID: crand.Text(),
+		Issuer: a.ID, Subject: a.ID, Audience: jwt.Audience{a.audience}, ID: crand.Text(),
 		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Minute)),
 	}).Serialize()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	form := url.Values{"grant_type": {"client_credentials"}, "client_assertion": {assertion},
 		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}}
-	req, err := http.NewRequestWithContext(ctx, "POST", baseURL+"/v1/oauth/token", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, "POST", a.tokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := client.Do(req)
+	resp, err := a.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("bench client token: %w", err)
+		return fmt.Errorf("bench client token: %w", err)
 	}
 	defer resp.Body.Close()
 	var tok struct {
 		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
 		Error       string `json:"error_description"`
 	}
 	json.NewDecoder(resp.Body).Decode(&tok)
 	if resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
-		return nil, fmt.Errorf("bench client token: %d %s (is --issuer the server's DANCU_PUBLIC_URL?)", resp.StatusCode, tok.Error)
+		return fmt.Errorf("bench client token: %d %s (is --issuer the server's DANCU_PUBLIC_URL?)", resp.StatusCode, tok.Error)
 	}
-	return &Agency{ID: id, Token: tok.AccessToken}, nil
+	a.Token, a.Expires = tok.AccessToken, now.Add(time.Duration(tok.ExpiresIn)*time.Second)
+	return nil
 }
