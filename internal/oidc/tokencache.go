@@ -19,10 +19,25 @@ import (
 // and each read of the token row was a seventh of userinfo's cost.
 const tokenCacheFor = 2 * time.Second
 
-// maxCached bounds each cache; a full cache first drops what has expired,
-// and is emptied if that is not enough (a burst of distinct tokens costs
-// reads, never memory).
+// maxCached bounds each cache (a burst of distinct tokens costs reads,
+// never memory).
 const maxCached = 20_000
+
+// makeRoom keeps a cache under maxCached entries: a full cache first drops
+// what has expired, and is emptied if that is not enough.
+func makeRoom[V any](m map[string]V, expired func(V) bool) {
+	if len(m) < maxCached {
+		return
+	}
+	for k, v := range m {
+		if expired(v) {
+			delete(m, k)
+		}
+	}
+	if len(m) >= maxCached {
+		clear(m)
+	}
+}
 
 // tokenCache holds access tokens read from the store, by token id.
 type tokenCache struct {
@@ -71,16 +86,7 @@ func (c *tokenCache) put(gen uint64, t store.OIDCToken, d tokenData, now time.Ti
 	if c.m == nil {
 		c.m = map[string]cachedToken{}
 	}
-	if len(c.m) >= maxCached {
-		for id, e := range c.m {
-			if !now.Before(e.until) {
-				delete(c.m, id)
-			}
-		}
-		if len(c.m) >= maxCached {
-			clear(c.m)
-		}
-	}
+	makeRoom(c.m, func(e cachedToken) bool { return !now.Before(e.until) })
 	c.m[t.ID] = cachedToken{tok: t, data: d, until: now.Add(tokenCacheFor)}
 }
 
@@ -173,15 +179,6 @@ func (c *decryptCache) remember(enc, plain string) {
 	if c.m == nil {
 		c.m = map[string]decrypted{}
 	}
-	if len(c.m) >= maxCached {
-		for k, d := range c.m {
-			if !now.Before(d.until) {
-				delete(c.m, k)
-			}
-		}
-		if len(c.m) >= maxCached {
-			clear(c.m)
-		}
-	}
+	makeRoom(c.m, func(d decrypted) bool { return !now.Before(d.until) })
 	c.m[enc] = decrypted{plain: plain, until: now.Add(c.ttl)}
 }
