@@ -3,6 +3,8 @@ package audit_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -68,3 +70,73 @@ func benchmarkRecord(b *testing.B, st audit.Store) {
 // law a server doing 50,000 accesses/s at 10-40 ms each has 500-2,000 in
 // flight.
 const benchCallersPerCPU = 1024
+
+// BenchmarkLog_RecordLatency measures how long one Record waits for its
+// entry to be durable with a fixed number of callers in flight, as an HTTP
+// server with that many connections has them: the latency an answer pays
+// for its access-log entry. The background signer and indexer run as in
+// serve. Run it with a fixed count, e.g. -benchtime=20000x.
+func BenchmarkLog_RecordLatency(b *testing.B) {
+	for _, callers := range []int{1, 32, 256} {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			st, _ := openStore(b)
+			benchmarkRecordLatency(b, st, callers)
+		})
+	}
+}
+
+// BenchmarkLog_RecordLatencyPostgres is BenchmarkLog_RecordLatency on
+// PostgreSQL (skipped without DANCU_TEST_POSTGRES).
+func BenchmarkLog_RecordLatencyPostgres(b *testing.B) {
+	for _, callers := range []int{1, 32, 256} {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			st, err := postgres.Open(context.Background(), pgtest.NewDSN(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			benchmarkRecordLatency(b, st, callers)
+		})
+	}
+}
+
+func benchmarkRecordLatency(b *testing.B, st audit.Store, callers int) {
+	ctx := context.Background()
+	l, err := audit.Open(ctx, st, audit.Options{CheckpointEvery: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	var next atomic.Int64
+	lat := make([]time.Duration, b.N)
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				t0 := time.Now()
+				if err := l.Record(ctx, access(fmt.Sprintf("0791900%05d", i%50000), int(i))); err != nil {
+					b.Error(err)
+					return
+				}
+				lat[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	slices.Sort(lat)
+	ms := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))]) / float64(time.Millisecond) }
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "entries/s")
+	b.ReportMetric(ms(0.5), "p50-ms")
+	b.ReportMetric(ms(0.99), "p99-ms")
+	b.ReportMetric(ms(1), "max-ms")
+}
