@@ -50,6 +50,8 @@ type writeStmts struct {
 	household, householdVersion, insHouseholdVersion, insHousehold, updHousehold *sql.Stmt
 	event, insEvent, insEventSubject, insOutbox                                  *sql.Stmt
 	setting, putSetting, insSettingIfAbsent                                      *sql.Stmt
+	// The access log's append runs them on every group commit.
+	accessState, insAccess, insAccesses, accessHashBlock, putAccessHashes, setAccessState *sql.Stmt
 }
 
 func (w *writeStmts) list() []struct {
@@ -73,6 +75,12 @@ func (w *writeStmts) list() []struct {
 			birth_year = ?, birth_date = ?, sex = ?, province = ?, commune = ?, state = ?,
 			household_id = ? WHERE pin = ?`},
 		{&w.addPersons, `UPDATE counters SET value = value + ? WHERE name = 'persons'`},
+		{&w.accessState, "SELECT size, hash_count FROM access_log_state WHERE id = 1"},
+		{&w.insAccess, insertEntrySQL},
+		{&w.insAccesses, insertEntriesSQL},
+		{&w.accessHashBlock, "SELECT hashes FROM access_hashes WHERE block = ?"},
+		{&w.putAccessHashes, "INSERT INTO access_hashes (block, hashes) VALUES (?, ?) ON CONFLICT (block) DO UPDATE SET hashes = excluded.hashes"},
+		{&w.setAccessState, "UPDATE access_log_state SET size = ?, hash_count = ? WHERE id = 1"},
 		{&w.household, qHousehold},
 		{&w.householdVersion, `SELECT version FROM households WHERE id = ?`},
 		{&w.insHouseholdVersion, `INSERT INTO household_versions (id, version, head_pin, province,
