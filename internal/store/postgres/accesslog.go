@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dancu/dancu/internal/store"
 )
@@ -14,25 +15,40 @@ import (
 // SQLite backend, which packs them the same way.
 const hashBlock = 256
 
-// AppendAccess implements store.AccessLog. The state row is locked first, so
-// that two processes appending at once are serialised, and the one that
-// lost the race sees the new size and gets ErrConflict instead of a gap.
-// Entries go in with COPY: one round trip for the whole batch.
+// AppendAccess implements store.AccessLog. The access log's callers wait
+// for it, so its statements go to the server in pipelines instead of one
+// round trip each: a small batch costs three round trips (BEGIN, one
+// pipeline, COMMIT), a large one two more for COPY, which inserts thousands
+// of rows faster than a statement can. The state row is updated first,
+// guarded by the size and hash count the batch was built on: that takes the
+// row's lock, so two processes appending at once are serialised, and the
+// one that lost the race matches no row and gets ErrConflict (its
+// transaction is rolled back, with whatever else the pipeline did) instead
+// of a gap.
 func (s *Store) AppendAccess(ctx context.Context, b store.AccessBatch) error {
 	for i, e := range b.Entries {
 		if e.Index != b.First+int64(i) {
 			return fmt.Errorf("postgres: append access: entry %d has index %d, want %d", i, e.Index, b.First+int64(i))
 		}
 	}
+	useCopy := len(b.Entries) >= copyAccessEntries
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var size, count int64
-		if err := tx.QueryRow(ctx, "SELECT size, hash_count FROM access_log_state WHERE id = 1 FOR UPDATE").Scan(&size, &count); err != nil {
-			return err
-		}
-		if size != b.First || count != b.HashStart {
-			return store.ErrConflict
-		}
-		if len(b.Entries) > 0 {
+		batch := &pgx.Batch{}
+		batch.Queue(`UPDATE access_log_state SET size = $1, hash_count = $2
+			WHERE id = 1 AND size = $3 AND hash_count = $4`,
+			b.First+int64(len(b.Entries)), b.HashStart+int64(len(b.Hashes)), b.First, b.HashStart,
+		).Exec(func(tag pgconn.CommandTag) error {
+			if tag.RowsAffected() != 1 {
+				return store.ErrConflict
+			}
+			return nil
+		})
+		if useCopy {
+			// COPY cannot join a pipeline: the state check goes first, so
+			// that a conflict costs no COPY.
+			if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+				return err
+			}
 			rows := make([][]any, len(b.Entries))
 			for i, e := range b.Entries {
 				rows[i] = []any{e.Index, e.Person, e.Data}
@@ -40,52 +56,71 @@ func (s *Store) AppendAccess(ctx context.Context, b store.AccessBatch) error {
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"access_log"}, []string{"idx", "person", "data"}, pgx.CopyFromRows(rows)); err != nil {
 				return err
 			}
+			batch = &pgx.Batch{}
+		} else if len(b.Entries) > 0 {
+			idx := make([]int64, len(b.Entries))
+			person := make([][]byte, len(b.Entries))
+			data := make([][]byte, len(b.Entries))
+			for i, e := range b.Entries {
+				idx[i], person[i], data[i] = e.Index, e.Person, e.Data
+			}
+			batch.Queue(`INSERT INTO access_log (idx, person, data)
+				SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[])`, idx, person, data)
 		}
-		if err := appendHashes(ctx, tx, b.HashStart, b.Hashes); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, "UPDATE access_log_state SET size = $1, hash_count = $2 WHERE id = 1",
-			b.First+int64(len(b.Entries)), b.HashStart+int64(len(b.Hashes)))
-		return err
+		queueHashes(batch, b.HashStart, b.Hashes)
+		return tx.SendBatch(ctx, batch).Close()
 	})
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		return sentinel("append access", err)
+		return sentinel("append access", store.ErrConflict)
 	case sqlState(err) == codeUniqueViolation:
 		return sentinel("append access", store.ErrConflict)
 	}
 	return wrapErr("append access", err)
 }
 
-// appendHashes packs hashes into blocks, extending the last partial block.
-func appendHashes(ctx context.Context, tx pgx.Tx, start int64, hashes [][32]byte) error {
-	if len(hashes) == 0 {
-		return nil
-	}
+// copyAccessEntries is the batch size from which entries go in with COPY
+// rather than in the pipeline.
+const copyAccessEntries = 256
+
+// queueHashes queues the statements that pack hashes into blocks; each
+// must change one row. The first block may be partial: the new hashes are
+// appended to it in the server, on condition that it holds exactly the
+// hashes before start, so nothing is read back first.
+func queueHashes(batch *pgx.Batch, start int64, hashes [][32]byte) {
+	const (
+		extend = "UPDATE access_hashes SET hashes = hashes || $2 WHERE block = $1 AND length(hashes) = $3"
+		put    = "INSERT INTO access_hashes (block, hashes) VALUES ($1, $2) ON CONFLICT (block) DO UPDATE SET hashes = excluded.hashes"
+	)
 	block := start / hashBlock
+	held := (start % hashBlock) * 32 // bytes already in the first block
 	var buf []byte
-	if start%hashBlock != 0 {
-		if err := tx.QueryRow(ctx, "SELECT hashes FROM access_hashes WHERE block = $1", block).Scan(&buf); err != nil {
-			return err
+	flush := func() {
+		var qq *pgx.QueuedQuery
+		if held > 0 {
+			qq = batch.Queue(extend, block, buf, held)
+		} else {
+			qq = batch.Queue(put, block, buf)
 		}
-		if int64(len(buf)) != (start%hashBlock)*32 {
-			return fmt.Errorf("hash block %d holds %d bytes, want %d", block, len(buf), (start%hashBlock)*32)
-		}
+		b, h := block, held
+		qq.Exec(func(tag pgconn.CommandTag) error {
+			if tag.RowsAffected() != 1 {
+				return fmt.Errorf("hash block %d does not hold the %d bytes before this batch", b, h)
+			}
+			return nil
+		})
+		block++
+		held, buf = 0, nil
 	}
-	batch := &pgx.Batch{}
-	const up = "INSERT INTO access_hashes (block, hashes) VALUES ($1, $2) ON CONFLICT (block) DO UPDATE SET hashes = excluded.hashes"
 	for _, h := range hashes {
 		buf = append(buf, h[:]...)
-		if len(buf) == hashBlock*32 {
-			batch.Queue(up, block, buf)
-			block++
-			buf = nil
+		if held+int64(len(buf)) == hashBlock*32 {
+			flush()
 		}
 	}
 	if len(buf) > 0 {
-		batch.Queue(up, block, buf)
+		flush()
 	}
-	return tx.SendBatch(ctx, batch).Close()
 }
 
 // AccessLogSize implements store.AccessLog.
