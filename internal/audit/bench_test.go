@@ -26,12 +26,18 @@ func BenchmarkLog_Record(b *testing.B) {
 // BenchmarkLog_RecordPostgres is BenchmarkLog_Record on PostgreSQL (a fresh
 // database on the server named by DANCU_TEST_POSTGRES; skipped without it).
 func BenchmarkLog_RecordPostgres(b *testing.B) {
+	benchmarkRecord(b, openPostgres(b))
+}
+
+// openPostgres opens a store on a fresh database (skipping without
+// DANCU_TEST_POSTGRES), closed when the benchmark ends.
+func openPostgres(b *testing.B) *postgres.Store {
 	st, err := postgres.Open(context.Background(), pgtest.NewDSN(b))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.Close()
-	benchmarkRecord(b, st)
+	b.Cleanup(func() { st.Close() })
+	return st
 }
 
 func benchmarkRecord(b *testing.B, st audit.Store) {
@@ -90,12 +96,7 @@ func BenchmarkLog_RecordLatency(b *testing.B) {
 func BenchmarkLog_RecordLatencyPostgres(b *testing.B) {
 	for _, callers := range []int{1, 32, 256} {
 		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
-			st, err := postgres.Open(context.Background(), pgtest.NewDSN(b))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
-			benchmarkRecordLatency(b, st, callers)
+			benchmarkRecordLatency(b, openPostgres(b), callers)
 		})
 	}
 }
