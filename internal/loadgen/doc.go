@@ -11,6 +11,17 @@
 // Each of Connections workers runs a closed loop, picking the next operation
 // at random by the mix's weights. A 5xx answer or a transport failure is an
 // error; a 4xx is counted as refused (a correction of a dead person's record
-// is refused by design). Latency is measured from sending the request to
-// reading the whole answer.
+// is refused by design, as is a correction that loses a race with another
+// one of the same person, 409). Latency is measured from sending the request
+// to reading the whole answer.
+//
+// With several server URLs (processes sharing one store), connection w goes
+// to server w mod n, as a load balancer balancing connections would. With a
+// rate, the connections share a fixed schedule of that many requests per
+// second instead of running as fast as answers come, and latency is measured
+// from each request's scheduled start, so that a server falling behind shows
+// in the percentiles. With a sampling interval, each server's /metrics is
+// read for its resident memory, Go heap and goroutines, and the report gives
+// the least-squares slope of each, over the run and its second half: the
+// "memory flat" check of a long run.
 package loadgen

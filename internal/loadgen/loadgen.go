@@ -208,6 +208,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if len(cfg.URLs) == 0 {
 		return nil, errors.New("loadgen: no server URL")
 	}
+	cfg.URLs = slices.Clone(cfg.URLs)
 	for i, u := range cfg.URLs {
 		cfg.URLs[i] = strings.TrimRight(u, "/")
 	}
