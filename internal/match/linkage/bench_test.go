@@ -2,9 +2,17 @@ package linkage
 
 import (
 	"context"
+	"encoding/json"
+	"log/slog"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/store"
+	"github.com/dancu/dancu/internal/store/sqlite"
+	"github.com/dancu/dancu/internal/synth"
 )
 
 // cpuNow returns the process's CPU time (user and system, all threads), so
@@ -57,4 +65,42 @@ func BenchmarkCompare(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(cpuNow()-cpu)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkScreen checks a registration against a registry of 100,000
+// synthetic people (SQLite), as a birth or initial registration does
+// before it allocates a PIN: one call of Screen.PossibleDuplicates for a
+// person like one on record (so that the searches find their blocks).
+func BenchmarkScreen(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "d.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if _, err := synth.Generate(ctx, st, synth.Options{Citizens: 100000, Seed: 5}); err != nil {
+		b.Fatal(err)
+	}
+	rows, err := st.SearchPersons(ctx, store.PersonQuery{Limit: 1000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	people := make([]registry.Person, len(rows))
+	for i, r := range rows {
+		if err := json.Unmarshal(r.Data, &people[i]); err != nil {
+			b.Fatal(err)
+		}
+		people[i].PIN = "" // a new registration has none
+	}
+	s := NewScreen(NewService(st), slog.New(slog.DiscardHandler))
+	b.ResetTimer()
+	cpu := cpuNow()
+	i := 0
+	for b.Loop() {
+		if _, err := s.PossibleDuplicates(ctx, &people[i%len(people)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(cpuNow()-cpu)/float64(b.N)/1e6, "cpu-ms/op")
 }

@@ -217,12 +217,13 @@ const MaxCandidates = 20
 // p, best first, with their evidence: what a registrar checks before a
 // birth or initial registration allocates a new PIN. p need not have a
 // PIN; a record with p's PIN is never its own candidate. It reads the
-// store with queries that mirror the batch's blocking rules (the same
-// name in the same year, the same surname and given name in the same
-// year, the same surname, year, sex and province of residence, the same
-// date of birth and sex),
-// compares each record found with the model of the last batch, and keeps
-// those whose probability reaches minProbability (0 means 0.5).
+// store with three searches that its indexes serve in bounded work (the
+// same name in the same year; the same surname and given name in the same
+// year; the same year and sex in the same commune of residence), compares
+// each record found with the model of the last batch, and keeps those
+// whose probability reaches minProbability (0 means 0.5). It finds less
+// than a batch does — a misspelt surname in another commune escapes it —
+// and the batch over the registry finds the rest.
 func (s *Service) Candidates(ctx context.Context, p *registry.Person, minProbability float64) ([]Candidate, error) {
 	if minProbability <= 0 {
 		minProbability = 0.5
@@ -241,13 +242,13 @@ func (s *Service) Candidates(ctx context.Context, p *registry.Person, minProbabi
 			queries = append(queries, store.PersonQuery{NameKey: rec.Name.Surname + " " + rec.Name.Given, BirthYear: rec.Birth.Year, Limit: 200})
 		}
 	}
-	if rec.Name.Surname != "" && rec.Birth.Year != 0 && rec.Province != "" {
-		// The same surname, year, sex and province of residence: a middle
-		// name missing or another date in the year.
-		queries = append(queries, store.PersonQuery{NameKey: rec.Name.Surname, BirthYear: rec.Birth.Year, Sex: string(rec.Sex), Province: rec.Province, Limit: 1000})
-	}
-	if rec.Birth.IsFull() {
-		queries = append(queries, store.PersonQuery{BirthDate: rec.Birth.String(), Sex: string(rec.Sex), Limit: 500})
+	if rec.Commune != "" && rec.Birth.Year != 0 {
+		// The same year and sex in the same commune of residence: a middle
+		// name missing, a mistyped surname, another date in the year. The
+		// commune's index bounds the work (a few thousand people), where a
+		// search by surname alone or by date alone walks a third of the
+		// country or the whole table.
+		queries = append(queries, store.PersonQuery{Commune: rec.Commune, BirthYear: rec.Birth.Year, Sex: string(rec.Sex), Limit: 1000})
 	}
 	seen := map[string]bool{rec.PIN: true}
 	var out []Candidate
