@@ -1,7 +1,10 @@
 // Package linkage finds people registered twice: probabilistic record
 // linkage in the Fellegi–Sunter model over the whole registry (Run, and
 // Service.Batch over the store), and the check of one record before a
-// birth or initial registration allocates a new PIN (Service.Candidates).
+// birth or initial registration allocates a new PIN (Service.Candidates;
+// Screen plugs it into the registry with registry.WithScreen, so that such a
+// registration is refused while candidates stand, unless the submitter
+// declares them other people, and the overruled pairs are queued).
 //
 // # How a batch works
 //
