@@ -7,8 +7,9 @@ import (
 
 // Store is the analytics store: a columnar copy of what statistics need.
 // Package duckstore implements it on DuckDB; nothing else in dancu depends on
-// the engine. A Store has a single writer: one process feeds and rebuilds it
-// (a lease will make that safe across processes, issue 10).
+// the engine. A Store has a single writer: the process that opened it
+// (DuckDB locks the file). Each serving process keeps its own store, a
+// replica of the shared registry, so no lease is needed between processes.
 //
 // Its tables, people keyed by pseudonym:
 //

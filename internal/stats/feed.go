@@ -43,8 +43,10 @@ type FeederOptions struct {
 // Feeder keeps the analytics store up to date from the outbox: it reads
 // after the cursor kept in the analytics store, converts a batch and applies
 // it in one transaction with the new cursor, so that a crash replays at most
-// the batch it was applying (which Apply makes harmless). Run it in one
-// process only (single writer; the lease of issue 10 will make that safe).
+// the batch it was applying (which Apply makes harmless). It writes only its
+// own analytics store and only reads the registry, so processes sharing one
+// registry each feed their own store without a lease: under a lease, the
+// other processes' stores would go stale.
 type Feeder struct {
 	reg Registry
 	an  Store

@@ -146,6 +146,8 @@ func BenchmarkIndicators(b *testing.B) {
 		{Indicator: "life_events", By: []string{"month", "event"}, Exact: true},
 		{Indicator: "life_events", By: []string{"province", "month", "event"}},
 		{Indicator: "dataset_coverage", By: []string{"dataset", "province"}, Exact: true},
+		{Indicator: "eid_accounts", By: []string{"province"}, Exact: true},
+		{Indicator: "eid_accounts", By: []string{"commune", "sex"}},
 	}
 	for _, q := range queries {
 		name := fmt.Sprintf("%s/by=%v/exact=%v", q.Indicator, q.By, q.Exact)
