@@ -14,6 +14,7 @@ import (
 	"github.com/dancu/dancu/internal/config"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/store"
+	"github.com/dancu/dancu/internal/store/sealed"
 	"github.com/dancu/dancu/internal/store/sqlite"
 )
 
@@ -34,6 +35,9 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{msg: "--to is required"}
 	}
 	return withStore(ctx, fl, os.LookupEnv, func(cfg config.Config, st store.Store, desc string) error {
+		if sd, ok := st.(*sealed.Store); ok {
+			st = sd.Backend()
+		}
 		sq, ok := st.(*sqlite.Store)
 		if !ok {
 			return errPostgresBackup

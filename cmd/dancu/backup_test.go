@@ -82,7 +82,8 @@ func TestBackupRestore(t *testing.T) {
 	}
 
 	dst := filepath.Join(t.TempDir(), "restored")
-	out := must("restore", "--from", snap, "--data", dst)
+	// The snapshot holds sealed documents: they open with the source's key file.
+	out := must("restore", "--from", snap, "--data", dst, "--key-file", filepath.Join(src, "dancu.keys"))
 	if !strings.Contains(out, "people: 300") || !strings.Contains(out, "access log: OK, 40 entries") {
 		t.Errorf("restore said:\n%s", out)
 	}
@@ -97,6 +98,9 @@ func TestBackupRestore(t *testing.T) {
 
 	// Never over an existing database, and never from something that is not
 	// an intact dancu database.
+	if out, code := run("restore", "--from", snap, "--data", filepath.Join(t.TempDir(), "nokeys")); code == 0 || !strings.Contains(out, "key file") {
+		t.Errorf("restore without the key file: exit %d\n%s", code, out)
+	}
 	if out, code := run("restore", "--from", snap, "--data", dst); code == 0 || !strings.Contains(out, "new data folder") {
 		t.Errorf("restore into a used folder: exit %d\n%s", code, out)
 	}
@@ -152,7 +156,8 @@ func TestBackupWhileWriting(t *testing.T) {
 		t.Fatalf("backup: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
 	out.Reset()
-	if code := Main(ctx, []string{"restore", "--from", snap, "--data", filepath.Join(t.TempDir(), "r")}, &out, &errOut); code != 0 {
+	if code := Main(ctx, []string{"restore", "--from", snap, "--data", filepath.Join(t.TempDir(), "r"),
+		"--key-file", filepath.Join(src, "dancu.keys")}, &out, &errOut); code != 0 {
 		t.Fatalf("restore: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
 	if !strings.Contains(out.String(), "access log: OK") {

@@ -32,6 +32,7 @@ var commands = []command{
 	{"bench", "drive a running server with a mix of requests and report latency", runBench},
 	{"backup", "write an online, consistent snapshot of the SQLite store", runBackup},
 	{"restore", "restore a snapshot into a new data folder and verify it", runRestore},
+	{"keys", "encryption keys of the data at rest: keys init, status, rotate [--new-data-key]", runKeys},
 	{"card", "chip ID cards: issue, export, verify --dir DIR, pki, rotate", runCard},
 	{"verify", "verify a subscriber list against the registry: verify --input FILE --output FILE", runVerify},
 	{"dedup", "find duplicate people: review queue, or --evaluate on a test bed", runDedup},

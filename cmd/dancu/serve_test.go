@@ -269,14 +269,15 @@ func TestPostgres(t *testing.T) {
 		t.Skip("DANCU_TEST_POSTGRES is not a postgres:// URL, the only form --db takes")
 	}
 	var stdout bytes.Buffer
-	if err := generate(context.Background(), []string{"--citizens", "60", "--db", dsn}, &stdout, &stdout, noEnv); err != nil {
+	keys := filepath.Join(t.TempDir(), "dancu.keys")
+	if err := generate(context.Background(), []string{"--citizens", "60", "--db", dsn, "--key-file", keys}, &stdout, &stdout, noEnv); err != nil {
 		t.Fatalf("generate: %v\n%s", err, &stdout)
 	}
 	if !strings.Contains(stdout.String(), "into PostgreSQL") || !strings.Contains(stdout.String(), "Generated 60 people") {
 		t.Errorf("generate stdout:\n%s", &stdout)
 	}
 	const token = "pg-admin-token-0123456789"
-	s := startServe(t, []string{"--addr", "127.0.0.1:0", "--db", dsn, "--data", t.TempDir()}, map[string]string{"DANCU_ADMIN_TOKEN": token})
+	s := startServe(t, []string{"--addr", "127.0.0.1:0", "--db", dsn, "--data", t.TempDir(), "--key-file", keys}, map[string]string{"DANCU_ADMIN_TOKEN": token})
 	for path, want := range map[string]int{"/readyz": http.StatusOK, "/v1/events?limit=5": http.StatusOK} {
 		if status, _, body := get(t, s.base+path, token); status != want {
 			t.Errorf("GET %s = %d, want %d: %s", path, status, want, body)

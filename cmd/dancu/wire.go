@@ -2,23 +2,48 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/dancu/dancu/internal/config"
+	"github.com/dancu/dancu/internal/seal"
 	"github.com/dancu/dancu/internal/store"
 	"github.com/dancu/dancu/internal/store/postgres"
+	"github.com/dancu/dancu/internal/store/sealed"
 	"github.com/dancu/dancu/internal/store/sqlite"
 )
 
-// openStore opens the backend the configuration selects. It is the only
-// place in the program that knows which backends exist. The description
-// names the store for people, without any password.
+// openStore opens the backend the configuration selects, with its documents
+// sealed at rest under the keys of the configured key file (see
+// openKeyFile). It is the only place in the program that knows which
+// backends exist. The description names the store for people, without any
+// password.
 func openStore(ctx context.Context, cfg config.Config) (s store.Store, description string, err error) {
+	backend, desc, err := openBackend(ctx, cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	kf, err := openKeyFile(ctx, cfg, backend)
+	if err == nil {
+		s, err = sealed.Open(ctx, backend, kf)
+	}
+	if err != nil {
+		backend.Close()
+		return nil, "", fmt.Errorf("encryption keys (key file %s): %w", cfg.KeyFile(), err)
+	}
+	return s, desc, nil
+}
+
+// openBackend opens the store itself, without encryption.
+func openBackend(ctx context.Context, cfg config.Config) (store.Store, string, error) {
 	kind, target := cfg.Store()
 	switch kind {
 	case config.SQLite:
@@ -39,6 +64,39 @@ func openStore(ctx context.Context, cfg config.Config) (s store.Store, descripti
 		return st, "PostgreSQL " + cfg.DB.String(), nil
 	}
 	return nil, "", fmt.Errorf("no store backend %q", kind)
+}
+
+// openKeyFile opens the key file of the store's key-encryption keys. A
+// store that holds no data keys yet (a new one, or one from before
+// encryption) gets a new key file if there is none; a store whose keys are
+// wrapped already needs its key file, and says which keys it misses.
+func openKeyFile(ctx context.Context, cfg config.Config, backend store.Store) (*seal.KeyFile, error) {
+	path := cfg.KeyFile()
+	kf, err := seal.OpenKeyFile(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return kf, err
+	}
+	keys, kerr := backend.DataKeys(ctx)
+	if kerr != nil {
+		return nil, kerr
+	}
+	if len(keys) > 0 {
+		return nil, fmt.Errorf("the file is missing, and the store's data keys are wrapped under %s: restore the key file from where it is kept",
+			strings.Join(kekIDs(keys), ", "))
+	}
+	kf, _, err = seal.OpenOrCreateKeyFile(path)
+	return kf, err
+}
+
+// kekIDs lists the distinct key-encryption keys that wrap keys.
+func kekIDs(keys []store.DataKey) []string {
+	var ids []string
+	for _, k := range keys {
+		if !slices.Contains(ids, k.KEKID) {
+			ids = append(ids, k.KEKID)
+		}
+	}
+	return ids
 }
 
 // withStore loads the configuration bound to fl, opens the store it names,

@@ -48,6 +48,8 @@ type Config struct {
 	Verify Verify `yaml:"verify"`
 	// Stats configures the analytics store (package stats).
 	Stats Stats `yaml:"stats"`
+	// Encryption configures the keys of the encryption at rest.
+	Encryption Encryption `yaml:"encryption"`
 }
 
 // Stats configures the analytics store and the published statistics.
@@ -434,6 +436,7 @@ func (c Config) Validate() error {
 	}
 	c.Services.validate(bad)
 	c.validateEID(bad)
+	c.validateEncryption(bad)
 	return errors.Join(errs...)
 }
 

@@ -77,8 +77,10 @@ demo:
 			"DANCU_ADDR": "10.0.0.1:8081", "DANCU_LOG_LEVEL": "warn", "DANCU_HTTP_READ_HEADER_TIMEOUT": "3s",
 			"DANCU_DB": "postgres://dancu@db.internal/dancu", "DANCU_ADMIN_TOKEN": "0123456789abcdef-token",
 			"DANCU_LOG_FORMAT": "json", "DANCU_DEMO": "true", "DANCU_HTTP_MAX_BODY_BYTES": "4096",
+			"DANCU_ENCRYPTION_KEY_FILE": "/etc/dancu/dancu.keys",
 		}, func(c *config.Config) {
 			c.Addr, c.Data, c.Log.Level, c.HTTP.ReadHeaderTimeout, c.Demo.Citizens = "10.0.0.1:8081", "/srv/file-data", "warn", 3*time.Second, 500
+			c.Encryption.KeyFile = "/etc/dancu/dancu.keys"
 			c.DB, c.AdminToken, c.Log.Format, c.Demo.Enabled, c.HTTP.MaxBodyBytes = "postgres://dancu@db.internal/dancu", "0123456789abcdef-token", "json", true, 4096
 		}},
 		{"empty variable counts as unset", []string{"--config", file}, env{"DANCU_ADDR": "", "DANCU_DATA": ""}, func(c *config.Config) {
@@ -117,7 +119,10 @@ func TestConfig_Validate(t *testing.T) {
 		want   []string // substrings of the error, one per problem
 	}{
 		{"valid sqlite path", func(c *config.Config) { c.DB = "sqlite:/var/lib/dancu/x.db" }, nil},
-		{"valid postgres", func(c *config.Config) { c.DB = "postgresql://u:p@localhost:5432/dancu?sslmode=disable" }, nil},
+		{"valid postgres", func(c *config.Config) {
+			c.DB, c.Encryption.KeyFile = "postgresql://u:p@localhost:5432/dancu?sslmode=disable", "/etc/dancu/dancu.keys"
+		}, nil},
+		{"postgres without a key file", func(c *config.Config) { c.DB = "postgres://localhost/dancu" }, []string{"encryption.key_file"}},
 		{"any port", func(c *config.Config) { c.Addr = ":0" }, nil},
 		{"addr without port", func(c *config.Config) { c.Addr = "localhost" }, []string{"addr: "}},
 		{"addr with bad port", func(c *config.Config) { c.Addr = "localhost:http" }, []string{"addr: port"}},

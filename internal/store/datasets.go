@@ -23,6 +23,10 @@ type Datasets interface {
 	// DatasetRecordsByPIN returns a dataset's records about one person,
 	// ordered by Key; none is an empty result, not an error.
 	DatasetRecordsByPIN(ctx context.Context, dataset, pin string) ([]DatasetRecord, error)
+	// DatasetRecords returns up to limit records of a dataset with Key
+	// after afterKey, ordered by Key: a reader of a whole dataset pages
+	// through it with the last Key as its cursor.
+	DatasetRecords(ctx context.Context, dataset, afterKey string, limit int) ([]DatasetRecord, error)
 	// ExistingPINs returns those of pins that are on the registry (in any
 	// state), in no particular order: one query for a whole batch, so that
 	// a bulk upload checks its links without a round trip per line.
@@ -36,12 +40,15 @@ type Datasets interface {
 
 // DatasetRecord is one agency record about one person.
 type DatasetRecord struct {
-	Dataset   string
-	Key       string // the record's key within the dataset, chosen by its agency
-	PIN       string
-	Source    string // the agency that wrote it
-	Version   int64  // 1 when first written, +1 for each change of content
-	Hash      []byte // the content hash; equal hashes mean an unchanged record
+	Dataset string
+	Key     string // the record's key within the dataset, chosen by its agency
+	PIN     string
+	Source  string // the agency that wrote it
+	Version int64  // 1 when first written, +1 for each change of content
+	// Hash is the content hash; equal hashes mean an unchanged record. A
+	// store may keep a keyed digest of it instead (package sealed does), so
+	// a hash read back is only for comparing with other stored ones.
+	Hash      []byte
 	Data      []byte // the attributes document (JSON)
 	UpdatedAt time.Time
 }

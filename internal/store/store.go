@@ -38,6 +38,7 @@ type Store interface {
 	Verification
 	Duplicates
 	StatsSource
+	DataKeys
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the store's resources. It does not lose committed writes.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,8 +82,10 @@ func TestCluster_KillLeaseHolder(t *testing.T) {
 	// The first process migrates the database; the others join it.
 	var procs []*proc
 	var bases []string
+	// Every process sharing the database uses the same key file.
+	keys := filepath.Join(t.TempDir(), "dancu.keys")
 	for range 3 {
-		p, base := startServeWith(t, "--db", dsn, "--data", t.TempDir())
+		p, base := startServeWith(t, "--db", dsn, "--data", t.TempDir(), "--key-file", keys)
 		procs, bases = append(procs, p), append(bases, base)
 	}
 	types := []string{"initial_registration", "birth_registration", "id_card_issued", "correction", "temporary_residence_registration"}
@@ -270,7 +273,7 @@ func TestCluster_KillLeaseHolder(t *testing.T) {
 			p.stop()
 		}
 	}
-	v := startDancu(t, environ(), "audit", "verify", "--db", dsn)
+	v := startDancu(t, environ(), "audit", "verify", "--db", dsn, "--key-file", keys)
 	if st := v.wait(120 * time.Second); !st.Success() {
 		t.Fatalf("dancu audit verify: %v\n%s%s", st, v.stdout, v.stderr)
 	}

@@ -141,3 +141,17 @@ func (s *Store) DatasetCoverage(ctx context.Context) ([]store.DatasetCoverage, i
 	}
 	return cov, living, nil
 }
+
+// DatasetRecords implements store.Datasets.
+func (s *Store) DatasetRecords(ctx context.Context, dataset, afterKey string, limit int) ([]store.DatasetRecord, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+dsCols+` FROM dataset_records
+		WHERE dataset = $1 AND key > $2 ORDER BY key LIMIT $3`, dataset, afterKey, limit)
+	if err != nil {
+		return nil, wrapErr("dataset records", err)
+	}
+	rs, err := scanDatasetRecords(rows)
+	return rs, wrapErr("dataset records", err)
+}

@@ -56,21 +56,5 @@ func (s *Store) CheckInCounts(ctx context.Context, since time.Time) (store.Check
 
 // VaccinationDoses implements store.Health.
 func (s *Store) VaccinationDoses(ctx context.Context, datasets []string) ([]store.VaccineDoses, error) {
-	if len(datasets) == 0 {
-		return nil, nil
-	}
-	rows, err := s.pool.Query(ctx, `WITH recs AS (
-		SELECT pin, convert_from(data, 'UTF8')::jsonb AS doc FROM dataset_records WHERE dataset = ANY($1)),
-	doses AS (
-		SELECT pin, doc->>'vaccine' AS vaccine, count(DISTINCT doc->>'dose') AS n FROM recs GROUP BY pin, doc->>'vaccine')
-	SELECT vaccine, n, count(*) FROM doses WHERE vaccine IS NOT NULL GROUP BY vaccine, n ORDER BY vaccine COLLATE "C", n`, datasets)
-	if err != nil {
-		return nil, wrapErr("vaccination doses", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.VaccineDoses, error) {
-		var v store.VaccineDoses
-		err := row.Scan(&v.Vaccine, &v.Doses, &v.People)
-		return v, err
-	})
-	return out, wrapErr("vaccination doses", err)
+	return store.CountVaccinationDoses(ctx, s, datasets)
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/dancu/dancu/internal/store"
+	"github.com/dancu/dancu/internal/store/sealed/sealedtest"
 	"github.com/dancu/dancu/internal/store/storetest"
 )
 
@@ -13,5 +14,14 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		s, _ := open(t)
 		return s
+	})
+}
+
+// TestConformanceSealed runs the suite with every document sealed at rest
+// (package sealed), as dancu runs.
+func TestConformanceSealed(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, _ := open(t)
+		return sealedtest.Wrap(t, s)
 	})
 }

@@ -189,3 +189,12 @@ func (s *Store) DatasetCoverage(ctx context.Context) ([]store.DatasetCoverage, i
 	}
 	return counts, living, nil
 }
+
+// DatasetRecords implements store.Datasets.
+func (s *Store) DatasetRecords(ctx context.Context, dataset, afterKey string, limit int) ([]store.DatasetRecord, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return queryAll(ctx, s, "dataset records", scanDatasetRecord,
+		`SELECT `+dsCols+` FROM dataset_records WHERE dataset = ? AND key > ? ORDER BY key LIMIT ?`, dataset, afterKey, limit)
+}

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"time"
 
 	"github.com/dancu/dancu/internal/store"
@@ -59,31 +58,5 @@ func (s *Store) CheckInCounts(ctx context.Context, since time.Time) (store.Check
 
 // VaccinationDoses implements store.Health.
 func (s *Store) VaccinationDoses(ctx context.Context, datasets []string) ([]store.VaccineDoses, error) {
-	if len(datasets) == 0 {
-		return nil, nil
-	}
-	q := `WITH doses AS (
-		SELECT pin, json_extract(CAST(data AS TEXT), '$.vaccine') AS vaccine,
-			count(DISTINCT json_extract(CAST(data AS TEXT), '$.dose')) AS n
-		FROM dataset_records WHERE dataset IN (?` + strings.Repeat(", ?", len(datasets)-1) + `)
-		GROUP BY pin, vaccine)
-	SELECT vaccine, n, count(*) FROM doses WHERE vaccine IS NOT NULL GROUP BY vaccine, n ORDER BY vaccine, n`
-	args := make([]any, len(datasets))
-	for i, d := range datasets {
-		args[i] = d
-	}
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.VaccineDoses
-	for rows.Next() {
-		var v store.VaccineDoses
-		if err := rows.Scan(&v.Vaccine, &v.Doses, &v.People); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return store.CountVaccinationDoses(ctx, s, datasets)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dancu/dancu/internal/store"
+	"github.com/dancu/dancu/internal/store/sealed/sealedtest"
 	"github.com/dancu/dancu/internal/store/storetest"
 )
 
@@ -27,4 +28,10 @@ func openTest(t testing.TB, opts ...Option) *Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) })
+}
+
+// TestConformanceSealed runs the suite with every document sealed at rest
+// (package sealed), as dancu runs.
+func TestConformanceSealed(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return sealedtest.Wrap(t, openTest(t)) })
 }

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/dancu/dancu/internal/config"
+	"github.com/dancu/dancu/internal/seal"
+)
+
+const keysUsage = "dancu keys init|status|rotate [--new-data-key] [--keep-old] [--data DIR | --db DSN] [--key-file FILE]"
+
+// runKeys runs the key-management subcommands of the encryption at rest.
+func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{msg: "want: " + keysUsage}
+	}
+	switch args[0] {
+	case "init":
+		return keysInit(ctx, args[1:], stdout, stderr)
+	case "status":
+		return keysStatus(ctx, args[1:], stdout, stderr)
+	case "rotate":
+		return keysRotate(ctx, args[1:], stdout, stderr)
+	case "-h", "-help", "--help":
+		fmt.Fprintf(stdout, "Usage: %s\n\n"+
+			"init    creates the key file and the store's data keys (before the first start)\n"+
+			"status  lists the key-encryption keys of the key file and the store's data keys\n"+
+			"rotate  adds a key-encryption key, re-wraps every data key under it and drops the old ones;\n"+
+			"        running processes keep serving (see docs/operations.md)\n", keysUsage)
+		return nil
+	}
+	return usageError{msg: "want: " + keysUsage}
+}
+
+// keysFlags parses the flags of a keys subcommand and loads the
+// configuration.
+func keysFlags(name string, args []string, stdout, stderr io.Writer, extra func(*flag.FlagSet)) (config.Config, error) {
+	fs := newFlagSet("keys "+name, keysUsage, stderr)
+	if extra != nil {
+		extra(fs)
+	}
+	fl := config.Bind(fs, "data", "db")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return config.Config{}, err
+	}
+	cfg, err := fl.Load(os.LookupEnv)
+	if err != nil {
+		return cfg, fmt.Errorf("configuration:\n%w", err)
+	}
+	return cfg, nil
+}
+
+// keysInit creates the key file and the store's first data keys. It
+// refuses a store that has keys already: they are wrapped under another
+// key file, which a new one cannot open.
+func keysInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := keysFlags("init", args, stdout, stderr, nil)
+	if err != nil {
+		return err
+	}
+	backend, desc, err := openBackend(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	if keys, err := backend.DataKeys(ctx); err != nil {
+		return err
+	} else if len(keys) > 0 {
+		return fmt.Errorf("%s has data keys already (wrapped under %s): use its key file", desc, strings.Join(kekIDs(keys), ", "))
+	}
+	kf, err := seal.CreateKeyFile(cfg.KeyFile())
+	if errors.Is(err, fs.ErrExist) {
+		kf, err = seal.OpenKeyFile(cfg.KeyFile())
+	}
+	if err != nil {
+		return err
+	}
+	kr, err := seal.NewKeyring(ctx, kf, backend)
+	if err != nil {
+		return err
+	}
+	_, current := kf.IDs()
+	fmt.Fprintf(stdout, "key file %s: key-encryption key %s\n%s: data key %d created\n", kf.Path(), current, desc, kr.ActiveKey())
+	fmt.Fprintln(stdout, "Keep a copy of the key file apart from the database's backups: without it no backup can be read.")
+	return nil
+}
+
+// keysStatus lists the keys without ever printing one.
+func keysStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := keysFlags("status", args, stdout, stderr, nil)
+	if err != nil {
+		return err
+	}
+	backend, desc, err := openBackend(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	kf, err := seal.OpenKeyFile(cfg.KeyFile())
+	if err != nil {
+		return err
+	}
+	kr, err := seal.NewKeyring(ctx, kf, backend)
+	if err != nil {
+		return fmt.Errorf("the key file does not open the store's keys: %w", err)
+	}
+	ids, current := kf.IDs()
+	fmt.Fprintf(stdout, "key file %s\n", kf.Path())
+	for _, id := range ids {
+		mark := ""
+		if id == current {
+			mark = " (current)"
+		}
+		fmt.Fprintf(stdout, "  key-encryption key %s%s\n", id, mark)
+	}
+	keys, err := backend.DataKeys(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "data keys in %s\n", desc)
+	for _, k := range keys {
+		mark := ""
+		if k.Purpose == seal.PurposeData && k.ID == kr.ActiveKey() {
+			mark = " (seals new writes)"
+		}
+		fmt.Fprintf(stdout, "  %d %-5s wrapped under %s, created %s%s\n", k.ID, k.Purpose, k.KEKID, k.CreatedAt.Format("2006-01-02 15:04:05Z"), mark)
+	}
+	return nil
+}
+
+// keysRotate adds a key-encryption key, re-wraps every data key under it
+// and, unless --keep-old, removes the key-encryption keys nothing is
+// wrapped under any more. Documents are not rewritten: running processes
+// hold their data keys unwrapped and carry on; one that meets the new KEK
+// re-reads the key file.
+func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var newDataKey, keepOld *bool
+	cfg, err := keysFlags("rotate", args, stdout, stderr, func(fs *flag.FlagSet) {
+		newDataKey = fs.Bool("new-data-key", false, "also add a data key that seals new writes from now on")
+		keepOld = fs.Bool("keep-old", false, "keep the old key-encryption keys in the key file (for a key file copied to several hosts)")
+	})
+	if err != nil {
+		return err
+	}
+	backend, desc, err := openBackend(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	kf, err := seal.OpenKeyFile(cfg.KeyFile())
+	if err != nil {
+		return err
+	}
+	kr, err := seal.NewKeyring(ctx, kf, backend)
+	if err != nil {
+		return fmt.Errorf("the key file does not open the store's keys: %w", err)
+	}
+	kek, err := kf.AddKEK()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "key file %s: new key-encryption key %s\n", kf.Path(), kek)
+	n, err := kr.Rewrap(ctx)
+	if err != nil {
+		return fmt.Errorf("re-wrap (the key file keeps every key; run rotate again): %w", err)
+	}
+	fmt.Fprintf(stdout, "%s: %d data keys re-wrapped\n", desc, n)
+	if *newDataKey {
+		id, err := kr.NewDataKey(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "data key %d seals new writes (running processes move to it within a minute)\n", id)
+	}
+	if *keepOld {
+		return nil
+	}
+	keys, err := backend.DataKeys(ctx)
+	if err != nil {
+		return err
+	}
+	gone, err := kf.Prune(kekIDs(keys))
+	if err != nil {
+		return err
+	}
+	if len(gone) > 0 {
+		fmt.Fprintf(stdout, "removed from the key file: %s\n", strings.Join(gone, ", "))
+	}
+	return nil
+}
