@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, verifyTests...)
 	tests = append(tests, duplicateTests...)
 	tests = append(tests, statsTests...)
+	tests = append(tests, keyTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
