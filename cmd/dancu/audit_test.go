@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/dancu/dancu/internal/audit"
-	"github.com/dancu/dancu/internal/store/sqlite"
 )
 
 // fillAccessLog records n accesses in a new store under dir and signs a
@@ -18,7 +17,7 @@ import (
 func fillAccessLog(t *testing.T, dir string, n int) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "dancu.db"))
+	st, err := openData(ctx, filepath.Join(dir, "dancu.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,6 @@ import (
 	"testing"
 
 	"github.com/dancu/dancu/internal/audit"
-	"github.com/dancu/dancu/internal/store/sqlite"
 )
 
 // registryDigest hashes every version of every person and household in a
@@ -120,7 +119,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	ctx := context.Background()
 	src := t.TempDir()
 	fillAccessLog(t, src, 10)
-	st, err := sqlite.Open(ctx, filepath.Join(src, "dancu.db"))
+	st, err := openData(ctx, filepath.Join(src, "dancu.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

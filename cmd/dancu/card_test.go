@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/dancu/dancu/internal/store"
-	"github.com/dancu/dancu/internal/store/sqlite"
 )
 
 // TestCard_issueExportVerify runs generate, card issue, card export and
@@ -30,7 +29,7 @@ func TestCard_issueExportVerify(t *testing.T) {
 		t.Fatalf("card issue: %d %s", code, out)
 	}
 	// A person with a chip card.
-	st, err := sqlite.Open(ctx, filepath.Join(data, "dancu.db"))
+	st, err := openData(ctx, filepath.Join(data, "dancu.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +49,7 @@ func TestCard_issueExportVerify(t *testing.T) {
 		t.Fatalf("card export: %s", out)
 	}
 	// The export is in the access log.
-	st, err = sqlite.Open(ctx, filepath.Join(data, "dancu.db"))
+	st, err = openData(ctx, filepath.Join(data, "dancu.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

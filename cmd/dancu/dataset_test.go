@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/dancu/dancu/internal/audit"
-	"github.com/dancu/dancu/internal/store/sqlite"
 )
 
 // TestDatasetUploadIsRecorded uploads records from the command line and
@@ -58,7 +57,7 @@ func TestDatasetUploadIsRecorded(t *testing.T) {
 	t.Setenv("USER", "operator1")
 	main("dataset", "upload", "--name", "vss-si", "--file", file)
 
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "dancu.db"))
+	st, err := openData(ctx, filepath.Join(dir, "dancu.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

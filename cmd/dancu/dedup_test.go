@@ -12,14 +12,13 @@ import (
 	"github.com/dancu/dancu/internal/match/testbed"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/store"
-	"github.com/dancu/dancu/internal/store/sqlite"
 	"github.com/dancu/dancu/internal/synth"
 )
 
 func TestDedup_RegistryIntoQueue(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "dancu.db"))
+	st, err := openData(ctx, filepath.Join(dir, "dancu.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +68,7 @@ func TestDedup_RegistryIntoQueue(t *testing.T) {
 		t.Errorf("output:\n%s", out)
 	}
 
-	st, err = sqlite.Open(ctx, filepath.Join(dir, "dancu.db"))
+	st, err = openData(ctx, filepath.Join(dir, "dancu.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/store"
-	"github.com/dancu/dancu/internal/store/sqlite"
 )
 
 func noEnv(string) (string, bool) { return "", false }
@@ -34,7 +33,7 @@ func TestGenerate_ThenReadBack(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "dancu.db"))
+	st, err := openData(ctx, filepath.Join(dir, "dancu.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

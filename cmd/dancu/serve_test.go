@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/dancu/dancu/internal/store/postgres/pgtest"
-	"github.com/dancu/dancu/internal/store/sqlite"
 )
 
 // running is a serve started by startServe.
@@ -147,7 +146,7 @@ func TestServe_StartServeStop(t *testing.T) {
 
 	// The store was closed cleanly: it opens again, and a second start
 	// keeps the first token (only its hash is stored) without printing it.
-	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "dancu.db"))
+	st, err := openData(context.Background(), filepath.Join(dir, "dancu.db"))
 	if err != nil {
 		t.Fatalf("reopen the store: %v", err)
 	}

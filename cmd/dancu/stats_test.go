@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/dancu/dancu/internal/store"
-	"github.com/dancu/dancu/internal/store/sqlite"
 )
 
 func TestStats_RebuildAndExport(t *testing.T) {
@@ -44,7 +43,7 @@ func TestStats_RebuildAndExport(t *testing.T) {
 		}
 	}
 	// The export is pseudonymised: no PIN of the registry appears in it.
-	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "dancu.db"))
+	st, err := openData(context.Background(), filepath.Join(dir, "dancu.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/dancu/dancu/internal/store"
-	"github.com/dancu/dancu/internal/store/sqlite"
 )
 
 // subscriberList writes a CSV list of the first n people of the store at
@@ -20,7 +19,7 @@ import (
 func subscriberList(t *testing.T, dir string, n int) string {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "dancu.db"))
+	st, err := openData(ctx, filepath.Join(dir, "dancu.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/store"
-	"github.com/dancu/dancu/internal/store/sqlite"
 )
 
 // The burst: burstClients post concurrently into seedHouseholds households.
@@ -548,7 +547,7 @@ func getJSON(t *testing.T, u string, v any) {
 func checkOutbox(t *testing.T, path string, rec recorded, people int) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, path)
+	st, err := openStore(ctx, path)
 	if err != nil {
 		t.Fatalf("sqlite.Open: %v", err)
 	}

@@ -88,7 +88,7 @@ func generateKillAt(t *testing.T, at int64, delay time.Duration, wantIndexes []s
 	// builds the indexes the loader had dropped.
 	ctx := context.Background()
 	opened := time.Now()
-	st, err := sqlite.Open(ctx, dbPath)
+	st, err := openStore(ctx, dbPath)
 	if err != nil {
 		t.Fatalf("sqlite.Open after the kill: %v", err)
 	}
@@ -164,7 +164,7 @@ func generateKillAt(t *testing.T, at int64, delay time.Duration, wantIndexes []s
 			t.Errorf("dancu generate's refusal lacks %q:\n%s", want, msg)
 		}
 	}
-	st2, err := sqlite.Open(ctx, dbPath)
+	st2, err := openStore(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

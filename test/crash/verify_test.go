@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/dancu/dancu/internal/store"
-	"github.com/dancu/dancu/internal/store/sqlite"
 )
 
 // TestVerify_KillMidJob kills dancu verify (SIGKILL) at random points of a
@@ -97,7 +96,7 @@ func size(path string) int64 {
 func subscriberList(t *testing.T, dir string, n int) string {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "dancu.db"))
+	st, err := openStore(ctx, filepath.Join(dir, "dancu.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
