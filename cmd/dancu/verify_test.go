@@ -95,7 +95,7 @@ func TestMain_Verify(t *testing.T) {
 	}
 
 	// A queued job is cancelled by id; a finished or unknown one is not.
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "dancu.db"))
+	st, err := openData(ctx, filepath.Join(dir, "dancu.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
