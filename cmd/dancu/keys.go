@@ -12,9 +12,10 @@ import (
 
 	"github.com/dancu/dancu/internal/config"
 	"github.com/dancu/dancu/internal/seal"
+	"github.com/dancu/dancu/internal/store"
 )
 
-const keysUsage = "dancu keys init|status|rotate [--new-data-key] [--keep-old] [--data DIR | --db DSN] [--key-file FILE]"
+const keysUsage = "dancu keys init|status|rotate [--new-data-key] [--keep-old]|prune [--data DIR | --db DSN] [--key-file FILE]"
 
 // runKeys runs the key-management subcommands of the encryption at rest.
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -28,12 +29,15 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return keysStatus(ctx, args[1:], stdout, stderr)
 	case "rotate":
 		return keysRotate(ctx, args[1:], stdout, stderr)
+	case "prune":
+		return keysPrune(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help":
 		fmt.Fprintf(stdout, "Usage: %s\n\n"+
 			"init    creates the key file and the store's data keys (before the first start)\n"+
 			"status  lists the key-encryption keys of the key file and the store's data keys\n"+
 			"rotate  adds a key-encryption key, re-wraps every data key under it and drops the old ones;\n"+
-			"        running processes keep serving (see docs/operations.md)\n", keysUsage)
+			"        running processes keep serving (see docs/operations.md)\n"+
+			"prune   drops the key-encryption keys that no data key is wrapped under any more\n", keysUsage)
 		return nil
 	}
 	return usageError{msg: "want: " + keysUsage}
@@ -182,7 +186,31 @@ func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *keepOld {
 		return nil
 	}
-	keys, err := backend.DataKeys(ctx)
+	return pruneKEKs(ctx, kf, backend, stdout)
+}
+
+// keysPrune drops the key-encryption keys nothing is wrapped under.
+func keysPrune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := keysFlags("prune", args, stdout, stderr, nil)
+	if err != nil {
+		return err
+	}
+	backend, _, err := openBackend(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	kf, err := seal.OpenKeyFile(cfg.KeyFile())
+	if err != nil {
+		return err
+	}
+	return pruneKEKs(ctx, kf, backend, stdout)
+}
+
+// pruneKEKs removes from the key file every KEK but the current one and
+// those the store's data keys are wrapped under.
+func pruneKEKs(ctx context.Context, kf *seal.KeyFile, ks store.DataKeys, stdout io.Writer) error {
+	keys, err := ks.DataKeys(ctx)
 	if err != nil {
 		return err
 	}
@@ -192,6 +220,8 @@ func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if len(gone) > 0 {
 		fmt.Fprintf(stdout, "removed from the key file: %s\n", strings.Join(gone, ", "))
+	} else {
+		fmt.Fprintln(stdout, "nothing to remove from the key file")
 	}
 	return nil
 }
