@@ -198,6 +198,12 @@ func (s *Store) EIDAccountsByParent(ctx context.Context, parent string) ([]store
 	return openAll(ctx, s, as, err, eidAccountDoc)
 }
 
+// EIDAccountsAfter implements store.StatsSource.
+func (s *Store) EIDAccountsAfter(ctx context.Context, afterID string, limit int) ([]store.EIDAccount, error) {
+	as, err := s.Store.EIDAccountsAfter(ctx, afterID, limit)
+	return openAll(ctx, s, as, err, eidAccountDoc)
+}
+
 // PutEIDAccount implements store.EID.
 func (s *Store) PutEIDAccount(ctx context.Context, a store.EIDAccount) error {
 	if err := sealDoc(ctx, s, &a, eidAccountDoc); err != nil {
