@@ -277,3 +277,35 @@ func TestKeyFile_Checks(t *testing.T) {
 		t.Errorf("a keyring with another key file = %v, want ErrUnknownKEK", err)
 	}
 }
+
+// BenchmarkKeyring seals and opens a 1 KB document, the size of a person's
+// version.
+func BenchmarkKeyring(b *testing.B) {
+	ctx := context.Background()
+	kf, err := seal.CreateKeyFile(filepath.Join(b.TempDir(), "k"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	kr, err := seal.NewKeyring(ctx, kf, &memKeys{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc, aad := bytes.Repeat([]byte("x"), 1024), []byte("person_versions\x00079190000001")
+	sealed, _ := kr.Seal(ctx, doc, aad)
+	b.Run("seal_1KB", func(b *testing.B) {
+		b.SetBytes(int64(len(doc)))
+		for b.Loop() {
+			if _, err := kr.Seal(ctx, doc, aad); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("open_1KB", func(b *testing.B) {
+		b.SetBytes(int64(len(doc)))
+		for b.Loop() {
+			if _, err := kr.Open(ctx, sealed, aad); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

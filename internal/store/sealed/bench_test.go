@@ -1,0 +1,100 @@
+package sealed_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dancu/dancu/internal/store"
+	"github.com/dancu/dancu/internal/store/sealed/sealedtest"
+	"github.com/dancu/dancu/internal/store/sqlite"
+)
+
+const benchPeople = 20_000
+
+// benchBatch is benchPeople people with a 950-byte document each (the
+// synthetic population's mean), in one loader batch.
+func benchBatch() (store.Batch, []string) {
+	doc := []byte(fmt.Sprintf(`{"religion":"none","pad":"%0940d"}`, 0))
+	var b store.Batch
+	var pins []string
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range benchPeople {
+		pin := fmt.Sprintf("079190%06d", i)
+		pins = append(pins, pin)
+		b.Persons = append(b.Persons, store.PersonVersion{
+			PersonRow: store.PersonRow{PIN: pin, Version: 1, NameKey: "nguyen van an", NameFold: "nguyễn văn an",
+				BirthYear: 1990, BirthDate: "1990-01-01", Sex: "male", Province: "79", Commune: "26734", State: "alive",
+				HouseholdID: "H1", Data: doc},
+			Change: store.Change{EventID: "e", EventType: "birth_registration", Actor: "generator", ValidFrom: "1990-01-01", RecordedAt: at}})
+	}
+	return b, pins
+}
+
+// BenchmarkSealedSQLite compares a plain and a sealed SQLite store in one
+// run: a bulk load (people per second) and a read of a person by PIN, the
+// two paths encryption at rest sits on.
+func BenchmarkSealedSQLite(b *testing.B) {
+	batch, pins := benchBatch()
+	ctx := context.Background()
+	for _, sealedStore := range []bool{false, true} {
+		name := "plain"
+		if sealedStore {
+			name = "sealed"
+		}
+		open := func(b *testing.B) store.Store {
+			backend, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "dancu.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { backend.Close() })
+			if sealedStore {
+				return sealedtest.Wrap(b, backend)
+			}
+			return backend
+		}
+		b.Run("load/"+name, func(b *testing.B) {
+			var elapsed time.Duration
+			for range b.N {
+				b.StopTimer()
+				st := open(b)
+				b.StartTimer()
+				start := time.Now()
+				l, err := st.NewLoader(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := l.Load(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+				if err := l.Close(ctx); err != nil {
+					b.Fatal(err)
+				}
+				elapsed += time.Since(start)
+			}
+			b.ReportMetric(float64(benchPeople*b.N)/elapsed.Seconds(), "people/s")
+		})
+		b.Run("person/"+name, func(b *testing.B) {
+			st := open(b)
+			l, err := st.NewLoader(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := l.Load(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			if err := l.Close(ctx); err != nil {
+				b.Fatal(err)
+			}
+			r := rand.New(rand.NewPCG(1, 2))
+			for b.Loop() {
+				if _, err := st.Person(ctx, pins[r.IntN(len(pins))]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
