@@ -309,3 +309,37 @@ func BenchmarkKeyring(b *testing.B) {
 		}
 	})
 }
+
+// FuzzKeyring_Open feeds Open any bytes: it never panics, passes a document
+// that is not sealed through unchanged, and opens only what it sealed.
+func FuzzKeyring_Open(f *testing.F) {
+	ctx := context.Background()
+	kf, err := seal.CreateKeyFile(filepath.Join(f.TempDir(), "k"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	kr, err := seal.NewKeyring(ctx, kf, &memKeys{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	good, _ := kr.Seal(ctx, []byte(`{"phone":"0987123456"}`), []byte("a"))
+	f.Add(good)
+	f.Add([]byte(`{"a":1}`))
+	f.Add([]byte{0, 'D', 'S', 1, 0, 0, 0, 2})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := kr.Open(ctx, b, []byte("a"))
+		if !seal.IsSealed(b) {
+			if err != nil || !bytes.Equal(got, b) {
+				t.Fatalf("a document that is not sealed: %q, %v", got, err)
+			}
+			return
+		}
+		if err == nil && !bytes.Equal(b, good) {
+			// Only a real sealing (a fresh one of the same input) may open.
+			again, serr := kr.Seal(ctx, got, []byte("a"))
+			if serr != nil || len(again) != len(b) {
+				t.Fatalf("opened a forged document: %q", b)
+			}
+		}
+	})
+}
