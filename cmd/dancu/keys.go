@@ -96,25 +96,38 @@ func keysInit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
+// openKeys opens the store without sealing, its key file and its keyring,
+// for the commands that manage the keys themselves.
+func openKeys(ctx context.Context, cfg config.Config) (store.Store, string, *seal.KeyFile, *seal.Keyring, error) {
+	backend, desc, err := openBackend(ctx, cfg)
+	if err != nil {
+		return nil, "", nil, nil, err
+	}
+	kf, err := seal.OpenKeyFile(cfg.KeyFile())
+	var kr *seal.Keyring
+	if err == nil {
+		if kr, err = seal.NewKeyring(ctx, kf, backend); err != nil {
+			err = fmt.Errorf("the key file does not open the store's keys: %w", err)
+		}
+	}
+	if err != nil {
+		backend.Close()
+		return nil, "", nil, nil, err
+	}
+	return backend, desc, kf, kr, nil
+}
+
 // keysStatus lists the keys without ever printing one.
 func keysStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := keysFlags("status", args, stdout, stderr, nil)
 	if err != nil {
 		return err
 	}
-	backend, desc, err := openBackend(ctx, cfg)
+	backend, desc, kf, kr, err := openKeys(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer backend.Close()
-	kf, err := seal.OpenKeyFile(cfg.KeyFile())
-	if err != nil {
-		return err
-	}
-	kr, err := seal.NewKeyring(ctx, kf, backend)
-	if err != nil {
-		return fmt.Errorf("the key file does not open the store's keys: %w", err)
-	}
 	ids, current := kf.IDs()
 	fmt.Fprintf(stdout, "key file %s\n", kf.Path())
 	for _, id := range ids {
@@ -153,19 +166,11 @@ func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	backend, desc, err := openBackend(ctx, cfg)
+	backend, desc, kf, kr, err := openKeys(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer backend.Close()
-	kf, err := seal.OpenKeyFile(cfg.KeyFile())
-	if err != nil {
-		return err
-	}
-	kr, err := seal.NewKeyring(ctx, kf, backend)
-	if err != nil {
-		return fmt.Errorf("the key file does not open the store's keys: %w", err)
-	}
 	kek, err := kf.AddKEK()
 	if err != nil {
 		return err

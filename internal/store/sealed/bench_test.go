@@ -63,32 +63,14 @@ func BenchmarkSealedSQLite(b *testing.B) {
 				st := open(b)
 				b.StartTimer()
 				start := time.Now()
-				l, err := st.NewLoader(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := l.Load(ctx, batch); err != nil {
-					b.Fatal(err)
-				}
-				if err := l.Close(ctx); err != nil {
-					b.Fatal(err)
-				}
+				load(b, st, batch)
 				elapsed += time.Since(start)
 			}
 			b.ReportMetric(float64(benchPeople*b.N)/elapsed.Seconds(), "people/s")
 		})
 		b.Run("person/"+name, func(b *testing.B) {
 			st := open(b)
-			l, err := st.NewLoader(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := l.Load(ctx, batch); err != nil {
-				b.Fatal(err)
-			}
-			if err := l.Close(ctx); err != nil {
-				b.Fatal(err)
-			}
+			load(b, st, batch)
 			r := rand.New(rand.NewPCG(1, 2))
 			for b.Loop() {
 				if _, err := st.Person(ctx, pins[r.IntN(len(pins))]); err != nil {
@@ -96,5 +78,21 @@ func BenchmarkSealedSQLite(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// load bulk-loads batch into st.
+func load(b *testing.B, st store.Store, batch store.Batch) {
+	b.Helper()
+	ctx := context.Background()
+	l, err := st.NewLoader(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := l.Load(ctx, batch); err != nil {
+		b.Fatal(err)
+	}
+	if err := l.Close(ctx); err != nil {
+		b.Fatal(err)
 	}
 }
