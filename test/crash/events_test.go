@@ -279,6 +279,11 @@ func lifeEvent(round, client, n int, homes []household) (ev map[string]any, doom
 			"full_name": names[(client+n/4)%len(names)], "birth_date": effectiveDate, "sex": sex,
 			"registration_place": map[string]any{"province": "79", "commune": "25747"}, "ethnicity": "01",
 			"mother_pin": h.wife, "father_pin": h.head,
+			// The burst's children share four names, a birth date and
+			// their parents, which the registry's duplicate check takes
+			// for one child registered twice: the registrar declares them
+			// different people, as the registry asks.
+			"confirm_not_duplicate": true, "not_duplicate_reason": "crash test: distinct synthetic children",
 		}
 		if doomed {
 			ev["data"].(map[string]any)["household_id"] = noHousehold
