@@ -264,7 +264,7 @@ func init() {
 		Dims: []Dim{{Name: "agency_kind", Expr: "coalesce(a.kind, 'other')", Values: agencyKind.Values},
 			{Name: "agency", Expr: "t.agency", KnownIn: [2]string{"agencies", "agency"}},
 			monthDim("t.day"),
-			{Name: "action", Expr: "t.action"}},
+			{Name: "action", Expr: "t.action", KnownIn: [2]string{"traffic", "action"}}},
 		Measures: []Measure{{"accesses", "coalesce(sum(t.n), 0)::BIGINT"}},
 		Series:   true,
 	})

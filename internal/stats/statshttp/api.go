@@ -29,21 +29,24 @@ var PublicRoutes = []string{"/v1/public/stats/{indicator}"}
 
 // queryInput is the query string of both routes.
 type queryInput struct {
-	Indicator string `path:"indicator" doc:"The indicator: population, school_age, grade1_entrants, chip_cards, life_events, dataset_coverage."`
-	By        string `query:"by" doc:"Dimensions to group by, comma-separated (province, commune, sex, age_group, and the indicator's own)."`
-	AsOf      string `query:"as_of" doc:"The date described, YYYY-MM-DD; today by default; never in the future."`
-	From      string `query:"from" doc:"For time series: the day before the first day counted, YYYY-MM-DD; a year before as_of by default."`
-	Format    string `query:"format" enum:"json,csv" default:"json" doc:"json or csv."`
-	Province  string `query:"province" doc:"Filter: province code."`
-	Commune   string `query:"commune" doc:"Filter: commune code."`
-	Sex       string `query:"sex" doc:"Filter: male or female."`
-	AgeGroup  string `query:"age_group" doc:"Filter: a 5-year age group such as 20-24, or 100+."`
-	Cohort    string `query:"cohort" doc:"Filter (school_age): preschool, primary, lower_secondary, upper_secondary."`
-	EntryYear string `query:"entry_year" doc:"Filter (grade1_entrants): the year the school year starts."`
-	Event     string `query:"event" doc:"Filter (life_events): birth, death or move."`
-	Month     string `query:"month" doc:"Filter (life_events): YYYY-MM."`
-	Dataset   string `query:"dataset" doc:"Filter (dataset_coverage): the linked dataset."`
-	Protected bool   `query:"protected" doc:"Administrators: ask for the protected counts the public sees."`
+	Indicator  string `path:"indicator" doc:"The indicator: population, school_age, grade1_entrants, chip_cards, life_events, dataset_coverage, eid_accounts, agencies, agency_traffic."`
+	By         string `query:"by" doc:"Dimensions to group by, comma-separated (province, commune, sex, age_group, and the indicator's own)."`
+	AsOf       string `query:"as_of" doc:"The date described, YYYY-MM-DD; today by default; never in the future."`
+	From       string `query:"from" doc:"For time series: the day before the first day counted, YYYY-MM-DD; a year before as_of by default."`
+	Format     string `query:"format" enum:"json,csv" default:"json" doc:"json or csv."`
+	Province   string `query:"province" doc:"Filter: province code."`
+	Commune    string `query:"commune" doc:"Filter: commune code."`
+	Sex        string `query:"sex" doc:"Filter: male or female."`
+	AgeGroup   string `query:"age_group" doc:"Filter: a 5-year age group such as 20-24, or 100+."`
+	Cohort     string `query:"cohort" doc:"Filter (school_age): preschool, primary, lower_secondary, upper_secondary."`
+	EntryYear  string `query:"entry_year" doc:"Filter (grade1_entrants): the year the school year starts."`
+	Event      string `query:"event" doc:"Filter (life_events): birth, death or move."`
+	Month      string `query:"month" doc:"Filter (life_events): YYYY-MM."`
+	Dataset    string `query:"dataset" doc:"Filter (dataset_coverage): the linked dataset."`
+	AgencyKind string `query:"agency_kind" doc:"Filter (agencies, agency_traffic): the kind of agency, such as ministry or bank."`
+	Agency     string `query:"agency" doc:"Filter (agency_traffic): the agency's id."`
+	Action     string `query:"action" doc:"Filter (agency_traffic): the access log's action, such as read, verify or feed."`
+	Protected  bool   `query:"protected" doc:"Administrators: ask for the protected counts the public sees."`
 }
 
 // Table is an indicator's result as JSON.
@@ -116,7 +119,8 @@ func (h *Handler) answer(ctx context.Context, in *queryInput, exact bool) (*outp
 		q.By = strings.Split(in.By, ",")
 	}
 	for k, v := range map[string]string{"province": in.Province, "commune": in.Commune, "sex": in.Sex, "age_group": in.AgeGroup,
-		"cohort": in.Cohort, "entry_year": in.EntryYear, "event": in.Event, "month": in.Month, "dataset": in.Dataset} {
+		"cohort": in.Cohort, "entry_year": in.EntryYear, "event": in.Event, "month": in.Month, "dataset": in.Dataset,
+		"agency_kind": in.AgencyKind, "agency": in.Agency, "action": in.Action} {
 		if v != "" {
 			q.Filters[k] = v
 		}

@@ -56,6 +56,7 @@ func TestHandler_Errors(t *testing.T) {
 		{"unknown dimension", "/v1/public/stats/population?by=religion", 400, "unknown dimension"},
 		{"unknown filter value", "/v1/public/stats/population?sex=other", 422, "unknown value"},
 		{"unknown province", "/v1/public/stats/population?province=99", 422, "unknown value"},
+		{"unknown traffic action", "/v1/public/stats/agency_traffic?action=delete", 422, "unknown value"},
 		{"future date", "/v1/public/stats/population?as_of=2027-01-01", 422, "future"},
 		{"malformed date", "/v1/public/stats/population?as_of=01/01/2026", 400, "YYYY-MM-DD"},
 		{"too few people", "/v1/public/stats/population?commune=00025", 422, "fewer than 100"},
