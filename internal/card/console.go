@@ -34,7 +34,7 @@ type console struct {
 	web *web.Handler
 }
 
-var consoleText = map[string]map[string]string{
+var consoleText = web.Messages{
 	"vi": {
 		"title": "Thẻ căn cước", "pin": "Số định danh cá nhân", "find": "Tra cứu", "none": "Người này chưa được cấp thẻ.",
 		"seq": "Thẻ", "kind": "Loại", "issued": "Ngày cấp", "expiry": "Có giá trị đến", "authority": "Nơi cấp",
@@ -55,12 +55,7 @@ var consoleText = map[string]map[string]string{
 	},
 }
 
-func tr(lang, key string) string {
-	if t, ok := consoleText[lang][key]; ok {
-		return t
-	}
-	return consoleText["vi"][key]
-}
+var tr = consoleText.Text
 
 var consoleTmpl = template.Must(template.New("cards").Funcs(template.FuncMap{"t": tr}).Parse(`
 <form method="get" action="/console/cards/" class="search">

@@ -1,6 +1,10 @@
 package jobpages
 
-import "html/template"
+import (
+	"html/template"
+
+	"github.com/dancu/dancu/internal/web"
+)
 
 var listTmpl = template.Must(template.New("list").Parse(`
 <h1>{{call .L "title"}}</h1>
@@ -26,7 +30,7 @@ var listTmpl = template.Must(template.New("list").Parse(`
 `))
 
 // msgs is the pages' message catalogue, Vietnamese and English.
-var msgs = map[string]map[string]string{
+var msgs = web.Messages{
 	"vi": {
 		"nav":             "Đối chiếu thuê bao",
 		"title":           "Tác vụ đối chiếu thông tin thuê bao",
@@ -82,14 +86,4 @@ var msgs = map[string]map[string]string{
 }
 
 // t returns a message in lang (Vietnamese when lang is unknown).
-func t(lang, key string) string {
-	if m, ok := msgs[lang]; ok {
-		if s, ok := m[key]; ok {
-			return s
-		}
-	}
-	if s, ok := msgs["vi"][key]; ok {
-		return s
-	}
-	return key
-}
+var t = msgs.Text

@@ -258,7 +258,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-var messages = map[string]map[string]string{
+var messages = web.Messages{
 	"vi": {
 		"nav": "Bên nhận định danh", "title": "Bên nhận định danh (OpenID Connect)",
 		"intro":  "Các dịch vụ, ngân hàng, bệnh viện dùng đăng nhập bằng định danh điện tử. Mỗi bên chỉ nhận các thông tin trong phạm vi được đăng ký và được công dân đồng ý.",
@@ -297,14 +297,4 @@ var messages = map[string]map[string]string{
 	},
 }
 
-func text(lang, key string) string {
-	if m, ok := messages[lang]; ok {
-		if s, ok := m[key]; ok {
-			return s
-		}
-	}
-	if s, ok := messages["vi"][key]; ok {
-		return s
-	}
-	return key
-}
+var text = messages.Text

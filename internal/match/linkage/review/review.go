@@ -71,7 +71,7 @@ func New(d Deps) *Handler {
 func (h *Handler) Section() web.Section {
 	return web.Section{
 		Name:    Name,
-		Label:   map[string]string{"vi": msgs["vi"]["nav"], "en": msgs["en"]["nav"]},
+		Label:   msgs.Label("nav"),
 		Action:  staff.ReviewDuplicates,
 		Handler: h.mux,
 	}

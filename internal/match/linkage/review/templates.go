@@ -3,6 +3,8 @@ package review
 import (
 	"html/template"
 	"time"
+
+	"github.com/dancu/dancu/internal/web"
 )
 
 // timeNow is the clock of decisions (a variable for tests).
@@ -52,7 +54,7 @@ var compareTmpl = template.Must(template.New("compare").Parse(`
 `))
 
 // msgs is the pages' message catalogue, Vietnamese and English.
-var msgs = map[string]map[string]string{
+var msgs = web.Messages{
 	"vi": {
 		"nav":              "Hồ sơ trùng",
 		"list.title":       "Hồ sơ nghi trùng lặp",
@@ -166,14 +168,4 @@ var msgs = map[string]map[string]string{
 }
 
 // t returns a message in lang (Vietnamese when lang is unknown).
-func t(lang, key string) string {
-	if m, ok := msgs[lang]; ok {
-		if s, ok := m[key]; ok {
-			return s
-		}
-	}
-	if s, ok := msgs["vi"][key]; ok {
-		return s
-	}
-	return key
-}
+var t = msgs.Text
