@@ -150,17 +150,23 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request) {
 		Authorize: func(p *registry.Person) error { return o.Authorize(staff.VerifyIdentity, residenceUnits(p)) },
 	})
 	if err != nil {
-		key, status := outcome(err)
-		if key == "" {
-			h.console.ServerError(w, r, err)
-			return
-		}
-		v.Error = h.lang(r)[key]
-		h.render(w, r, status, v)
+		h.fail(w, r, v, err)
 		return
 	}
 	v.Support = &sup
 	h.render(w, r, http.StatusOK, v)
+}
+
+// fail shows the page again with the message for err, or the console's
+// server error when err is not one the officer can act on.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, v view, err error) {
+	key, status := outcome(err)
+	if key == "" {
+		h.console.ServerError(w, r, err)
+		return
+	}
+	v.Error = h.lang(r)[key]
+	h.render(w, r, status, v)
 }
 
 func (h *Handler) raise(w http.ResponseWriter, r *http.Request) {
@@ -171,13 +177,7 @@ func (h *Handler) raise(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := h.eid.RaiseLevel(r.Context(), ck); err != nil {
-		key, status := outcome(err)
-		if key == "" {
-			h.console.ServerError(w, r, err)
-			return
-		}
-		v.Error = h.lang(r)[key]
-		h.render(w, r, status, v)
+		h.fail(w, r, v, err)
 		return
 	}
 	h.render(w, r, http.StatusOK, view{Notice: h.lang(r)["raised"]})
@@ -192,13 +192,7 @@ func (h *Handler) recoverAccount(w http.ResponseWriter, r *http.Request) {
 	}
 	rc, err := h.eid.Recover(r.Context(), ck)
 	if err != nil {
-		key, status := outcome(err)
-		if key == "" {
-			h.console.ServerError(w, r, err)
-			return
-		}
-		v.Error = h.lang(r)[key]
-		h.render(w, r, status, v)
+		h.fail(w, r, v, err)
 		return
 	}
 	h.render(w, r, http.StatusOK, view{Notice: h.lang(r)["recovered"], TempPass: rc.TemporaryPassword})
