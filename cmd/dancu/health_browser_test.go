@@ -59,9 +59,7 @@ func TestBrowser_portalHealthBook(t *testing.T) {
 	bctx := browsertest.New(t, ctx, browsertest.Options{JavaScript: true, Width: 1280, Height: 900})
 	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(bctx, steps...); err != nil {
-			t.Fatalf("browser: %s: %v", what, err)
-		}
+		browsertest.Do(t, bctx, what, steps...)
 	}
 	step("open the health book: sign-in first",
 		chromedp.Navigate(s.base+"/portal/health"),

@@ -78,3 +78,23 @@ func New(t testing.TB, parent context.Context, o Options) context.Context {
 	})
 	return bctx
 }
+
+// Do runs steps in the browser and fails t, naming what was being done,
+// when one of them fails.
+func Do(t testing.TB, bctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(bctx, steps...); err != nil {
+		t.Fatalf("browser: %s: %v", what, err)
+	}
+}
+
+// Text returns the text of the element sel selects, and fails t when it
+// cannot be read.
+func Text[S chromedp.Selectable](t testing.TB, bctx context.Context, sel S) string {
+	t.Helper()
+	s, err := chromedp.Run(bctx, chromedp.Text(sel))
+	if err != nil {
+		t.Fatalf("browser: text of %v: %v", sel, err)
+	}
+	return s
+}

@@ -134,17 +134,11 @@ func TestBrowser_SignInAndConsent(t *testing.T) {
 
 	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(cctx, steps...); err != nil {
-			t.Fatalf("browser: %s: %v", what, err)
-		}
+		browsertest.Do(t, cctx, what, steps...)
 	}
 	text := func(id string) string {
 		t.Helper()
-		s, err := chromedp.Run(cctx, chromedp.Text(chromedp.ID(id)))
-		if err != nil {
-			t.Fatalf("browser: text of #%s: %v", id, err)
-		}
-		return s
+		return browsertest.Text(t, cctx, chromedp.ID(id))
 	}
 	step("sign in to the portal",
 		chromedp.Navigate(start),

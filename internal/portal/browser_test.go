@@ -65,17 +65,11 @@ func TestBrowser_registerSignInCheckProof(t *testing.T) {
 
 	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(bctx, steps...); err != nil {
-			t.Fatalf("browser: %s: %v", what, err)
-		}
+		browsertest.Do(t, bctx, what, steps...)
 	}
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("browser: text of %s: %v", sel, err)
-		}
-		return s
+		return browsertest.Text(t, bctx, chromedp.CSS(sel))
 	}
 	shot := func(name string) {
 		dir := os.Getenv(screenshotEnv)

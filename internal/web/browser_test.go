@@ -31,17 +31,11 @@ func TestBrowser_signInSearchOpen(t *testing.T) {
 
 	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(bctx, steps...); err != nil {
-			t.Fatalf("browser: %s: %v", what, err)
-		}
+		browsertest.Do(t, bctx, what, steps...)
 	}
 	text := func(sel chromedp.CSS) string {
 		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(sel))
-		if err != nil {
-			t.Fatalf("browser: text of %s: %v", sel, err)
-		}
-		return s
+		return browsertest.Text(t, bctx, sel)
 	}
 
 	// Signed out: the console sends us to the sign-in form.

@@ -24,17 +24,11 @@ func TestBrowser_cancel(t *testing.T) {
 	row := "#job-" + queued.ID
 	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(bctx, steps...); err != nil {
-			t.Fatalf("browser: %s: %v", what, err)
-		}
+		browsertest.Do(t, bctx, what, steps...)
 	}
 	text := func(sel chromedp.CSS) string {
 		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(sel))
-		if err != nil {
-			t.Fatalf("browser: text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
+		return strings.TrimSpace(browsertest.Text(t, bctx, sel))
 	}
 	step("sign in and open the jobs",
 		chromedp.Navigate(e.srv.URL+"/console/verify-jobs/"),
