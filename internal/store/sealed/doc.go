@@ -24,4 +24,9 @@
 // and its row's key, so a document copied into another row fails to open.
 // A person's documents are bound to the PIN and not the version, because
 // verification reads the current document without its version.
+//
+// The wrapper embeds the backend, so a store method it does not declare
+// passes through in clear. TestWrapperCoversEveryDocument fails for any
+// store method that can carry bytes unless the wrapper declares it or the
+// test's reviewed pass-through list names it with its reason.
 package sealed
