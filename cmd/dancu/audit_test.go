@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/store/sqlite"
 )
 
 // fillAccessLog records n accesses in a new store under dir and signs a
@@ -59,7 +60,7 @@ func TestAuditVerify(t *testing.T) {
 			dir := t.TempDir()
 			fillAccessLog(t, dir, 12)
 			if len(tc.stmts) > 0 {
-				db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "dancu.db"))
+				db, err := sql.Open("sqlite", "file:"+sqlite.AccessLogPath(filepath.Join(dir, "dancu.db")))
 				if err != nil {
 					t.Fatal(err)
 				}

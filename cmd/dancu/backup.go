@@ -26,7 +26,7 @@ var errPostgresBackup = errors.New("a PostgreSQL store is backed up with Postgre
 // runBackup writes an online, consistent snapshot of the SQLite store.
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("backup", "dancu backup --to FILE [--data DIR | --db sqlite:PATH]", stderr)
-	to := fs.String("to", "", "the snapshot `file` to write; it must not exist")
+	to := fs.String("to", "", "the snapshot `file` to write, with the access log beside it (x.db and x-access.db); neither may exist")
 	fl := config.Bind(fs, "data", "db")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -46,12 +46,17 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err := sq.Backup(ctx, *to); err != nil {
 			return err
 		}
-		info, err := os.Stat(*to)
-		if err != nil {
-			return err
+		var size int64
+		files := []string{*to, sqlite.AccessLogPath(*to)}
+		for _, f := range files {
+			info, err := os.Stat(f)
+			if err != nil {
+				return err
+			}
+			size += info.Size()
 		}
-		fmt.Fprintf(stdout, "snapshot of %s written to %s (%s bytes) in %s\n", desc, *to,
-			thousands(int(info.Size())), time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stdout, "snapshot of %s written to %s and %s (%s bytes) in %s\n", desc, files[0], files[1],
+			thousands(int(size)), time.Since(start).Round(time.Millisecond))
 		fmt.Fprintln(stdout, "It holds personal data: keep it encrypted and access-controlled like the data folder.")
 		return nil
 	})

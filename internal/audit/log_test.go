@@ -241,7 +241,7 @@ func TestLog_neverSignsInconsistentTree(t *testing.T) {
 			return lyingStore{Store: st, below: tlog.StoredHashCount(10)}
 		}},
 		{"new entry changed", func(t *testing.T, st *sqlite.Store, path string) audit.Store {
-			execSQL(t, path, "UPDATE access_log SET data = CAST(replace(CAST(data AS TEXT), 'read', 'rEad') AS BLOB) WHERE idx = 12")
+			tamperAccessLog(t, path, "UPDATE access_log SET data = CAST(replace(CAST(data AS TEXT), 'read', 'rEad') AS BLOB) WHERE idx = 12")
 			return st
 		}},
 	} {
@@ -272,11 +272,11 @@ func TestLog_neverSignsInconsistentTree(t *testing.T) {
 	}
 }
 
-// execSQL changes the database behind the store's back, as an attacker with
+// tamperAccessLog changes the access log's file behind the store's back, as an attacker with
 // the file would.
-func execSQL(t testing.TB, path string, stmts ...string) {
+func tamperAccessLog(t testing.TB, path string, stmts ...string) {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	db, err := sql.Open("sqlite", "file:"+sqlite.AccessLogPath(path)+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,7 @@ func TestVerify_tampering(t *testing.T) {
 			if _, err := l.Verify(ctx); err != nil {
 				t.Fatalf("Verify before tampering: %v", err)
 			}
-			execSQL(t, path, tc.stmts...)
+			tamperAccessLog(t, path, tc.stmts...)
 			_, err := l.Verify(ctx)
 			var bad *audit.BadEntryError
 			if !errors.As(err, &bad) || bad.Index != tc.wantIndex {
@@ -487,7 +487,7 @@ func TestLog_unindexedEntriesListed(t *testing.T) {
 	}
 	indexed := func() int64 {
 		t.Helper()
-		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+		db, err := sql.Open("sqlite", "file:"+sqlite.AccessLogPath(path)+"?_pragma=busy_timeout(5000)")
 		if err != nil {
 			t.Fatal(err)
 		}

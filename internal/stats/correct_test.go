@@ -49,6 +49,12 @@ func newFixture(t testing.TB, citizens int) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { raw.Close() })
+	// The access log has a file of its own; attached to the pool's one
+	// connection, its tables answer to their plain names.
+	raw.SetMaxOpenConns(1)
+	if _, err := raw.ExecContext(ctx, "ATTACH DATABASE ? AS access", "file:"+sqlite.AccessLogPath(path)+"?mode=ro"); err != nil {
+		t.Fatal(err)
+	}
 	an, err := duckstore.Open(ctx, filepath.Join(dir, "stats.duckdb"), duckstore.Options{Threads: 2})
 	if err != nil {
 		t.Fatal(err)

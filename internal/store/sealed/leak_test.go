@@ -134,11 +134,11 @@ func found(b []byte) []string {
 	return out
 }
 
-// sqliteFiles reads the database and its WAL.
+// sqliteFiles reads the database, the access log's file and their WALs.
 func sqliteFiles(t *testing.T, path string) []byte {
 	t.Helper()
 	var all []byte
-	for _, p := range []string{path, path + "-wal"} {
+	for _, p := range []string{path, path + "-wal", sqlite.AccessLogPath(path), sqlite.AccessLogPath(path) + "-wal"} {
 		b, err := os.ReadFile(p)
 		if err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)

@@ -26,9 +26,9 @@ func (s *Store) AppendAccess(ctx context.Context, b store.AccessBatch) error {
 			return fmt.Errorf("sqlite: append access: entry %d has index %d, want %d", i, e.Index, b.First+int64(i))
 		}
 	}
-	err := inWriteTx(ctx, s.w, func(tx *sql.Tx) error {
+	err := inWriteTx(ctx, s.log.w, func(tx *sql.Tx) error {
 		var size, count int64
-		if err := tx.StmtContext(ctx, s.ws.accessState).QueryRowContext(ctx).Scan(&size, &count); err != nil {
+		if err := tx.StmtContext(ctx, s.log.ws.state).QueryRowContext(ctx).Scan(&size, &count); err != nil {
 			return err
 		}
 		if size != b.First || count != b.HashStart {
@@ -40,7 +40,7 @@ func (s *Store) AppendAccess(ctx context.Context, b store.AccessBatch) error {
 		if err := s.appendHashes(ctx, tx, b.HashStart, b.Hashes); err != nil {
 			return err
 		}
-		_, err := tx.StmtContext(ctx, s.ws.setAccessState).ExecContext(ctx,
+		_, err := tx.StmtContext(ctx, s.log.ws.setState).ExecContext(ctx,
 			b.First+int64(len(b.Entries)), b.HashStart+int64(len(b.Hashes)))
 		return err
 	})
@@ -69,7 +69,7 @@ var insertEntriesSQL = insertEntrySQL + strings.Repeat(", (?, ?, ?)", entriesPer
 // one.
 func (s *Store) insertEntries(ctx context.Context, tx *sql.Tx, es []store.AccessEntry) error {
 	if len(es) >= entriesPerInsert {
-		ins := tx.StmtContext(ctx, s.ws.insAccesses)
+		ins := tx.StmtContext(ctx, s.log.ws.insEntries)
 		args := make([]any, 0, 3*entriesPerInsert)
 		for len(es) >= entriesPerInsert {
 			args = args[:0]
@@ -85,7 +85,7 @@ func (s *Store) insertEntries(ctx context.Context, tx *sql.Tx, es []store.Access
 	if len(es) == 0 {
 		return nil
 	}
-	one := tx.StmtContext(ctx, s.ws.insAccess)
+	one := tx.StmtContext(ctx, s.log.ws.insEntry)
 	for _, e := range es {
 		if _, err := one.ExecContext(ctx, e.Index, e.Person, e.Data); err != nil {
 			return err
@@ -102,14 +102,14 @@ func (s *Store) appendHashes(ctx context.Context, tx *sql.Tx, start int64, hashe
 	block := start / hashBlock
 	var buf []byte
 	if start%hashBlock != 0 {
-		if err := tx.StmtContext(ctx, s.ws.accessHashBlock).QueryRowContext(ctx, block).Scan(&buf); err != nil {
+		if err := tx.StmtContext(ctx, s.log.ws.hashBlock).QueryRowContext(ctx, block).Scan(&buf); err != nil {
 			return fmt.Errorf("read partial hash block: %w", err)
 		}
 		if int64(len(buf)) != (start%hashBlock)*32 {
 			return fmt.Errorf("hash block %d holds %d bytes, want %d", block, len(buf), (start%hashBlock)*32)
 		}
 	}
-	up := tx.StmtContext(ctx, s.ws.putAccessHashes)
+	up := tx.StmtContext(ctx, s.log.ws.putHashes)
 	for _, h := range hashes {
 		buf = append(buf, h[:]...)
 		if len(buf) == hashBlock*32 {
@@ -131,7 +131,7 @@ func (s *Store) appendHashes(ctx context.Context, tx *sql.Tx, start int64, hashe
 // AccessLogSize implements store.AccessLog.
 func (s *Store) AccessLogSize(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.r.QueryRowContext(ctx, "SELECT size FROM access_log_state WHERE id = 1").Scan(&n); err != nil {
+	if err := s.log.r.QueryRowContext(ctx, "SELECT size FROM access_log_state WHERE id = 1").Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: access log size: %w", err)
 	}
 	return n, nil
@@ -179,7 +179,7 @@ func (s *Store) IndexAccesses(ctx context.Context, max int) (int64, error) {
 		return 0, errors.New("sqlite: index accesses: max must be positive")
 	}
 	var indexed int64
-	err := inWriteTx(ctx, s.w, func(tx *sql.Tx) error {
+	err := inWriteTx(ctx, s.log.w, func(tx *sql.Tx) error {
 		var size int64
 		if err := tx.QueryRowContext(ctx, `SELECT i.indexed, l.size FROM access_index_state i, access_log_state l
 			WHERE i.id = 1 AND l.id = 1`).Scan(&indexed, &size); err != nil {
@@ -209,7 +209,7 @@ func (s *Store) IndexAccesses(ctx context.Context, max int) (int64, error) {
 // indexed entries, one index lookup each.
 func (s *Store) MissingFromAccessIndex(ctx context.Context) (int64, error) {
 	var idx int64
-	err := s.r.QueryRowContext(ctx, missingFromAccessIndexQuery).Scan(&idx)
+	err := s.log.r.QueryRowContext(ctx, missingFromAccessIndexQuery).Scan(&idx)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: missing from access index: %w", err)
 	}
@@ -221,7 +221,7 @@ const missingFromAccessIndexQuery = `SELECT coalesce(min(a.idx), -1) FROM access
 	AND NOT EXISTS (SELECT 1 FROM access_person p WHERE p.person = a.person AND p.idx = a.idx)`
 
 func (s *Store) accessRows(ctx context.Context, what, query string, args ...any) ([]store.AccessEntry, error) {
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := s.log.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
 	}
@@ -261,7 +261,7 @@ func (s *Store) AccessHashes(ctx context.Context, indexes []int64) ([][32]byte, 
 	}
 	// The read runs in one transaction so that all blocks come from one
 	// commit.
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.log.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: access hashes: %w", err)
 	}
@@ -309,7 +309,7 @@ func (s *Store) PutCheckpoint(ctx context.Context, c store.Checkpoint) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: put checkpoint: %w", err)
 	}
-	err = inWriteTx(ctx, s.w, func(tx *sql.Tx) error {
+	err = inWriteTx(ctx, s.log.w, func(tx *sql.Tx) error {
 		var largest int64
 		if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(size), -1) FROM access_checkpoints").Scan(&largest); err != nil {
 			return err
@@ -352,8 +352,15 @@ func scanCheckpoint(sc scanner) (store.Checkpoint, error) {
 
 // LatestCheckpoint implements store.AccessLog.
 func (s *Store) LatestCheckpoint(ctx context.Context) (store.Checkpoint, error) {
-	return queryOne(ctx, s, "latest checkpoint", scanCheckpoint,
-		"SELECT "+checkpointCols+" FROM access_checkpoints ORDER BY size DESC LIMIT 1")
+	c, err := scanCheckpoint(s.log.r.QueryRowContext(ctx,
+		"SELECT "+checkpointCols+" FROM access_checkpoints ORDER BY size DESC LIMIT 1"))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return c, fmt.Errorf("sqlite: latest checkpoint: %w", err)
+	}
+	return c, nil
 }
 
 // Checkpoints implements store.AccessLog.
@@ -361,7 +368,7 @@ func (s *Store) Checkpoints(ctx context.Context, afterSize int64, limit int) ([]
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT "+checkpointCols+" FROM access_checkpoints WHERE size > ? ORDER BY size LIMIT ?", afterSize, limit)
+	rows, err := s.log.r.QueryContext(ctx, "SELECT "+checkpointCols+" FROM access_checkpoints WHERE size > ? ORDER BY size LIMIT ?", afterSize, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: checkpoints: %w", err)
 	}

@@ -22,7 +22,8 @@
 //
 // # Schema and migrations
 //
-// The schema lives in migrations/NNNN_name.sql, embedded in the binary. Open
+// The schema lives in migrations/NNNN_name.sql (and the access log's file's in
+// access_migrations/), embedded in the binary. Open
 // applies the ones not yet recorded in schema_migrations, each in its own
 // transaction, in version order, and never rewrites or reverses one.
 //
@@ -67,9 +68,22 @@
 // doing anything else. A dancu serve started on the same file during a load
 // would do the same and slow the load down: start it after generate ends.
 //
+// # The access log's file
+//
+// The access log (store.AccessLog) lives in a file of its own beside the
+// registry's (AccessLogPath: dancu.db keeps it in dancu-access.db), with its
+// own schema (access_migrations/), writer and read pool. Every logged read
+// commits an entry, so in one file those commits queued behind registry
+// writes, and each emptied the page caches of the registry's readers. No
+// transaction spans both files: an entry is appended after the read it
+// records, and an event's entries after its commit. Open moves a log left in
+// the registry's file by an older version (moveAccessLog) before migration
+// 0016 drops it there.
+//
 // # Backups
 //
-// Backup writes an online, consistent snapshot with VACUUM INTO.
+// Backup writes an online, consistent snapshot of each file with VACUUM
+// INTO, the access log first; Restore puts both back.
 //
 // # Personal data
 //

@@ -11,24 +11,33 @@ import (
 	"github.com/dancu/dancu/internal/store"
 )
 
-// migrationFiles holds the schema, one forward-only file per change, named
-// NNNN_name.sql.
+// migrationFiles holds the schemas, one forward-only file per change, named
+// NNNN_name.sql: migrations/ for the registry's file and access_migrations/
+// for the access log's own file (accessfile.go).
 //
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql access_migrations/*.sql
 var migrationFiles embed.FS
 
-// migrations returns the embedded migrations in version order.
-func migrations() ([]store.Migration, error) {
-	return store.ReadMigrations(migrationFiles, "migrations")
+// schema is one file's set of migrations.
+type schema string
+
+const (
+	registrySchema schema = "migrations"
+	accessSchema   schema = "access_migrations"
+)
+
+// migrations returns the schema's migrations in version order.
+func (sc schema) migrations() ([]store.Migration, error) {
+	return store.ReadMigrations(migrationFiles, string(sc))
 }
 
-// migrate applies every embedded migration not yet recorded in
-// schema_migrations, each in its own write transaction. The transactions start
-// with BEGIN IMMEDIATE, and each checks again whether its migration is already
-// recorded, so several processes opening one file at once apply each migration
-// exactly once between them.
-func migrate(ctx context.Context, db *sql.DB) error {
-	ms, err := migrations()
+// migrate applies every migration of the schema not yet recorded in the
+// file's schema_migrations, each in its own write transaction. The
+// transactions start with BEGIN IMMEDIATE, and each checks again whether its
+// migration is already recorded, so several processes opening one file at
+// once apply each migration exactly once between them.
+func migrate(ctx context.Context, db *sql.DB, sc schema) error {
+	ms, err := sc.migrations()
 	if err != nil {
 		return err
 	}

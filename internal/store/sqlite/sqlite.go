@@ -38,6 +38,8 @@ type Store struct {
 	ws writeStmts
 	// dossiers groups concurrent new dossiers into shared transactions.
 	dossiers dossierBatcher
+	// log is the access log's own file (accessfile.go).
+	log accessFile
 }
 
 var _ store.Store = (*Store)(nil)
@@ -53,6 +55,8 @@ type config struct {
 	// loader.growCache).
 	writeCacheKiB int
 	readCacheKiB  int
+	// accessLogPath overrides AccessLogPath(path).
+	accessLogPath string
 }
 
 const (
@@ -110,6 +114,13 @@ func WithCacheSize(writerKiB, readerKiB int) Option {
 	}
 }
 
+// WithAccessLogPath keeps the access log in the file at path instead of
+// beside the registry's file (AccessLogPath): on a disk of its own, its
+// commits' syncs do not wait behind the registry's.
+func WithAccessLogPath(path string) Option {
+	return func(c *config) { c.accessLogPath = path }
+}
+
 // Open opens the SQLite database at path, creating it if needed, applies
 // pending migrations and rebuilds any index a crashed bulk load left dropped.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
@@ -126,68 +137,101 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	_, statErr := os.Stat(abs)
-	created := errors.Is(statErr, fs.ErrNotExist)
-
-	s := &Store{path: abs, cfg: cfg}
-	s.w, err = sql.Open("sqlite", dsn(abs, cfg, false))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+	s := &Store{path: abs, cfg: cfg, log: accessFile{path: AccessLogPath(abs)}}
+	if cfg.accessLogPath != "" {
+		if s.log.path, err = filepath.Abs(cfg.accessLogPath); err != nil {
+			return nil, fmt.Errorf("sqlite: open: %w", err)
+		}
 	}
-	s.w.SetMaxOpenConns(1)
-	s.w.SetMaxIdleConns(1)
-	s.w.SetConnMaxLifetime(0)
-	s.w.SetConnMaxIdleTime(0)
-	if err := s.setup(ctx, created); err != nil {
-		s.w.Close()
-		return nil, err
-	}
-
-	s.r, err = sql.Open("sqlite", dsn(abs, cfg, true))
-	if err != nil {
-		s.w.Close()
-		return nil, fmt.Errorf("sqlite: open: %w", err)
-	}
-	s.r.SetMaxOpenConns(cfg.readConns)
-	s.r.SetMaxIdleConns(cfg.readConns)
-	s.r.SetConnMaxLifetime(0)
-	s.r.SetConnMaxIdleTime(0)
-	s.rq.db = s.r
-	if err := s.ws.prepare(ctx, s.w); err != nil {
+	if err := s.open(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// setup checks the writer connection, migrates the schema and rebuilds
-// indexes a crashed load left behind.
-func (s *Store) setup(ctx context.Context, created bool) error {
-	var mode string
-	if err := s.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return fmt.Errorf("sqlite: open: %w", err)
-	}
-	if !strings.EqualFold(mode, "wal") {
-		// WAL is what lets reads run beside the writer; a file system that
-		// cannot hold the shared-memory index (some network mounts) ends here.
-		return fmt.Errorf("sqlite: open: journal mode is %q, want wal", mode)
-	}
-	if created {
-		// The new file's directory entry must reach the disk too, or a power
-		// loss could take the whole database with it.
-		if err := syncDir(filepath.Dir(s.path)); err != nil {
-			return fmt.Errorf("sqlite: open: %w", err)
-		}
+// open opens both files' writers, brings both schemas up to date (moving
+// the access log out of the registry's file on the way), then opens the
+// read pools and prepares the writers' statements.
+func (s *Store) open(ctx context.Context) error {
+	var err error
+	if s.w, err = openWriter(ctx, s.path, s.cfg); err != nil {
+		return err
 	}
 	// Indexes first: a pending migration may have been written against the
 	// full schema.
 	if err := rebuildDeferredIndexes(ctx, s.w); err != nil {
 		return err
 	}
-	if err := migrate(ctx, s.w); err != nil {
+	acfg := accessConfig(s.cfg)
+	if s.log.w, err = openAccessFile(ctx, s.log.path, acfg); err != nil {
 		return err
 	}
-	return nil
+	if err := s.moveAccessLog(ctx); err != nil {
+		return err
+	}
+	if err := migrate(ctx, s.w, registrySchema); err != nil {
+		return err
+	}
+	if s.r, err = openReaders(s.path, s.cfg); err != nil {
+		return err
+	}
+	s.rq.db = s.r
+	if s.log.r, err = openReaders(s.log.path, acfg); err != nil {
+		return err
+	}
+	if err := s.ws.list().prepare(ctx, s.w); err != nil {
+		return err
+	}
+	return s.log.ws.list().prepare(ctx, s.log.w)
+}
+
+// openWriter opens a file's writer pool, creating the file if needed, and
+// checks that it is in WAL mode.
+func openWriter(ctx context.Context, path string, cfg config) (*sql.DB, error) {
+	_, statErr := os.Stat(path)
+	created := errors.Is(statErr, fs.ErrNotExist)
+	w, err := sql.Open("sqlite", dsn(path, cfg, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	var mode string
+	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", filepath.Base(path), err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		// WAL is what lets reads run beside the writer; a file system that
+		// cannot hold the shared-memory index (some network mounts) ends here.
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: journal mode is %q, want wal", filepath.Base(path), mode)
+	}
+	if created {
+		// The new file's directory entry must reach the disk too, or a power
+		// loss could take the whole database with it.
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("sqlite: open: %w", err)
+		}
+	}
+	return w, nil
+}
+
+// openReaders opens a file's read pool.
+func openReaders(path string, cfg config) (*sql.DB, error) {
+	r, err := sql.Open("sqlite", dsn(path, cfg, true))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	r.SetMaxOpenConns(cfg.readConns)
+	r.SetMaxIdleConns(cfg.readConns)
+	r.SetConnMaxLifetime(0)
+	r.SetConnMaxIdleTime(0)
+	return r, nil
 }
 
 // dsn builds the connection string. Pragmas go in the DSN so that they apply
@@ -222,72 +266,88 @@ func dsn(path string, cfg config, readOnly bool) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
-// Ping reports whether both the writer and the read pool can reach the file.
+// Ping reports whether the writers and the read pools can reach both files.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.r.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlite: ping: %w", err)
-	}
-	if err := s.w.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlite: ping: %w", err)
+	for _, db := range []*sql.DB{s.r, s.w, s.log.r, s.log.w} {
+		if err := db.PingContext(ctx); err != nil {
+			return fmt.Errorf("sqlite: ping: %w", err)
+		}
 	}
 	return nil
 }
 
-// Close closes the read pool and then the writer. Every acknowledged write is
-// already on disk (synchronous=FULL), so Close loses nothing; closing the last
-// connection also checkpoints the WAL into the main file.
+// Close closes the read pools and then the writers. Every acknowledged write
+// is already on disk (synchronous=FULL), so Close loses nothing; closing the
+// last connection also checkpoints a file's WAL into it.
 func (s *Store) Close() error {
 	var errs []error
 	if s.r != nil {
 		s.rq.close()
 		errs = append(errs, s.r.Close())
 	}
-	s.ws.close()
-	errs = append(errs, s.w.Close())
+	s.ws.list().close()
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	errs = append(errs, s.log.close())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
 	return nil
 }
 
-// Backup writes a consistent snapshot of the database to destPath, which must
-// not exist yet. It runs on a read connection (VACUUM INTO reads in one
-// transaction), so writers carry on meanwhile; the copy is compacted, and is
-// synced to disk before Backup returns.
+// Backup writes a consistent snapshot of the store to destPath and of its
+// access log to AccessLogPath(destPath); neither may exist yet. Each file's
+// copy is one read transaction (VACUUM INTO), so writers carry on meanwhile.
+// The access log is copied first, so that everything its entries and
+// checkpoints refer to is in the registry's copy. The copies are compacted
+// and synced to disk before Backup returns.
 func (s *Store) Backup(ctx context.Context, destPath string) error {
 	abs, err := filepath.Abs(destPath)
 	if err != nil {
 		return fmt.Errorf("sqlite: backup: %w", err)
 	}
-	if _, err := os.Stat(abs); err == nil {
-		return fmt.Errorf("sqlite: backup: destination: %w", fs.ErrExist)
+	for _, p := range []string{abs, AccessLogPath(abs)} {
+		if _, err := os.Stat(p); err == nil {
+			return fmt.Errorf("sqlite: backup: destination %s: %w", filepath.Base(p), fs.ErrExist)
+		}
 	}
+	if err := snapshotFile(ctx, s.log.path, AccessLogPath(abs), s.cfg); err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	if err := snapshotFile(ctx, s.path, abs, s.cfg); err != nil {
+		os.Remove(AccessLogPath(abs))
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	if err := syncDir(filepath.Dir(abs)); err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	return nil
+}
+
+// snapshotFile copies the database at src to dst with VACUUM INTO and syncs
+// the copy.
+func snapshotFile(ctx context.Context, src, dst string, cfg config) error {
 	// A connection of its own: VACUUM INTO writes a file, which a query_only
 	// connection refuses to do.
-	db, err := sql.Open("sqlite", dsnBackup(s.path, s.cfg))
+	db, err := sql.Open("sqlite", dsnBackup(src, cfg))
 	if err != nil {
-		return fmt.Errorf("sqlite: backup: %w", err)
+		return err
 	}
 	defer db.Close()
-	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", abs); err != nil {
-		os.Remove(abs)
-		return fmt.Errorf("sqlite: backup: %w", err)
+	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", dst); err != nil {
+		os.Remove(dst)
+		return err
 	}
-	f, err := os.Open(abs)
+	f, err := os.Open(dst)
 	if err != nil {
-		return fmt.Errorf("sqlite: backup: %w", err)
+		return err
 	}
 	err = f.Sync()
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = syncDir(filepath.Dir(abs))
-	}
-	if err != nil {
-		return fmt.Errorf("sqlite: backup: %w", err)
-	}
-	return nil
+	return err
 }
 
 func dsnBackup(path string, cfg config) string {
@@ -310,33 +370,47 @@ func syncDir(dir string) error {
 
 // Restore checks that srcPath is an intact dancu database — SQLite's
 // integrity check passes and it has a schema this program knows — and copies
-// it to destPath, which must not exist, syncing the copy and its folder
-// before it is renamed into place: a crash leaves either no destPath or a
-// complete one. Open destPath afterwards as usual.
+// it to destPath, and the access log beside it (AccessLogPath) likewise,
+// neither of which may exist. Each copy is synced, with its folder, before
+// it is renamed into place, the access log first: a crash leaves either no
+// destPath or a complete pair. A snapshot from before the access log had a
+// file of its own has none beside it; Open moves its log out as usual.
 func Restore(ctx context.Context, srcPath, destPath string) error {
-	if _, err := os.Stat(destPath); err == nil {
-		return fmt.Errorf("sqlite: restore: destination: %w", fs.ErrExist)
+	type file struct {
+		src, dst string
+		sc       schema
 	}
-	if err := checkSnapshot(ctx, srcPath); err != nil {
-		return fmt.Errorf("sqlite: restore: %w", err)
+	files := []file{{srcPath, destPath, registrySchema}}
+	if _, err := os.Stat(AccessLogPath(srcPath)); err == nil {
+		files = []file{{AccessLogPath(srcPath), AccessLogPath(destPath), accessSchema}, files[0]}
 	}
-	tmp := destPath + ".restoring"
-	if err := copyFileSynced(srcPath, tmp); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("sqlite: restore: %w", err)
+	for _, f := range files {
+		if _, err := os.Stat(f.dst); err == nil {
+			return fmt.Errorf("sqlite: restore: destination %s: %w", filepath.Base(f.dst), fs.ErrExist)
+		}
+		if err := checkSnapshot(ctx, f.src, f.sc); err != nil {
+			return fmt.Errorf("sqlite: restore: %w", err)
+		}
 	}
-	if err := os.Rename(tmp, destPath); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("sqlite: restore: %w", err)
-	}
-	if err := syncDir(filepath.Dir(destPath)); err != nil {
-		return fmt.Errorf("sqlite: restore: %w", err)
+	for _, f := range files {
+		tmp := f.dst + ".restoring"
+		if err := copyFileSynced(f.src, tmp); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("sqlite: restore: %w", err)
+		}
+		if err := os.Rename(tmp, f.dst); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("sqlite: restore: %w", err)
+		}
+		if err := syncDir(filepath.Dir(f.dst)); err != nil {
+			return fmt.Errorf("sqlite: restore: %w", err)
+		}
 	}
 	return nil
 }
 
 // checkSnapshot opens a snapshot read-only and checks it.
-func checkSnapshot(ctx context.Context, path string) error {
+func checkSnapshot(ctx context.Context, path string, sc schema) error {
 	if _, err := os.Stat(path); err != nil {
 		return err
 	}
@@ -356,7 +430,7 @@ func checkSnapshot(ctx context.Context, path string) error {
 	if err := db.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&newest); err != nil {
 		return fmt.Errorf("%s is not a dancu database (no schema_migrations)", filepath.Base(path))
 	}
-	ms, err := migrations()
+	ms, err := sc.migrations()
 	if err != nil {
 		return err
 	}

@@ -50,18 +50,36 @@ type writeStmts struct {
 	household, householdVersion, insHouseholdVersion, insHousehold, updHousehold *sql.Stmt
 	event, insEvent, insEventSubject, insOutbox                                  *sql.Stmt
 	setting, putSetting, insSettingIfAbsent                                      *sql.Stmt
-	// The access log's append runs them on every group commit.
-	accessState, insAccess, insAccesses, accessHashBlock, putAccessHashes, setAccessState *sql.Stmt
 }
 
-func (w *writeStmts) list() []struct {
+// stmtList pairs statements with their SQL, for preparing and closing them
+// together.
+type stmtList []struct {
 	dst **sql.Stmt
 	q   string
-} {
-	return []struct {
-		dst **sql.Stmt
-		q   string
-	}{
+}
+
+func (l stmtList) prepare(ctx context.Context, db *sql.DB) error {
+	for _, s := range l {
+		st, err := db.PrepareContext(ctx, s.q)
+		if err != nil {
+			return fmt.Errorf("sqlite: prepare: %w", err)
+		}
+		*s.dst = st
+	}
+	return nil
+}
+
+func (l stmtList) close() {
+	for _, s := range l {
+		if *s.dst != nil {
+			(*s.dst).Close()
+		}
+	}
+}
+
+func (w *writeStmts) list() stmtList {
+	return stmtList{
 		{&w.person, qPerson},
 		{&w.personVersion, `SELECT version FROM persons WHERE pin = ?`},
 		{&w.insPersonVersion, `INSERT INTO person_versions (pin, version, name_key, name_fold,
@@ -75,12 +93,6 @@ func (w *writeStmts) list() []struct {
 			birth_year = ?, birth_date = ?, sex = ?, province = ?, commune = ?, state = ?,
 			household_id = ? WHERE pin = ?`},
 		{&w.addPersons, `UPDATE counters SET value = value + ? WHERE name = 'persons'`},
-		{&w.accessState, "SELECT size, hash_count FROM access_log_state WHERE id = 1"},
-		{&w.insAccess, insertEntrySQL},
-		{&w.insAccesses, insertEntriesSQL},
-		{&w.accessHashBlock, "SELECT hashes FROM access_hashes WHERE block = ?"},
-		{&w.putAccessHashes, "INSERT INTO access_hashes (block, hashes) VALUES (?, ?) ON CONFLICT (block) DO UPDATE SET hashes = excluded.hashes"},
-		{&w.setAccessState, "UPDATE access_log_state SET size = ?, hash_count = ? WHERE id = 1"},
 		{&w.household, qHousehold},
 		{&w.householdVersion, `SELECT version FROM households WHERE id = ?`},
 		{&w.insHouseholdVersion, `INSERT INTO household_versions (id, version, head_pin, province,
@@ -99,25 +111,6 @@ func (w *writeStmts) list() []struct {
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`},
 		{&w.insSettingIfAbsent, `INSERT INTO settings (key, value) VALUES (?, ?)
 			ON CONFLICT (key) DO NOTHING`},
-	}
-}
-
-func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
-	for _, s := range w.list() {
-		st, err := db.PrepareContext(ctx, s.q)
-		if err != nil {
-			return fmt.Errorf("sqlite: prepare: %w", err)
-		}
-		*s.dst = st
-	}
-	return nil
-}
-
-func (w *writeStmts) close() {
-	for _, s := range w.list() {
-		if *s.dst != nil {
-			(*s.dst).Close()
-		}
 	}
 }
 

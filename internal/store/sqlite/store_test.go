@@ -102,7 +102,7 @@ func TestOpen_ReopenAppliesNothingTwice(t *testing.T) {
 	if got := migrationRows(t, s); !reflect.DeepEqual(got, applied) {
 		t.Errorf("after reopen schema_migrations = %v, want %v", got, applied)
 	}
-	ms, err := migrations()
+	ms, err := registrySchema.migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
