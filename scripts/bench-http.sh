@@ -39,6 +39,6 @@ echo "== GET /v1/citizens?name=...&birth_year=..., $conns connections, $duration
 NAMES="$dir/names.txt" wrk -t1 -c"$conns" -d"$duration" --latency -s scripts/wrk-search.lua "http://$addr"
 
 echo "rss_after_load_kib $(ps -o rss= -p $server)"
-bytes=$(du -cb "$dir"/dancu.db* | tail -n1 | cut -f1)
+bytes=$(du -cb "$dir"/dancu.db* "$dir"/dancu-access.db* | tail -n1 | cut -f1)
 count=$(sqlite3 "$dir/dancu.db" "SELECT count(*) FROM persons")
 echo "db_bytes $bytes people $count bytes_per_person $((bytes / count))"
