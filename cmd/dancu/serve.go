@@ -142,7 +142,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	if _, err := mountServices(cfg, st, reg, accessLog, srv, console, servicesSessions{citizens}, servicesSMS(sender), citizenPortal, logger); err != nil {
 		return err
 	}
-	op, err := newOIDC(ctx, cfg, st, reg, accessLog, oidcSessions{citizens}, exchangeIssuer(env.lookupEnv, cfg.Addr), srv.Mux(), logger)
+	op, err := newOIDC(ctx, cfg, st, reg, accessLog, oidcSessions{citizens}, citizenPortal, exchangeIssuer(env.lookupEnv, cfg.Addr), srv.Mux(), logger)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func TestProvider_RedirectURIExactMatch(t *testing.T) {
 			if status != http.StatusBadRequest || loc != nil {
 				t.Errorf("= %d, Location %v, want 400 and no redirect; body %q", status, loc, body)
 			}
-			if !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") || !strings.Contains(body, `id="error-title"`) ||
+			if !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") || !strings.Contains(body, `id="error-text"`) ||
 				strings.Contains(body, "evil.example") {
 				t.Errorf("error page = %s %q", hdr.Get("Content-Type"), body)
 			}

@@ -84,8 +84,9 @@ func TestBrowser_SignInAndConsent(t *testing.T) {
 		t.Fatal(err)
 	}
 	issuer := "http://" + ln.Addr().String()
-	p, err := oidc.New(ctx, oidc.Deps{Store: st, Registry: reg, Datasets: st, Sessions: portalSessions{citizens}, Recorder: accessLog, Logger: logger},
-		oidc.Options{Issuer: issuer})
+	citizenPortal := portal.New(portal.Deps{EID: citizens, People: reg, Tracker: accessLog, Logger: logger})
+	p, err := oidc.New(ctx, oidc.Deps{Store: st, Registry: reg, Datasets: st, Sessions: portalSessions{citizens},
+		Layout: citizenPortal, Recorder: accessLog, Logger: logger}, oidc.Options{Issuer: issuer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestBrowser_SignInAndConsent(t *testing.T) {
 	}
 	srv := api.New(api.Deps{Registry: reg, Store: st, Auth: a, Logger: logger, Recorder: accessLog})
 	p.Mount(srv.Mux())
-	portal.New(portal.Deps{EID: citizens, People: reg, Tracker: accessLog, Logger: logger}).Mount(srv.Mux())
+	citizenPortal.Mount(srv.Mux())
 	ts := httptest.NewUnstartedServer(srv)
 	ts.Listener.Close()
 	ts.Listener = ln
@@ -152,9 +153,41 @@ func TestBrowser_SignInAndConsent(t *testing.T) {
 	step("second factor",
 		chromedp.SendKeys(chromedp.ID("totp"), credential.TOTPCode(acct.TOTPSecret, time.Now())),
 		chromedp.Submit(chromedp.ID("totp-form")),
-		chromedp.WaitVisible(chromedp.ID("consent-title")),
+		chromedp.WaitVisible(chromedp.ID("consent")),
 	)
+	// The consent page is drawn in the portal's layout: its header with the
+	// session, its stylesheet applied (the Content-Security-Policy lets it
+	// load), and its language switch, which shows the same request in
+	// English.
+	type layoutSeen struct {
+		Header, Signout, Stylesheet bool
+		HeaderBackground, H1        string
+	}
+	layout, err := chromedp.Run(cctx, chromedp.Evaluate[layoutSeen](`({
+		Header: !!document.querySelector("header.site-header"),
+		Signout: !!document.querySelector("header #signout"),
+		Stylesheet: !!document.querySelector('link[rel=stylesheet][href="/portal/static/portal.css"]'),
+		HeaderBackground: getComputedStyle(document.querySelector("header.site-header")).backgroundColor,
+		H1: document.querySelector("main h1").textContent,
+	})`))
+	if err != nil {
+		t.Fatalf("browser: read the consent page's layout: %v", err)
+	}
+	if !layout.Header || !layout.Signout || !layout.Stylesheet || layout.H1 != "Chia sẻ thông tin" ||
+		layout.HeaderBackground == "" || layout.HeaderBackground == "rgba(0, 0, 0, 0)" {
+		t.Errorf("the consent page is not in the portal's layout: %+v", layout)
+	}
+	step("switch to English",
+		chromedp.Click(chromedp.CSS(`nav.lang a[href*="lang=en"]`)),
+		chromedp.WaitVisible(chromedp.ID("consent")),
+	)
+	if h1 := browsertest.Text(t, cctx, chromedp.CSS("main h1")); h1 != "Share your information" {
+		t.Errorf("after the language switch the consent page is titled %q", h1)
+	}
 	title, purpose, attrs := text("rp-name"), text("rp-purpose"), text("attributes")
+	if !strings.Contains(attrs, "personal identification number") {
+		t.Errorf("the English consent page lists %q", attrs)
+	}
 	step("agree",
 		chromedp.Click(chromedp.ID("agree")),
 		chromedp.WaitVisible(chromedp.ID("rp-done")),

@@ -272,4 +272,4 @@ func ecKey(t testing.TB, kid string) jose.JSONWebKey {
 	return jose.JSONWebKey{Key: k, KeyID: kid, Algorithm: string(jose.ES256), Use: "sig"}
 }
 
-var reBack = regexp.MustCompile(`id="back" class="button" href="([^"]+)"`)
+var reBack = regexp.MustCompile(`id="back" class="btn" href="([^"]+)"`)

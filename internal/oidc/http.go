@@ -57,8 +57,7 @@ func (p *Provider) guard(next http.Handler) http.Handler {
 			pw := &plainErrorWriter{ResponseWriter: w}
 			next.ServeHTTP(pw, r)
 			if pw.caught {
-				t, _ := pickLanguage(r, nil)
-				p.errorPage(w, r, http.StatusBadRequest, t.Error, t.BadRequestText, "", nil)
+				p.errorPage(w, r, http.StatusBadRequest, func(t texts) (string, string) { return t.Error, t.BadRequestText }, "", nil)
 			}
 			return
 		case BasePath + "/end_session":

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -66,7 +67,7 @@ func newPages() (*pages, error) {
 type texts struct {
 	Brand, ConsentTitle, Asks, Purpose, Attributes, Level, Agree, Refuse, Note, Back    string
 	Expired, ExpiredText, LevelTitle, LevelText, DisabledText, LoggedOut, LoggedOutText string
-	LoggedOutAllText, Error, ErrorText, BadRequestText                                  string
+	LoggedOutAllText, Error, ErrorText, BadRequestText, Unavailable                     string
 }
 
 var textsVI = texts{
@@ -82,6 +83,7 @@ var textsVI = texts{
 	LoggedOut:    "Đã đăng xuất khỏi dịch vụ", LoggedOutText: "Bạn đã đăng xuất khỏi dịch vụ. Phiên trên cổng công dân vẫn còn; hãy đăng xuất tại đó nếu dùng máy chung.",
 	LoggedOutAllText: "Bạn đã đăng xuất khỏi dịch vụ và khỏi cổng công dân.",
 	Error:            "Không thể tiếp tục", ErrorText: "Yêu cầu không hợp lệ. Hãy quay lại dịch vụ và thử lại.",
+	Unavailable:    "Hệ thống tạm thời không phục vụ được. Hãy thử lại sau.",
 	BadRequestText: "Dịch vụ đã gửi một yêu cầu đăng nhập không hợp lệ (ứng dụng chưa được đăng ký, hoặc địa chỉ quay lại không khớp với địa chỉ đã đăng ký). Vì an toàn, bạn không được chuyển tiếp. Hãy báo cho dịch vụ.",
 }
 
@@ -98,17 +100,35 @@ var textsEN = texts{
 	LoggedOut:    "Signed out of the service", LoggedOutText: "You have signed out of the service. Your portal session remains; sign out there too on a shared computer.",
 	LoggedOutAllText: "You have signed out of the service and of the citizens' portal.",
 	Error:            "Cannot continue", ErrorText: "The request is not valid. Return to the service and try again.",
+	Unavailable:    "The service is unavailable for the moment. Try again later.",
 	BadRequestText: "The service sent a sign-in request that is not valid (an unregistered application, or a return address other than the registered one). For your safety you are not sent on. Please tell the service.",
 }
 
-// language picks Vietnamese unless the request prefers English.
-func pickLanguage(r *http.Request, uiLocales []string) (texts, bool) {
-	prefs := slices.Clone(uiLocales)
+// acceptLanguages lists the browser's Accept-Language tags in its order.
+func acceptLanguages(r *http.Request) []string {
+	var out []string
 	for part := range strings.SplitSeq(r.Header.Get("Accept-Language"), ",") {
 		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-		prefs = append(prefs, tag)
+		out = append(out, tag)
 	}
-	for _, t := range prefs {
+	return out
+}
+
+// pickLanguage chooses the pages' language. In the portal's layout it is
+// the portal's choice (the citizen's, else the relying party's
+// ui_locales), so that the header and the page agree; alone, the
+// first of ui_locales and the browser's languages that is Vietnamese or
+// English. Vietnamese by default.
+func (p *Provider) pickLanguage(w http.ResponseWriter, r *http.Request, uiLocales []string) (texts, bool) {
+	if p.layout != nil {
+		// Not the browser's languages: the portal's sign-in pages, just
+		// before, do not follow them either.
+		if p.layout.PageLang(w, r, uiLocales...) == "en" {
+			return textsEN, false
+		}
+		return textsVI, true
+	}
+	for _, t := range append(slices.Clone(uiLocales), acceptLanguages(r)...) {
 		t = strings.ToLower(t)
 		switch {
 		case strings.HasPrefix(t, "vi"):
@@ -130,23 +150,49 @@ type pageData struct {
 	ID, CSRF                string
 }
 
-func (p *Provider) render(w http.ResponseWriter, status int, t *template.Template, d pageData) {
+// render writes one of the provider's pages: its content in the portal's
+// layout when there is one, else in the provider's plain frame. formAction,
+// when set, is the origin the page's form leads to (the relying party, to
+// which the answer redirects), allowed by the Content-Security-Policy.
+func (p *Provider) render(w http.ResponseWriter, r *http.Request, status int, t *template.Template, d pageData, formAction string) {
 	d.Lang = "vi"
 	if !d.Vi {
 		d.Lang = "en"
 	}
+	name := "page"
+	if p.layout != nil {
+		name = "content"
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, d); err != nil {
+		p.log.ErrorContext(r.Context(), "oidc: render page", api.KeyRequestID, api.RequestID(r.Context()), "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if p.layout != nil {
+		var extra []string
+		if formAction != "" {
+			extra = append(extra, formAction)
+		}
+		p.layout.RenderPage(w, r, status, d.Lang, d.Title, template.HTML(buf.String()), extra...)
+		return
+	}
+	if formAction != "" {
+		w.Header().Set("Content-Security-Policy", csp("'self' "+formAction))
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	if err := t.ExecuteTemplate(w, "page", d); err != nil {
-		// The header is sent; all that is left is to log.
-		p.log.Error("oidc: render page", "error", err)
-	}
+	w.Write(buf.Bytes())
 }
 
-func (p *Provider) errorPage(w http.ResponseWriter, r *http.Request, status int, title, text, back string, ui []string) {
-	t, vi := pickLanguage(r, ui)
-	p.render(w, status, p.pages.errorPage, pageData{T: t, Vi: vi, Title: title, Text: text, Back: back})
+// errorPage explains a refusal in the page's language: msg picks the title
+// and the text from the language's texts. back, when set, is the way back
+// to the relying party.
+func (p *Provider) errorPage(w http.ResponseWriter, r *http.Request, status int, msg func(texts) (title, text string), back string, ui []string) {
+	t, vi := p.pickLanguage(w, r, ui)
+	title, text := msg(t)
+	p.render(w, r, status, p.pages.errorPage, pageData{T: t, Vi: vi, Title: title, Text: text, Back: back}, "")
 }
 
 // loginPage is where the library sends the browser after validating an
@@ -192,18 +238,19 @@ func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
 	}
 	// The decision's answer redirects to the relying party, which the
 	// browser checks against form-action.
+	var formAction string
 	if u, err := url.Parse(a.RedirectURI); err == nil {
-		w.Header().Set("Content-Security-Policy", csp("'self' "+u.Scheme+"://"+u.Host))
+		formAction = u.Scheme + "://" + u.Host
 	}
-	t, vi := pickLanguage(r, a.UILocales)
+	t, vi := p.pickLanguage(w, r, a.UILocales)
 	var ss []Scope
 	for _, name := range a.Scopes {
 		if s, ok := lookupScope(name); ok {
 			ss = append(ss, s)
 		}
 	}
-	p.render(w, http.StatusOK, p.pages.consent, pageData{T: t, Vi: vi, Title: t.ConsentTitle, RP: rp, Scopes: ss,
-		Level: u.Level, ID: a.ID, CSRF: p.csrfToken(u, a.ID)})
+	p.render(w, r, http.StatusOK, p.pages.consent, pageData{T: t, Vi: vi, Title: t.ConsentTitle, RP: rp, Scopes: ss,
+		Level: u.Level, ID: a.ID, CSRF: p.csrfToken(u, a.ID)}, formAction)
 }
 
 // tooOld reports whether the portal's sign-in is too old for the request:
@@ -222,7 +269,7 @@ func (p *Provider) tooOld(a *authRequest, u User) bool {
 func (p *Provider) consentSubmit(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		p.errorPage(w, r, http.StatusBadRequest, textsEN.Error, textsEN.ErrorText, "", nil)
+		p.errorPage(w, r, http.StatusBadRequest, func(t texts) (string, string) { return t.Error, t.ErrorText }, "", nil)
 		return
 	}
 	a, rp, ok := p.loadRequest(w, r, r.PostForm.Get("id"))
@@ -231,8 +278,7 @@ func (p *Provider) consentSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	u, signedIn := p.sessions.Current(r)
 	if !signedIn || !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(p.csrfToken(u, a.ID))) {
-		t, _ := pickLanguage(r, a.UILocales)
-		p.errorPage(w, r, http.StatusForbidden, t.Error, t.ErrorText, "", a.UILocales)
+		p.errorPage(w, r, http.StatusForbidden, func(t texts) (string, string) { return t.Error, t.ErrorText }, "", a.UILocales)
 		return
 	}
 	switch r.PostForm.Get("decision") {
@@ -254,8 +300,7 @@ func (p *Provider) consentSubmit(w http.ResponseWriter, r *http.Request) {
 	case "refuse":
 		p.redirectError(w, r, a, "access_denied", "the citizen refused to share the attributes")
 	default:
-		t, _ := pickLanguage(r, a.UILocales)
-		p.errorPage(w, r, http.StatusBadRequest, t.Error, t.ErrorText, "", a.UILocales)
+		p.errorPage(w, r, http.StatusBadRequest, func(t texts) (string, string) { return t.Error, t.ErrorText }, "", a.UILocales)
 	}
 }
 
@@ -265,8 +310,7 @@ func (p *Provider) loadRequest(w http.ResponseWriter, r *http.Request, id string
 	a, err := p.authRequest(r.Context(), id)
 	var oe *oidc.Error
 	if errors.As(err, &oe) {
-		t, _ := pickLanguage(r, nil)
-		p.errorPage(w, r, http.StatusBadRequest, t.Expired, t.ExpiredText, "", nil)
+		p.errorPage(w, r, http.StatusBadRequest, func(t texts) (string, string) { return t.Expired, t.ExpiredText }, "", nil)
 		return nil, nil, false
 	}
 	if err != nil {
@@ -274,14 +318,12 @@ func (p *Provider) loadRequest(w http.ResponseWriter, r *http.Request, id string
 		return nil, nil, false
 	}
 	if a.Completed {
-		t, _ := pickLanguage(r, a.UILocales)
-		p.errorPage(w, r, http.StatusBadRequest, t.Expired, t.ExpiredText, "", a.UILocales)
+		p.errorPage(w, r, http.StatusBadRequest, func(t texts) (string, string) { return t.Expired, t.ExpiredText }, "", a.UILocales)
 		return nil, nil, false
 	}
 	rp, err := p.RP(r.Context(), a.ClientID)
 	if err != nil || rp.Status != StatusActive {
-		t, _ := pickLanguage(r, a.UILocales)
-		p.errorPage(w, r, http.StatusForbidden, t.Error, t.DisabledText, "", a.UILocales)
+		p.errorPage(w, r, http.StatusForbidden, func(t texts) (string, string) { return t.Error, t.DisabledText }, "", a.UILocales)
 		return nil, nil, false
 	}
 	return a, rp, true
@@ -290,9 +332,8 @@ func (p *Provider) loadRequest(w http.ResponseWriter, r *http.Request, id string
 // levelTooLow explains the refusal and offers the way back, which carries
 // access_denied to the relying party.
 func (p *Provider) levelTooLow(w http.ResponseWriter, r *http.Request, a *authRequest) {
-	t, _ := pickLanguage(r, a.UILocales)
 	back := errorRedirect(a, "access_denied", "a level 2 account is required")
-	p.errorPage(w, r, http.StatusForbidden, t.LevelTitle, t.LevelText, back, a.UILocales)
+	p.errorPage(w, r, http.StatusForbidden, func(t texts) (string, string) { return t.LevelTitle, t.LevelText }, back, a.UILocales)
 }
 
 // complete records who signed in and answers the relying party with a
@@ -329,7 +370,7 @@ func errorRedirect(a *authRequest, code, desc string) string {
 
 func (p *Provider) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	p.log.ErrorContext(r.Context(), "oidc: login", api.KeyRequestID, api.RequestID(r.Context()), "error", err)
-	p.errorPage(w, r, http.StatusServiceUnavailable, textsEN.Error, "Try again later.", "", nil)
+	p.errorPage(w, r, http.StatusServiceUnavailable, func(t texts) (string, string) { return t.Error, t.Unavailable }, "", nil)
 }
 
 // csrfToken binds the consent form to the portal session and the request.
@@ -356,10 +397,10 @@ func covers(have, want []string) bool {
 // loggedOut is where RP-initiated logout ends without a registered
 // post_logout_redirect_uri.
 func (p *Provider) loggedOut(w http.ResponseWriter, r *http.Request) {
-	t, vi := pickLanguage(r, nil)
+	t, vi := p.pickLanguage(w, r, nil)
 	text := t.LoggedOutAllText
 	if _, signedIn := p.sessions.Current(r); signedIn {
 		text = t.LoggedOutText
 	}
-	p.render(w, http.StatusOK, p.pages.errorPage, pageData{T: t, Vi: vi, Title: t.LoggedOut, Text: text})
+	p.render(w, r, http.StatusOK, p.pages.errorPage, pageData{T: t, Vi: vi, Title: t.LoggedOut, Text: text}, "")
 }

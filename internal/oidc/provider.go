@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -52,6 +53,20 @@ type Sessions interface {
 	SignOut(w http.ResponseWriter, r *http.Request, u User) error
 }
 
+// Layout draws the provider's pages (consent, refusals, logged out) in the
+// citizens' portal's layout: its header with the language switch and the
+// session, its navigation, styles and security headers. *portal.Handler
+// implements it. Without one (the provider served alone, as in some tests)
+// the pages have a plain frame of their own.
+type Layout interface {
+	// PageLang returns the page's language, "vi" or "en": the citizen's
+	// choice, else the first of hints (language tags) the portal speaks.
+	PageLang(w http.ResponseWriter, r *http.Request, hints ...string) string
+	// RenderPage writes body, titled, in the layout; formAction lists
+	// origins besides the site's that the page's forms may lead to.
+	RenderPage(w http.ResponseWriter, r *http.Request, status int, lang, title string, body template.HTML, formAction ...string)
+}
+
 // Registry reads a person's current record.
 type Registry interface {
 	Person(ctx context.Context, pin string, asOf registry.Date) (*registry.Record, error)
@@ -77,6 +92,7 @@ type Deps struct {
 	Registry Registry
 	Datasets Datasets // optional: without it dataset scopes release nothing
 	Sessions Sessions
+	Layout   Layout // optional: the portal's layout for the pages
 	Recorder audit.Recorder
 	Logger   *slog.Logger
 }
@@ -133,6 +149,7 @@ type Provider struct {
 	reg      Registry
 	datasets Datasets
 	sessions Sessions
+	layout   Layout
 	rec      audit.Recorder
 	log      *slog.Logger
 	opts     Options
@@ -168,7 +185,7 @@ func New(ctx context.Context, d Deps, o Options) (*Provider, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Provider{st: d.Store, reg: d.Registry, datasets: d.Datasets, sessions: d.Sessions, rec: d.Recorder,
+	p := &Provider{st: d.Store, reg: d.Registry, datasets: d.Datasets, sessions: d.Sessions, layout: d.Layout, rec: d.Recorder,
 		log: d.Logger, opts: o, now: o.Now}
 
 	// One random value, stored once, from which every secret is derived.

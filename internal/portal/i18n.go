@@ -486,7 +486,9 @@ func chooseLang(w http.ResponseWriter, r *http.Request) string {
 	if q := r.URL.Query().Get("lang"); q != "" {
 		if _, ok := messages[q]; ok {
 			http.SetCookie(w, &http.Cookie{
-				Name: langCookie, Value: q, Path: prefix, MaxAge: 365 * 24 * 3600,
+				// The whole site: the OpenID Connect provider's pages,
+				// drawn in the portal's layout, follow the choice too.
+				Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600,
 				HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
 			})
 			return q

@@ -315,7 +315,10 @@ func csrfSecret(w http.ResponseWriter, r *http.Request) string {
 	b := make([]byte, 32)
 	rand.Read(b)
 	v := base64.RawURLEncoding.EncodeToString(b)
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: prefix, HttpOnly: true,
+	// Path /: pages of other parts of the site drawn in the portal's
+	// layout (the OpenID Connect provider's consent page) carry the
+	// header's sign-out form, whose secret must be the portal's.
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/", HttpOnly: true,
 		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
 	return v
 }
@@ -431,7 +434,17 @@ func langLinks(r *http.Request, current string) []langLink {
 
 // render writes a page of the portal in the layout.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page, title string, body any, notice, errMsg string) {
+	h.renderIn(w, r, "", status, page, title, body, notice, errMsg)
+}
+
+// renderIn writes a page in the layout, in lang when set (else the
+// request's language), with forms allowed to lead to formAction's origins
+// as well as the site's.
+func (h *Handler) renderIn(w http.ResponseWriter, r *http.Request, lang string, status int, page, title string, body any, notice, errMsg string, formAction ...string) {
 	rq := h.ensure(w, r)
+	if _, ok := messages[lang]; ok {
+		rq.lang = lang
+	}
 	c := catalogueFor(rq.lang)
 	data := layout{
 		Lang: c.lang, Title: title, SignedIn: rq.signed, Level: rq.citizen.Level, CSRF: rq.csrf,
@@ -447,6 +460,10 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 		return
 	}
 	setSecurityHeaders(w.Header())
+	if len(formAction) > 0 {
+		w.Header().Set("Content-Security-Policy", strings.Replace(w.Header().Get("Content-Security-Policy"),
+			"form-action 'self'", "form-action 'self' "+strings.Join(formAction, " "), 1))
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)

@@ -79,6 +79,40 @@ func (h *Handler) RenderPortal(w http.ResponseWriter, r *http.Request, status in
 	h.render(w, r, status, "section", title, body, "", "")
 }
 
+// PageLang returns the language of a page of another part of the site
+// drawn in the portal's layout (the OpenID Connect provider's consent and
+// error pages): the citizen's choice in the portal (?lang= or its cookie),
+// else the first of hints (language tags such as a relying party's
+// ui_locales, then Accept-Language's) that the portal speaks, else
+// Vietnamese.
+func (h *Handler) PageLang(w http.ResponseWriter, r *http.Request, hints ...string) string {
+	if r.URL.Query().Get("lang") != "" {
+		return chooseLang(w, r)
+	}
+	if c, err := r.Cookie(langCookie); err == nil {
+		if _, ok := messages[c.Value]; ok {
+			return c.Value
+		}
+	}
+	for _, t := range hints {
+		base, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(t)), "-")
+		if _, ok := messages[base]; ok {
+			return base
+		}
+	}
+	return defaultLang
+}
+
+// RenderPage writes a page of another part of the site in the portal's
+// layout (header with the language switch and the session, navigation,
+// styles, footer, security headers), in lang (as PageLang chose it).
+// formAction lists the origins the page's forms may lead to besides the
+// site itself (a consent form answered by a redirect to a relying party),
+// added to the Content-Security-Policy's form-action.
+func (h *Handler) RenderPage(w http.ResponseWriter, r *http.Request, status int, lang, title string, body template.HTML, formAction ...string) {
+	h.renderIn(w, r, lang, status, "section", title, body, "", "", formAction...)
+}
+
 func (h *Handler) sectionLinks(rq *request) []navLink {
 	var out []navLink
 	for _, l := range h.links {
