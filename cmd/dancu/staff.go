@@ -98,7 +98,7 @@ func staffRun(ctx context.Context, svc *staff.Service, sub, username string, n s
 		case err != nil:
 			return err
 		}
-		printCredentials(stdout, a, cr)
+		return printCredentials(stdout, a, cr)
 	case "list":
 		all, err := svc.Accounts(ctx)
 		if err != nil {
@@ -143,7 +143,7 @@ func staffRun(ctx context.Context, svc *staff.Service, sub, username string, n s
 		if err != nil {
 			return notFoundHint(err, username)
 		}
-		printCredentials(stdout, a, cr)
+		return printCredentials(stdout, a, cr)
 	}
 	return nil
 }
@@ -155,10 +155,18 @@ func notFoundHint(err error, username string) error {
 	return err
 }
 
-// printCredentials shows new credentials, once, on stdout (never the log).
-func printCredentials(w io.Writer, a *staff.Account, cr staff.Credentials) {
+// printCredentials shows new credentials, once, on stdout (never the log):
+// the one-time password, and the authenticator's enrolment as a key, a URI
+// and a QR code the officer scans with the authenticator app.
+func printCredentials(w io.Writer, a *staff.Account, cr staff.Credentials) error {
+	qr, err := terminalQR(cr.Enrolment.URI, isTerminal(w))
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "Account %s: hand these to the officer in person; they are shown only this once.\n", a.ID)
 	fmt.Fprintf(w, "  One-time password (to change at first sign-in): %s\n", cr.Password)
 	fmt.Fprintf(w, "  Authenticator key (time-based, 6 digits, 30 s): %s\n", cr.Enrolment.Secret)
 	fmt.Fprintf(w, "  Enrolment URI: %s\n", cr.Enrolment.URI)
+	fmt.Fprintf(w, "  Or scan this with the authenticator app:\n\n%s\n", qr)
+	return nil
 }

@@ -25,6 +25,11 @@ func TestStaffCmd(t *testing.T) {
 			t.Errorf("add output lacks %q:\n%s", want, out)
 		}
 	}
+	// The QR code printed is the enrolment URI printed, for the
+	// authenticator app to scan.
+	if got, want := decodeTerminalQR(t, qrOf(t, out)), enrolmentURIOf(t, out); got != want {
+		t.Errorf("the QR code reads %q, want the enrolment URI %q", got, want)
+	}
 	out, err = run("list")
 	if err != nil || !strings.Contains(out, "reg7") || !strings.Contains(out, "01:00004,79") || !strings.Contains(out, "new password pending") {
 		t.Errorf("list: %v\n%s", err, out)
@@ -35,8 +40,11 @@ func TestStaffCmd(t *testing.T) {
 	if out, _ := run("list"); !strings.Contains(out, "disabled") {
 		t.Errorf("list after disable:\n%s", out)
 	}
-	if out, err := run("reset", "--username", "reg7"); err != nil || !strings.Contains(out, "One-time password") {
+	out, err = run("reset", "--username", "reg7")
+	if err != nil || !strings.Contains(out, "One-time password") {
 		t.Errorf("reset: %v\n%s", err, out)
+	} else if got, want := decodeTerminalQR(t, qrOf(t, out)), enrolmentURIOf(t, out); got != want {
+		t.Errorf("reset: the QR code reads %q, want %q", got, want)
 	}
 	for name, args := range map[string][]string{
 		"taken":           {"add", "--username", "reg7", "--name", "X", "--role", "auditor"},
