@@ -22,6 +22,13 @@ const (
 	EventSessionRevoked = "session_revoked"
 	EventRecovered      = "recovered"
 	EventOrganisation   = "organisation_registered"
+	// EventRepresentativeChanged is an organisation's: an officer made
+	// another citizen its legal representative (Detail: the document).
+	EventRepresentativeChanged = "representative_changed"
+	// EventOrganisationHandedOver and EventOrganisationReceived are the
+	// former and the new representative's (Detail: the tax code).
+	EventOrganisationHandedOver = "organisation_handed_over"
+	EventOrganisationReceived   = "organisation_received"
 )
 
 // Event is one event of an account, as shown to its holder. It holds no

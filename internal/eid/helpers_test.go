@@ -106,6 +106,7 @@ const (
 	phone     = "0912345678"
 	phoneE164 = "+84912345678"
 	card      = "079190000001"
+	cardOther = "001185000005"
 )
 
 // t0 is the test clock's start: now, since the store judges the expiry of
@@ -141,6 +142,7 @@ func people() fakePeople {
 	other := &registry.Person{
 		PIN: pinOther, FullName: "Nguyễn Văn Cả", BirthDate: registry.MustParseDate("1985-01-01"), Sex: registry.Male,
 		Status: registry.Status{State: registry.Alive}, Phone: "0922222222",
+		Documents: []registry.Document{{Kind: registry.CanCuoc, Number: cardOther, Chip: true, Status: "valid", IssueDate: registry.MustParseDate("2024-07-01")}},
 	}
 	return fakePeople{pinAdult: adult, pinChild: child, pinYoung: young, pinDead: dead, pinOther: other}
 }

@@ -90,3 +90,102 @@ func (s *Service) Organisations(ctx context.Context, accountID string) ([]*Accou
 	}
 	return out, nil
 }
+
+// Represented returns an organisation's account for its current legal
+// representative: ErrNotFound when there is no such organisation, it is
+// disabled, or representativeID is not (or no longer) its representative.
+// Acting for an organisation is checked with it at every sign-in as the
+// organisation, so that a representative replaced by an officer cannot.
+func (s *Service) Represented(ctx context.Context, orgID, representativeID string) (*Account, error) {
+	a, err := s.Account(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind != KindOrganisation || a.Disabled || a.Representative == "" || a.Representative != representativeID {
+		return nil, ErrNotFound
+	}
+	return a, nil
+}
+
+// Grants ends what relying parties hold for an account: its consents and
+// tokens. Package oidc's provider implements it; HandOver calls it so that
+// the former representative's grants to act for the organisation end at
+// once.
+type Grants interface {
+	RevokeAccount(ctx context.Context, accountID string) error
+}
+
+// Handover is an officer's record of a change of an organisation's legal
+// representative, checked in person: Check names the new representative
+// (their PIN and chip card, read at the counter), Document the paper that
+// proves the change (a decision, the business registration's amendment).
+type Handover struct {
+	Check
+	TaxCode  string
+	Document string
+}
+
+// HandOver makes another citizen the legal representative of an
+// organisation's account, after an officer checked them in person with
+// their chip card and the document of the change. The new representative
+// needs a level-2 account. The former one loses the organisation at once:
+// it leaves their list, signing in as the organisation is refused, and
+// every consent and token relying parties hold for the organisation is
+// revoked (the new representative agrees again). The officer's read of the
+// new representative's record is in the access log; the change is an
+// event of the organisation and of both representatives.
+func (s *Service) HandOver(ctx context.Context, h Handover) (*Account, error) {
+	tc, ok := NormalizeTaxCode(h.TaxCode)
+	if !ok {
+		return nil, &InputError{"tax_code", "must be 10 digits, or 10 digits, a hyphen and 3 digits"}
+	}
+	doc := strings.TrimSpace(h.Document)
+	if doc == "" || utf8.RuneCountInString(doc) > 200 || !utf8.ValidString(doc) {
+		return nil, &InputError{"document", "is required: the document of the change, up to 200 characters"}
+	}
+	orgID := "O" + strings.ReplaceAll(tc, "-", "")
+	org, err := s.Account(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	if org.Kind != KindOrganisation {
+		return nil, ErrNotFound
+	}
+	next, err := s.AccountByPIN(ctx, h.PIN)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.verifyCard(ctx, h.Check, "eid_org_handover"); err != nil {
+		return nil, err
+	}
+	if next.Kind != KindCitizen || next.Disabled || next.Level < Level2 {
+		return nil, ErrLevel
+	}
+	var former string
+	org, err = s.update(ctx, orgID, func(a *Account) error {
+		former = a.Representative
+		a.Representative = next.ID
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Revoked after the change, so that nothing the former representative
+	// obtains in between survives; an officer repeating a failed handover
+	// revokes again.
+	if s.grants != nil {
+		if err := s.grants.RevokeAccount(ctx, orgID); err != nil {
+			return nil, fmt.Errorf("eid: the representative changed, but the organisation's grants to relying parties were not revoked (repeat the handover): %w", err)
+		}
+	}
+	by := Event{Officer: h.Officer, Station: h.Station, Detail: tc}
+	if former != next.ID {
+		s.event(ctx, orgID, EventRepresentativeChanged, Event{Officer: h.Officer, Station: h.Station, Detail: doc})
+		if former != "" {
+			s.event(ctx, former, EventOrganisationHandedOver, by)
+		}
+		s.event(ctx, next.ID, EventOrganisationReceived, by)
+	}
+	s.log.InfoContext(ctx, "eid: organisation handed over", "account", orgID, "officer", h.Officer)
+	return org, nil
+}

@@ -104,6 +104,7 @@ type Service struct {
 	people People
 	sms    sms.Sender
 	rec    audit.Recorder
+	grants Grants
 	log    *slog.Logger
 	now    func() time.Time
 	cfg    Config
@@ -119,8 +120,11 @@ type Deps struct {
 	People   People
 	SMS      sms.Sender
 	Recorder audit.Recorder // officers' reads of a record for a check
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Grants, optional, revokes relying parties' consents and tokens of an
+	// organisation handed to a new representative.
+	Grants Grants
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // New returns a Service.
@@ -138,7 +142,7 @@ func New(d Deps, cfg Config) *Service {
 	if cfg.Issuer == "" {
 		cfg.Issuer = def.Issuer
 	}
-	s := &Service{st: d.Store, nonces: d.Nonces, people: d.People, sms: d.SMS, rec: d.Recorder, log: d.Logger, now: d.Now, cfg: cfg}
+	s := &Service{st: d.Store, nonces: d.Nonces, people: d.People, sms: d.SMS, rec: d.Recorder, grants: d.Grants, log: d.Logger, now: d.Now, cfg: cfg}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

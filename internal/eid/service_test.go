@@ -585,6 +585,109 @@ func TestService_RegisterOrganisation(t *testing.T) {
 	}
 }
 
+// fakeGrants records the accounts whose relying parties' grants were
+// revoked.
+type fakeGrants struct{ revoked []string }
+
+func (f *fakeGrants) RevokeAccount(_ context.Context, id string) error {
+	f.revoked = append(f.revoked, id)
+	return nil
+}
+
+// An officer hands an organisation to a new representative checked in
+// person: the former one loses it at once (their list, acting for it, the
+// relying parties' grants), and the change is in the events of the three
+// accounts and the officer's read in the access log.
+func TestService_HandOver(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnvOn(t, b.open(t))
+			grants := &fakeGrants{}
+			e.s.grants = grants
+			ctx := context.Background()
+			e.register(t)
+			sess := e.signIn(t, browser)
+			if _, err := e.s.RaiseLevel(ctx, Check{Officer: "an.nv", PIN: pinAdult, Card: card}); err != nil {
+				t.Fatal(err)
+			}
+			org, err := e.s.RegisterOrganisation(ctx, sess.Citizen, "Công ty TNHH Hoà Bình", "0312345678", browser)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.s.Represented(ctx, org.ID, sess.Citizen.AccountID); err != nil {
+				t.Fatalf("the registering representative does not represent the organisation: %v", err)
+			}
+			next, err := e.s.Provision(ctx, pinOther, testPassword, Level1, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := Handover{Check: Check{Officer: "an.nv", Station: "CA phường Bến Nghé", PIN: pinOther, Card: cardOther},
+				TaxCode: "0312345678", Document: "Quyết định số 12/2026/QĐ-HĐTV"}
+			errInput := errors.New("an InputError")
+			for name, tt := range map[string]struct {
+				mutate func(*Handover)
+				want   error
+			}{
+				"level 1":        {func(*Handover) {}, ErrLevel},
+				"wrong card":     {func(h *Handover) { h.Card = card }, ErrCheck},
+				"no document":    {func(h *Handover) { h.Document = " " }, errInput},
+				"bad tax code":   {func(h *Handover) { h.TaxCode = "031234" }, errInput},
+				"unknown org":    {func(h *Handover) { h.TaxCode = "0399999999" }, ErrNotFound},
+				"no account":     {func(h *Handover) { h.PIN = pinYoung }, ErrNotFound},
+				"no officer":     {func(h *Handover) { h.Officer = "" }, errInput},
+				"a person's PIN": {func(h *Handover) { h.TaxCode = pinAdult }, errInput},
+			} {
+				hh := h
+				tt.mutate(&hh)
+				_, err := e.s.HandOver(ctx, hh)
+				var ie *InputError
+				if tt.want == errInput && !errors.As(err, &ie) || tt.want != errInput && !errors.Is(err, tt.want) {
+					t.Errorf("%s: %v, want %v", name, err, tt.want)
+				}
+			}
+			if got, _ := e.s.Represented(ctx, org.ID, sess.Citizen.AccountID); got == nil || len(grants.revoked) != 0 {
+				t.Fatalf("a refused handover changed the organisation (revoked %v)", grants.revoked)
+			}
+			if _, err := e.s.RaiseLevel(ctx, Check{Officer: "an.nv", PIN: pinOther, Card: cardOther}); err != nil {
+				t.Fatal(err)
+			}
+			logged := len(e.rec.as)
+			got, err := e.s.HandOver(ctx, h)
+			if err != nil || got.Representative != next.Account.ID {
+				t.Fatalf("HandOver = %+v, %v", got, err)
+			}
+			if _, err := e.s.Represented(ctx, org.ID, sess.Citizen.AccountID); !errors.Is(err, ErrNotFound) {
+				t.Errorf("the former representative still represents the organisation: %v", err)
+			}
+			if _, err := e.s.Represented(ctx, org.ID, next.Account.ID); err != nil {
+				t.Errorf("the new representative does not represent it: %v", err)
+			}
+			if orgs, _ := e.s.Organisations(ctx, sess.Citizen.AccountID); len(orgs) != 0 {
+				t.Errorf("the former representative still lists %d organisations", len(orgs))
+			}
+			if orgs, _ := e.s.Organisations(ctx, next.Account.ID); len(orgs) != 1 || orgs[0].ID != org.ID {
+				t.Errorf("the new representative lists %+v", orgs)
+			}
+			if len(grants.revoked) != 1 || grants.revoked[0] != org.ID {
+				t.Errorf("grants revoked for %v, want the organisation's", grants.revoked)
+			}
+			if len(e.rec.as) != logged+1 || e.rec.as[logged].Purpose != "eid_org_handover" || e.rec.as[logged].PIN != pinOther || e.rec.as[logged].Actor != "an.nv" {
+				t.Errorf("access log after the handover = %+v", e.rec.as[logged:])
+			}
+			for acct, want := range map[string]Event{
+				org.ID:                 {Type: EventRepresentativeChanged, Officer: "an.nv", Detail: h.Document},
+				sess.Citizen.AccountID: {Type: EventOrganisationHandedOver, Officer: "an.nv", Detail: "0312345678"},
+				next.Account.ID:        {Type: EventOrganisationReceived, Officer: "an.nv", Detail: "0312345678"},
+			} {
+				evs, _, err := e.s.Events(ctx, acct, 0, 1)
+				if err != nil || len(evs) != 1 || evs[0].Type != want.Type || evs[0].Officer != want.Officer || evs[0].Detail != want.Detail || evs[0].Station != h.Station {
+					t.Errorf("last event of %s = %+v, %v; want %+v", acct, evs, err, want)
+				}
+			}
+		})
+	}
+}
+
 func TestService_Provision(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
