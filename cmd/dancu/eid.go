@@ -47,8 +47,10 @@ func newSMS(cfg config.Config) (sms.Sender, string) {
 	return nil, ""
 }
 
-// newEID builds the citizens' electronic identification service.
-func newEID(cfg config.Config, st store.Store, reg *registry.Registry, rec audit.Recorder, sender sms.Sender, logger *slog.Logger) *eid.Service {
+// newEID builds the citizens' electronic identification service; grants
+// (optional) revokes what relying parties hold for an organisation handed
+// to a new representative.
+func newEID(cfg config.Config, st store.Store, reg *registry.Registry, rec audit.Recorder, sender sms.Sender, grants eid.Grants, logger *slog.Logger) *eid.Service {
 	ec := eid.Config{
 		Params: credential.Params{
 			Memory: cfg.EID.PasswordMemoryKiB, Time: cfg.EID.PasswordTime, Threads: cfg.EID.PasswordThreads,
@@ -59,7 +61,7 @@ func newEID(cfg config.Config, st store.Store, reg *registry.Registry, rec audit
 		// an https public URL says the browser's side is TLS.
 		SecureCookies: strings.HasPrefix(cfg.OIDC.Issuer, "https://"),
 	}
-	return eid.New(eid.Deps{Store: st, Nonces: st, People: reg, SMS: sender, Recorder: rec, Logger: logger}, ec)
+	return eid.New(eid.Deps{Store: st, Nonces: st, People: reg, SMS: sender, Recorder: rec, Grants: grants, Logger: logger}, ec)
 }
 
 // oidcSessions adapts eid's sessions to the OpenID Connect provider's.
@@ -80,6 +82,25 @@ func (s oidcSessions) SignOut(w http.ResponseWriter, r *http.Request, u oidc.Use
 	}
 	s.e.ClearCookie(w, r)
 	return nil
+}
+
+// oidcOrganisations tells the OpenID Connect provider which organisations
+// a citizen currently represents, from eid's organisation accounts.
+type oidcOrganisations struct{ e *eid.Service }
+
+func (o oidcOrganisations) Represented(ctx context.Context, accountID string) ([]oidc.Organisation, error) {
+	accts, err := o.e.Organisations(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	var out []oidc.Organisation
+	for _, a := range accts {
+		if a.Disabled || a.Organisation == nil || a.Representative != accountID {
+			continue
+		}
+		out = append(out, oidc.Organisation{AccountID: a.ID, Name: a.Organisation.Name, TaxCode: a.Organisation.TaxCode})
+	}
+	return out, nil
 }
 
 // servicesSessions adapts eid's sessions to the public services'.
@@ -152,6 +173,16 @@ func (c *connectedApps) Revoke(ctx context.Context, cz eid.Citizen, id string) e
 		return nil // already revoked: the page shows the list as it is
 	}
 	return err
+}
+
+// RevokeAccount implements eid.Grants: an organisation handed to a new
+// representative keeps no consent or token at any relying party.
+func (c *connectedApps) RevokeAccount(ctx context.Context, accountID string) error {
+	p := c.provider()
+	if p == nil {
+		return errors.New("the OpenID Connect provider is not running: the organisation's grants cannot be revoked")
+	}
+	return p.RevokeAccount(ctx, accountID)
 }
 
 // linkedData reads the datasets linked to a person for the portal's "my

@@ -24,12 +24,12 @@ import (
 // newOIDC builds the OpenID Connect provider for serve and mounts it on
 // mux. Its issuer is oidc.issuer, or else the exchange's public URL.
 func newOIDC(ctx context.Context, cfg config.Config, st store.Store, reg *registry.Registry, rec audit.Recorder,
-	sessions oidc.Sessions, layout oidc.Layout, fallbackIssuer string, mux *http.ServeMux, log *slog.Logger) (*oidc.Provider, error) {
+	sessions oidc.Sessions, orgs oidc.Organisations, layout oidc.Layout, fallbackIssuer string, mux *http.ServeMux, log *slog.Logger) (*oidc.Provider, error) {
 	issuer := cfg.OIDC.Issuer
 	if issuer == "" {
 		issuer = fallbackIssuer
 	}
-	p, err := oidc.New(ctx, oidc.Deps{Store: st, Registry: reg, Datasets: st, Sessions: sessions, Layout: layout, Recorder: rec, Logger: log},
+	p, err := oidc.New(ctx, oidc.Deps{Store: st, Registry: reg, Datasets: st, Sessions: sessions, Organisations: orgs, Layout: layout, Recorder: rec, Logger: log},
 		oidc.Options{
 			Issuer: issuer, SigningAlgorithm: cfg.OIDC.SigningAlgorithm, KeyRotation: cfg.OIDC.KeyRotation,
 			AccessTokenTTL: cfg.OIDC.AccessTokenTTL, IDTokenTTL: cfg.OIDC.IDTokenTTL,

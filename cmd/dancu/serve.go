@@ -133,16 +133,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 	srv.AllowAnonymous(audithttp.PublicRoutes...)
 	console := web.New(web.Deps{Registry: reg, Auth: authn, Staff: staff.New(st), Logger: logger, Recorder: accessLog, Tracker: accessLog})
 	sender, smsFile := newSMS(cfg)
-	citizens := newEID(cfg, st, reg, accessLog, sender, logger)
+	apps := &connectedApps{}
+	citizens := newEID(cfg, st, reg, accessLog, sender, apps, logger)
 	defer citizens.Flush()
 	eidweb.Add(console, citizens, logger)
-	apps := &connectedApps{}
 	citizenPortal := portal.New(portal.Deps{EID: citizens, People: reg, Tracker: accessLog, Apps: apps, Linked: linkedData{st}, Logger: logger})
 	connect.Add(connect.Deps{Console: console, Exchange: exch, Feeds: feeds, Datasets: datasets, Logger: logger})
 	if _, err := mountServices(cfg, st, reg, accessLog, srv, console, servicesSessions{citizens}, servicesSMS(sender), citizenPortal, logger); err != nil {
 		return err
 	}
-	op, err := newOIDC(ctx, cfg, st, reg, accessLog, oidcSessions{citizens}, citizenPortal, exchangeIssuer(env.lookupEnv, cfg.Addr), srv.Mux(), logger)
+	op, err := newOIDC(ctx, cfg, st, reg, accessLog, oidcSessions{citizens}, oidcOrganisations{citizens}, citizenPortal, exchangeIssuer(env.lookupEnv, cfg.Addr), srv.Mux(), logger)
 	if err != nil {
 		return err
 	}

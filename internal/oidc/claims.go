@@ -32,6 +32,7 @@ var scopes = []Scope{
 	{Name: "phone", Title: "Your phone number", TitleV: "Số điện thoại", Claims: []string{"phone_number"}, Fields: []string{"phone"}},
 	{Name: "national_id", Title: "Your personal identification number", TitleV: "Số định danh cá nhân", Claims: []string{"pin"}, Fields: []string{"pin"}},
 	{Name: "household", Title: "Your household and your relationship to its head", TitleV: "Hộ gia đình và quan hệ với chủ hộ", Claims: []string{"household"}, Fields: []string{"household_id", "relationship_to_head"}},
+	{Name: ScopeOrganisation, Title: "The organisation you act for: its name and tax code, and that you acted for it", TitleV: "Tổ chức bạn đại diện: tên, mã số thuế, và việc bạn thay mặt tổ chức", Claims: []string{"organisation", "act"}, Fields: []string{"eid_organisation"}},
 	{Name: "offline_access", Title: "Access while you are away (until you revoke it)", TitleV: "Truy cập khi bạn không trực tuyến (đến khi bạn thu hồi)"},
 }
 

@@ -112,6 +112,25 @@ func (f *fakeSessions) SignOut(w http.ResponseWriter, _ *http.Request, u oidc.Us
 	return nil
 }
 
+// fakeOrgs is who represents which organisation, as package eid would
+// answer.
+type fakeOrgs struct {
+	mu  sync.Mutex
+	rep map[string][]oidc.Organisation // representative's account → organisations
+}
+
+func (f *fakeOrgs) Represented(_ context.Context, accountID string) ([]oidc.Organisation, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]oidc.Organisation(nil), f.rep[accountID]...), nil
+}
+
+func (f *fakeOrgs) set(accountID string, orgs ...oidc.Organisation) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rep[accountID] = orgs
+}
+
 // env is a dancu server with the provider mounted, over one store.
 type env struct {
 	t        testing.TB
@@ -121,6 +140,7 @@ type env struct {
 	ts       *httptest.Server
 	issuer   string
 	sessions *fakeSessions
+	orgs     *fakeOrgs
 	rp       *httptest.Server // the relying party's callback
 }
 
@@ -161,12 +181,12 @@ func newEnvWith(t testing.TB, st store.Store, recorder audit.Recorder) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, st: st, rec: rec, issuer: "http://" + ln.Addr().String(),
-		sessions: &fakeSessions{users: map[string]oidc.User{}}}
+		sessions: &fakeSessions{users: map[string]oidc.User{}}, orgs: &fakeOrgs{rep: map[string][]oidc.Organisation{}}}
 	var r audit.Recorder = rec
 	if recorder != nil {
 		r = recorder
 	}
-	e.p, err = oidc.New(ctx, oidc.Deps{Store: st, Registry: reg, Datasets: st, Sessions: e.sessions, Recorder: r, Logger: log},
+	e.p, err = oidc.New(ctx, oidc.Deps{Store: st, Registry: reg, Datasets: st, Sessions: e.sessions, Organisations: e.orgs, Recorder: r, Logger: log},
 		oidc.Options{Issuer: e.issuer})
 	if err != nil {
 		t.Fatal(err)

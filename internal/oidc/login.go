@@ -68,6 +68,7 @@ type texts struct {
 	Brand, ConsentTitle, Asks, Purpose, Attributes, Level, Agree, Refuse, Note, Back    string
 	Expired, ExpiredText, LevelTitle, LevelText, DisabledText, LoggedOut, LoggedOutText string
 	LoggedOutAllText, Error, ErrorText, BadRequestText, Unavailable                     string
+	ActFor, ActForNote, NoOrgTitle, NoOrgText                                           string
 }
 
 var textsVI = texts{
@@ -84,6 +85,10 @@ var textsVI = texts{
 	LoggedOutAllText: "Bạn đã đăng xuất khỏi dịch vụ và khỏi cổng công dân.",
 	Error:            "Không thể tiếp tục", ErrorText: "Yêu cầu không hợp lệ. Hãy quay lại dịch vụ và thử lại.",
 	Unavailable:    "Hệ thống tạm thời không phục vụ được. Hãy thử lại sau.",
+	ActFor:         "Đăng nhập thay mặt tổ chức",
+	ActForNote:     "Dịch vụ sẽ biết bạn là người thay mặt tổ chức. Các thông tin cá nhân ở trên (nếu có) là của bạn.",
+	NoOrgTitle:     "Bạn không đại diện tổ chức nào",
+	NoOrgText:      "Dịch vụ này yêu cầu đăng nhập bằng tài khoản định danh điện tử của tổ chức. Bạn không phải (hoặc không còn là) người đại diện theo pháp luật của tổ chức nào có tài khoản.",
 	BadRequestText: "Dịch vụ đã gửi một yêu cầu đăng nhập không hợp lệ (ứng dụng chưa được đăng ký, hoặc địa chỉ quay lại không khớp với địa chỉ đã đăng ký). Vì an toàn, bạn không được chuyển tiếp. Hãy báo cho dịch vụ.",
 }
 
@@ -101,6 +106,10 @@ var textsEN = texts{
 	LoggedOutAllText: "You have signed out of the service and of the citizens' portal.",
 	Error:            "Cannot continue", ErrorText: "The request is not valid. Return to the service and try again.",
 	Unavailable:    "The service is unavailable for the moment. Try again later.",
+	ActFor:         "Sign in on behalf of the organisation",
+	ActForNote:     "The service will know that you act for the organisation. Personal information listed above, if any, is yours.",
+	NoOrgTitle:     "You represent no organisation",
+	NoOrgText:      "This service requires signing in with an organisation's electronic identification account. You are not (or no longer) the legal representative of an organisation with an account.",
 	BadRequestText: "The service sent a sign-in request that is not valid (an unregistered application, or a return address other than the registered one). For your safety you are not sent on. Please tell the service.",
 }
 
@@ -146,6 +155,7 @@ type pageData struct {
 	Vi                      bool
 	RP                      *RP
 	Scopes                  []Scope
+	Orgs                    []Organisation // to choose from, on a sign-in as an organisation
 	Level                   int
 	ID, CSRF                string
 }
@@ -223,16 +233,40 @@ func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
 		p.levelTooLow(w, r, a)
 		return
 	}
-	c, err := p.st.OIDCConsent(ctx, u.AccountID, rp.ID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		p.serverError(w, r, err)
-		return
+	// A sign-in as an organisation: the citizen must represent one, and
+	// chooses which on the consent page when they represent several.
+	var orgs []Organisation
+	var org *Organisation
+	if a.asOrganisation() {
+		var err error
+		if orgs, err = p.represented(ctx, u); err != nil {
+			p.serverError(w, r, err)
+			return
+		}
+		if len(orgs) == 0 {
+			p.noOrganisation(w, r, a, none)
+			return
+		}
+		if len(orgs) == 1 {
+			org = &orgs[0]
+		}
 	}
-	if err == nil && covers(c.Scopes, a.Scopes) && !slices.Contains(a.Prompt, oidc.PromptConsent) {
-		p.complete(w, r, a, rp, u)
-		return
+	if !a.asOrganisation() || org != nil {
+		c, err := p.st.OIDCConsent(ctx, consentHolder(u, org), rp.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			p.serverError(w, r, err)
+			return
+		}
+		if err == nil && covers(c.Scopes, a.Scopes) && !slices.Contains(a.Prompt, oidc.PromptConsent) {
+			p.complete(w, r, a, rp, u, org)
+			return
+		}
 	}
 	if none {
+		if a.asOrganisation() && org == nil {
+			p.redirectError(w, r, a, "account_selection_required", "the citizen must choose the organisation to act for")
+			return
+		}
 		p.redirectError(w, r, a, "consent_required", "the citizen has not agreed to share these attributes")
 		return
 	}
@@ -250,7 +284,28 @@ func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.render(w, r, http.StatusOK, p.pages.consent, pageData{T: t, Vi: vi, Title: t.ConsentTitle, RP: rp, Scopes: ss,
-		Level: u.Level, ID: a.ID, CSRF: p.csrfToken(u, a.ID)}, formAction)
+		Level: u.Level, ID: a.ID, CSRF: p.csrfToken(u, a.ID), Orgs: orgs}, formAction)
+}
+
+// consentHolder is whose consent a sign-in needs: the organisation's when
+// the citizen acts for one, else the citizen's.
+func consentHolder(u User, org *Organisation) string {
+	if org != nil {
+		return org.AccountID
+	}
+	return u.AccountID
+}
+
+// noOrganisation refuses a sign-in as an organisation by a citizen who
+// represents none, with the way back carrying access_denied.
+func (p *Provider) noOrganisation(w http.ResponseWriter, r *http.Request, a *authRequest, none bool) {
+	const desc = "the citizen represents no organisation"
+	if none {
+		p.redirectError(w, r, a, "access_denied", desc)
+		return
+	}
+	p.errorPage(w, r, http.StatusForbidden, func(t texts) (string, string) { return t.NoOrgTitle, t.NoOrgText },
+		errorRedirect(a, "access_denied", desc), a.UILocales)
 }
 
 // tooOld reports whether the portal's sign-in is too old for the request:
@@ -287,16 +342,34 @@ func (p *Provider) consentSubmit(w http.ResponseWriter, r *http.Request) {
 			p.levelTooLow(w, r, a)
 			return
 		}
+		var org *Organisation
+		if a.asOrganisation() {
+			// The choice is checked against whom the citizen represents
+			// now, not against the page they were shown.
+			orgs, err := p.represented(r.Context(), u)
+			if err != nil {
+				p.serverError(w, r, err)
+				return
+			}
+			chosen := r.PostForm.Get("organisation")
+			i := slices.IndexFunc(orgs, func(o Organisation) bool { return o.AccountID == chosen })
+			if i < 0 {
+				p.noOrganisation(w, r, a, false)
+				return
+			}
+			org = &orgs[i]
+		}
+		holder := consentHolder(u, org)
 		scopes := normalizeScopes(a.Scopes)
-		if old, err := p.st.OIDCConsent(r.Context(), u.AccountID, rp.ID); err == nil {
+		if old, err := p.st.OIDCConsent(r.Context(), holder, rp.ID); err == nil {
 			scopes = normalizeScopes(append(scopes, old.Scopes...))
 		}
-		if err := p.st.PutOIDCConsent(r.Context(), store.OIDCConsent{AccountID: u.AccountID, ClientID: rp.ID,
+		if err := p.st.PutOIDCConsent(r.Context(), store.OIDCConsent{AccountID: holder, ClientID: rp.ID,
 			Scopes: scopes, GrantedAt: p.now().UTC()}); err != nil {
 			p.serverError(w, r, err)
 			return
 		}
-		p.complete(w, r, a, rp, u)
+		p.complete(w, r, a, rp, u, org)
 	case "refuse":
 		p.redirectError(w, r, a, "access_denied", "the citizen refused to share the attributes")
 	default:
@@ -339,10 +412,18 @@ func (p *Provider) levelTooLow(w http.ResponseWriter, r *http.Request, a *authRe
 // complete records who signed in and answers the relying party with a
 // code: the library builds the response, and SaveAuthCode stores the
 // completed request with the code's hash in one write.
-func (p *Provider) complete(w http.ResponseWriter, r *http.Request, a *authRequest, rp *RP, u User) {
+func (p *Provider) complete(w http.ResponseWriter, r *http.Request, a *authRequest, rp *RP, u User, org *Organisation) {
 	a.Completed = true
 	a.AccountID, a.PIN, a.Level, a.AuthTime, a.AMR = u.AccountID, u.PIN, u.Level, u.AuthTime.UTC(), u.AMR
 	a.Subject = p.subjectFor(rp, u)
+	if org != nil {
+		// The organisation is the subject, and the account its tokens are
+		// revoked with; the representative's PIN stays for the access log
+		// (the release is theirs to see) and any person scope.
+		a.AccountID, a.Subject = org.AccountID, p.orgSubject(rp, *org)
+		a.Organisation = &actingFor{AccountID: org.AccountID, Name: org.Name, TaxCode: org.TaxCode,
+			Representative: u.AccountID, Actor: p.subjectFor(rp, u)}
+	}
 	ctx := context.WithValue(op.ContextWithIssuer(r.Context(), p.Issuer()), completedKey{}, a)
 	op.AuthResponse(a, p.op, w, r.WithContext(ctx))
 }

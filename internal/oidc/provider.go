@@ -93,8 +93,11 @@ type Deps struct {
 	Datasets Datasets // optional: without it dataset scopes release nothing
 	Sessions Sessions
 	Layout   Layout // optional: the portal's layout for the pages
-	Recorder audit.Recorder
-	Logger   *slog.Logger
+	// Organisations, optional, allows signing in as an organisation
+	// (ScopeOrganisation); without it no one represents any.
+	Organisations Organisations
+	Recorder      audit.Recorder
+	Logger        *slog.Logger
 }
 
 // Options configure the provider (config section oidc).
@@ -150,6 +153,7 @@ type Provider struct {
 	datasets Datasets
 	sessions Sessions
 	layout   Layout
+	orgs     Organisations
 	rec      audit.Recorder
 	log      *slog.Logger
 	opts     Options
@@ -185,7 +189,7 @@ func New(ctx context.Context, d Deps, o Options) (*Provider, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Provider{st: d.Store, reg: d.Registry, datasets: d.Datasets, sessions: d.Sessions, layout: d.Layout, rec: d.Recorder,
+	p := &Provider{st: d.Store, reg: d.Registry, datasets: d.Datasets, sessions: d.Sessions, layout: d.Layout, orgs: d.Organisations, rec: d.Recorder,
 		log: d.Logger, opts: o, now: o.Now}
 
 	// One random value, stored once, from which every secret is derived.
@@ -231,7 +235,7 @@ func New(ctx context.Context, d Deps, o Options) (*Provider, error) {
 		SupportedScopes:          ScopeNames(),
 		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "azp", "sid",
 			"at_hash", "c_hash", "name", "family_name", "middle_name", "given_name", "birthdate", "gender",
-			"address", "phone_number", "pin", "household", "datasets"},
+			"address", "phone_number", "pin", "household", "datasets", "organisation", "act"},
 	}
 	opOpts := []op.Option{
 		op.WithCustomEndpoints(
@@ -306,10 +310,16 @@ func (p *Provider) subjectFor(rp *RP, u User) string {
 	if rp.SubjectType == SubjectPublic {
 		return u.AccountID
 	}
+	return p.pairwise(rp, u.PIN)
+}
+
+// pairwise is the HMAC of a key (a PIN, an organisation's) in the relying
+// party's sector.
+func (p *Provider) pairwise(rp *RP, key string) string {
 	m := hmac.New(sha256.New, p.subjectKey)
 	m.Write([]byte(rp.Sector))
 	m.Write([]byte{0})
-	m.Write([]byte(u.PIN))
+	m.Write([]byte(key))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -53,6 +54,9 @@ type authRequest struct {
 	Level     int       `json:"level,omitempty"`
 	AuthTime  time.Time `json:"auth_time,omitzero"`
 	AMR       []string  `json:"amr,omitempty"`
+	// Organisation is set on a sign-in as an organisation: AccountID is
+	// then the organisation's, PIN and Level the representative's.
+	Organisation *actingFor `json:"organisation,omitempty"`
 }
 
 func (a *authRequest) GetID() string          { return a.ID }
@@ -75,14 +79,16 @@ func (a *authRequest) Done() bool                         { return a.Completed }
 
 // tokenData is the document of an issued token.
 type tokenData struct {
-	Subject   string    `json:"subject"`
-	PIN       string    `json:"pin"`
-	Scopes    []string  `json:"scopes"`
-	AuthTime  time.Time `json:"auth_time"`
-	AMR       []string  `json:"amr,omitempty"`
-	Level     int       `json:"level"`
-	AccessID  string    `json:"access_id,omitempty"` // a refresh token's latest access token
-	RefreshAt time.Time `json:"-"`
+	Subject  string    `json:"subject"`
+	PIN      string    `json:"pin"`
+	Scopes   []string  `json:"scopes"`
+	AuthTime time.Time `json:"auth_time"`
+	AMR      []string  `json:"amr,omitempty"`
+	Level    int       `json:"level"`
+	AccessID string    `json:"access_id,omitempty"` // a refresh token's latest access token
+	// Organisation is set on a sign-in as an organisation.
+	Organisation *actingFor `json:"organisation,omitempty"`
+	RefreshAt    time.Time  `json:"-"`
 }
 
 // refreshRequest is a refresh token presented for rotation.
@@ -154,6 +160,10 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		if asked > level {
 			level = asked
 		}
+	}
+	if slices.Contains(granted, ScopeOrganisation) && level < 2 {
+		// Only a level-2 account registers or represents an organisation.
+		level = 2
 	}
 	now := s.p.now().UTC()
 	a := &authRequest{
@@ -295,7 +305,8 @@ func (p *Provider) issue(ctx context.Context, req op.TokenRequest, refresh strin
 	switch r := req.(type) {
 	case *authRequest:
 		grant, client, account = r.ID, r.ClientID, r.AccountID
-		d = tokenData{Subject: r.Subject, PIN: r.PIN, Scopes: r.Scopes, AuthTime: r.AuthTime, AMR: r.AMR, Level: r.Level}
+		d = tokenData{Subject: r.Subject, PIN: r.PIN, Scopes: r.Scopes, AuthTime: r.AuthTime, AMR: r.AMR, Level: r.Level,
+			Organisation: r.Organisation}
 	case *refreshRequest:
 		grant, client, account = r.tok.GrantID, r.tok.ClientID, r.tok.AccountID
 		d = r.data
@@ -369,6 +380,17 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if err := json.Unmarshal(t.Data, &d); err != nil {
 		return nil, fmt.Errorf("oidc: stored token: %w", err)
 	}
+	if d.Organisation != nil {
+		// The representative may have been replaced since: the tokens are
+		// revoked then, and this holds even if revoking failed.
+		ok, err := s.p.stillRepresents(ctx, d.Organisation)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, oidc.ErrInvalidGrant().WithDescription("the citizen no longer represents the organisation")
+		}
+	}
 	return &refreshRequest{tok: t, data: d}, nil
 }
 
@@ -410,7 +432,11 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, r *op.EndSess
 	if err != nil {
 		return "", err
 	}
-	if s.p.subjectFor(rp, b.user) != r.UserID {
+	// The citizen signed in, or an organisation they acted for (the hint's
+	// actor is then theirs).
+	self := s.p.subjectFor(rp, b.user)
+	act, _ := r.IDTokenHintClaims.Claims["act"].(map[string]any)
+	if self != r.UserID && (act == nil || act["sub"] != self) {
 		return r.RedirectURI, nil
 	}
 	if err := s.p.sessions.SignOut(b.w, b.r, b.user); err != nil {
@@ -504,11 +530,19 @@ func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 // each release is recorded.
 func (s *storage) SetUserinfoFromRequest(_ context.Context, info *oidc.UserInfo, req op.IDTokenRequest, _ []string) error {
 	info.Subject = req.GetSubject()
+	var org *actingFor
 	switch r := req.(type) {
 	case *authRequest:
 		info.AppendClaims("sid", r.ID)
+		org = r.Organisation
 	case *refreshRequest:
 		info.AppendClaims("sid", r.tok.GrantID)
+		org = r.data.Organisation
+	}
+	if org != nil {
+		// Who acted for the organisation identifies the login, like the
+		// subject: the representative's pairwise subject, no attribute.
+		info.AppendClaims("act", map[string]string{"sub": org.Actor})
 	}
 	return nil
 }
@@ -563,7 +597,12 @@ func (p *Provider) userClaims(ctx context.Context, d tokenData) (map[string]any,
 	if err != nil {
 		return nil, fmt.Errorf("oidc: userinfo: read person: %w", err)
 	}
-	return p.claimsFor(ctx, rec.Person, d.Scopes)
+	claims, err := p.claimsFor(ctx, rec.Person, d.Scopes)
+	if err != nil || d.Organisation == nil || !slices.Contains(d.Scopes, ScopeOrganisation) {
+		return claims, err
+	}
+	maps.Copy(claims, d.Organisation.claims())
+	return claims, nil
 }
 
 // liveAccessToken returns an unrevoked, unexpired access token whose
