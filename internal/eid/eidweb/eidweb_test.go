@@ -2,6 +2,7 @@ package eidweb
 
 import (
 	"context"
+	"errors"
 	"html"
 	"io"
 	"net/http"
@@ -56,7 +57,17 @@ type env struct {
 	mux     *http.ServeMux
 	eid     *eid.Service
 	rec     *audittest.Recorder
+	grants  *grantsRevoked
 	cookies map[string]*http.Cookie
+}
+
+// grantsRevoked records the accounts whose relying parties' grants were
+// revoked.
+type grantsRevoked struct{ ids []string }
+
+func (g *grantsRevoked) RevokeAccount(_ context.Context, id string) error {
+	g.ids = append(g.ids, id)
+	return nil
 }
 
 func newEnv(t *testing.T) *env {
@@ -71,10 +82,10 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	people := fakePeople{pinHN: person(pinHN, "01", "00004", "0912345678"), pinHCM: person(pinHCM, "79", "26734", "0987654321")}
-	e := &env{t: t, rec: &audittest.Recorder{}, cookies: map[string]*http.Cookie{}}
+	e := &env{t: t, rec: &audittest.Recorder{}, grants: &grantsRevoked{}, cookies: map[string]*http.Cookie{}}
 	cfg := eid.DefaultConfig()
 	cfg.Params = credential.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
-	e.eid = eid.New(eid.Deps{Store: st, Nonces: st, People: people, Recorder: e.rec}, cfg)
+	e.eid = eid.New(eid.Deps{Store: st, Nonces: st, People: people, Recorder: e.rec, Grants: e.grants}, cfg)
 	for _, p := range []string{pinHN, pinHCM} {
 		if _, err := e.eid.Provision(ctx, p, "a good password", eid.Level1, "test"); err != nil {
 			t.Fatal(err)
@@ -207,5 +218,80 @@ func TestHandler_Account(t *testing.T) {
 	}
 	if resp, _ := e.do(httptest.NewRequest("GET", prefix+"account?pin=001190000099", nil), "registrar"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("no account: %d, want 404", resp.StatusCode)
+	}
+}
+
+// An officer hands an organisation to a new representative at the
+// counter: refused without the in-person checks, outside the officer's
+// units, below level 2; done, the former representative no longer
+// represents it and its grants are revoked.
+func TestHandler_HandOver(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	former, _ := e.eid.AccountByPIN(ctx, pinHCM)
+	if _, err := e.eid.RaiseLevel(ctx, eid.Check{Officer: "test", PIN: pinHCM, Card: pinHCM}); err != nil {
+		t.Fatal(err)
+	}
+	org, err := e.eid.RegisterOrganisation(ctx, eid.Citizen{AccountID: former.ID}, "Công ty Cổ phần Sông Hồng", "0101234567", eid.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := func(mut func(url.Values)) url.Values {
+		f := url.Values{"tax_code": {"0101234567"}, "pin": {pinHN}, "card": {pinHN}, "face": {"on"},
+			"station": {"CA phường Ba Đình"}, "document": {"Nghị quyết HĐQT số 05/2026"}}
+		if mut != nil {
+			mut(f)
+		}
+		return f
+	}
+	tests := []struct {
+		name   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"face not compared", form(func(f url.Values) { f.Del("face") }), 422, "Hãy xác nhận đã đối chiếu khuôn mặt."},
+		{"level 1", form(nil), 422, "cần tài khoản định danh điện tử mức 2"},
+		{"bad tax code", form(func(f url.Values) { f.Set("tax_code", "01012") }), 422, "Mã số thuế gồm 10 chữ số"},
+		{"no document", form(func(f url.Values) { f.Set("document", "") }), 422, "văn bản về việc thay đổi"},
+		{"unknown organisation", form(func(f url.Values) { f.Set("tax_code", "0109999999") }), 404, "Không có tổ chức"},
+		{"outside the scope", form(func(f url.Values) { f.Set("pin", pinHCM); f.Set("card", pinHCM) }), 403, "không cư trú trong địa bàn"},
+	}
+	for _, tt := range tests {
+		resp, body := e.post(prefix+"handover", "registrar", tt.form)
+		if resp.StatusCode != tt.status || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %d, want %d and %q", tt.name, resp.StatusCode, tt.status, tt.want)
+		}
+	}
+	if _, err := e.eid.Represented(ctx, org.ID, former.ID); err != nil || len(e.grants.ids) != 0 {
+		t.Fatalf("a refused handover changed the organisation: %v, revoked %v", err, e.grants.ids)
+	}
+	if _, err := e.eid.RaiseLevel(ctx, eid.Check{Officer: "test", PIN: pinHN, Card: pinHN}); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := e.post(prefix+"handover", "registrar", form(nil))
+	if resp.StatusCode != 200 || !strings.Contains(body, "Đã chuyển người đại diện") {
+		t.Fatalf("handover: %d\n%s", resp.StatusCode, body)
+	}
+	next, _ := e.eid.AccountByPIN(ctx, pinHN)
+	if _, err := e.eid.Represented(ctx, org.ID, former.ID); !errors.Is(err, eid.ErrNotFound) {
+		t.Errorf("the former representative still represents the organisation: %v", err)
+	}
+	if _, err := e.eid.Represented(ctx, org.ID, next.ID); err != nil {
+		t.Errorf("the new representative does not: %v", err)
+	}
+	if len(e.grants.ids) != 1 || e.grants.ids[0] != org.ID {
+		t.Errorf("grants revoked: %v", e.grants.ids)
+	}
+	var read bool
+	for _, ac := range e.rec.All() {
+		read = read || ac.Purpose == "eid_org_handover" && ac.PIN == pinHN && ac.Actor == "registrar1"
+	}
+	if !read {
+		t.Error("the officer's check of the new representative is not in the access log")
+	}
+	evs, _, _ := e.eid.Events(ctx, org.ID, 0, 1)
+	if len(evs) != 1 || evs[0].Type != eid.EventRepresentativeChanged || evs[0].Officer != "registrar1" || evs[0].Detail != "Nghị quyết HĐQT số 05/2026" {
+		t.Errorf("organisation's last event = %+v", evs)
 	}
 }
