@@ -78,6 +78,8 @@ type fakeApps struct {
 	mu      sync.Mutex
 	apps    []ConnectedApp
 	revoked []string
+	// holders are the accounts whose consents were revoked, in order.
+	holders []string
 }
 
 func (f *fakeApps) List(context.Context, eid.Citizen) ([]ConnectedApp, error) {
@@ -86,10 +88,11 @@ func (f *fakeApps) List(context.Context, eid.Citizen) ([]ConnectedApp, error) {
 	return append([]ConnectedApp(nil), f.apps...), nil
 }
 
-func (f *fakeApps) Revoke(_ context.Context, _ eid.Citizen, id string) error {
+func (f *fakeApps) Revoke(_ context.Context, c eid.Citizen, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.revoked = append(f.revoked, id)
+	f.holders = append(f.holders, c.AccountID)
 	return nil
 }
 

@@ -420,15 +420,25 @@ func (h *Handler) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 
 type orgsView struct {
 	Level2        bool
-	Orgs          []*eid.Account
+	Orgs          []orgRow
 	Name, TaxCode string
+}
+
+// orgRow is an organisation the citizen represents, with the relying
+// parties it agreed to share with (when the citizen signed in as it).
+type orgRow struct {
+	*eid.Account
+	Apps []ConnectedApp
 }
 
 func (h *Handler) orgs(w http.ResponseWriter, r *http.Request) {
 	c := catalogueFor(reqOf(r).lang)
 	notice := ""
-	if r.URL.Query().Get("done") == "1" {
+	switch {
+	case r.URL.Query().Get("done") == "1":
 		notice = c.T("orgs.done")
+	case r.URL.Query().Get("revoked") == "1":
+		notice = c.T("apps.revoked")
 	}
 	h.orgsPage(w, r, http.StatusOK, orgsView{}, notice, "")
 }
@@ -441,8 +451,38 @@ func (h *Handler) orgsPage(w http.ResponseWriter, r *http.Request, status int, v
 		h.serverError(w, r, err)
 		return
 	}
-	v.Orgs, v.Level2 = list, rq.citizen.Level >= eid.Level2
+	v.Level2 = rq.citizen.Level >= eid.Level2
+	for _, o := range list {
+		row := orgRow{Account: o}
+		if h.d.Apps != nil {
+			if row.Apps, err = h.d.Apps.List(r.Context(), eid.Citizen{AccountID: o.ID}); err != nil {
+				h.serverError(w, r, err)
+				return
+			}
+		}
+		v.Orgs = append(v.Orgs, row)
+	}
 	h.render(w, r, status, "orgs", c.T("orgs.title"), v, notice, errMsg)
+}
+
+// revokeOrgApp withdraws an organisation's consent to a relying party (and
+// its tokens there), for the organisation's current representative only.
+func (h *Handler) revokeOrgApp(w http.ResponseWriter, r *http.Request) {
+	rq := reqOf(r)
+	org, err := h.d.EID.Represented(r.Context(), r.PostFormValue("org"), rq.citizen.AccountID)
+	if errors.Is(err, eid.ErrNotFound) || h.d.Apps == nil {
+		h.forbidden(w, r)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if err := h.d.Apps.Revoke(r.Context(), eid.Citizen{AccountID: org.ID}, r.PostFormValue("app")); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, prefix+"organisations?revoked=1", http.StatusSeeOther)
 }
 
 func (h *Handler) registerOrg(w http.ResponseWriter, r *http.Request) {

@@ -198,6 +198,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	route("POST "+prefix+"security/totp/confirm", h.confirmTOTP, true)
 	route("GET "+prefix+"organisations", h.orgs, true)
 	route("POST "+prefix+"organisations", h.registerOrg, true)
+	route("POST "+prefix+"organisations/apps/revoke", h.revokeOrgApp, true)
 	for _, s := range h.sections {
 		mux.Handle(prefix+s.Name+"/", h.chain(cop.Handler(s.Handler), s.SignIn || s.MinLevel > 0, s.MinLevel))
 	}

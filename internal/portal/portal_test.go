@@ -400,3 +400,31 @@ func TestHandler_SignInAgain(t *testing.T) {
 		t.Errorf("sessions after signing in again = %+v, %v; want only the new one", live, err)
 	}
 }
+
+// The representative sees the relying parties an organisation agreed to
+// share with on its page and revokes one; no one else can.
+func TestHandler_OrganisationApps(t *testing.T) {
+	e := newEnv(t)
+	e.apps.apps = []ConnectedApp{{ID: "thue", Name: "Thuế điện tử", Purpose: "Khai thuế", Scopes: []string{"organisation"}}}
+	b := e.browser(t)
+	b.register()
+	if _, err := e.eid.RaiseLevel(context.Background(), eid.Check{Officer: "an.nv", PIN: pinAdult, Card: card}); err != nil {
+		t.Fatal(err)
+	}
+	tok := b.csrf()
+	if resp, body := b.post("/portal/organisations", url.Values{"csrf": {tok}, "name": {"Công ty TNHH Hoà Bình"}, "tax_code": {"0312345678"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("register the organisation: %d %.300s", resp.StatusCode, body)
+	}
+	_, body := b.get("/portal/organisations")
+	if !strings.Contains(body, "Thuế điện tử") || !strings.Contains(body, `name="org" value="O0312345678"`) {
+		t.Fatalf("the organisation's connected app is not listed:\n%s", body)
+	}
+	// A citizen who does not represent the organisation cannot revoke.
+	if resp, _ := b.post("/portal/organisations/apps/revoke", url.Values{"csrf": {tok}, "org": {"O0399999999"}, "app": {"thue"}}); resp.StatusCode != http.StatusForbidden || len(e.apps.revoked) != 0 {
+		t.Errorf("revoke for an organisation not represented: %d, revoked %v", resp.StatusCode, e.apps.revoked)
+	}
+	resp, _ := b.post("/portal/organisations/apps/revoke", url.Values{"csrf": {tok}, "org": {"O0312345678"}, "app": {"thue"}})
+	if resp.StatusCode != http.StatusSeeOther || len(e.apps.holders) != 1 || e.apps.holders[0] != "O0312345678" || e.apps.revoked[0] != "thue" {
+		t.Errorf("revoke: %d, for %v of %v", resp.StatusCode, e.apps.revoked, e.apps.holders)
+	}
+}
