@@ -499,6 +499,7 @@ func chooseLang(w http.ResponseWriter, r *http.Request) string {
 				Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600,
 				HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
 			})
+			clearPortalPathCookie(w, r, langCookie)
 			return q
 		}
 	}

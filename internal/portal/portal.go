@@ -321,7 +321,16 @@ func csrfSecret(w http.ResponseWriter, r *http.Request) string {
 	// header's sign-out form, whose secret must be the portal's.
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/", HttpOnly: true,
 		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	clearPortalPathCookie(w, r, csrfCookie)
 	return v
+}
+
+// clearPortalPathCookie removes a cookie of the name set, before its path
+// became the whole site, for /portal/ only: browsers send the longer path's
+// first, so on the portal's pages it would hide the new one (a language
+// switch that does not stick, a sign-out form whose secret is refused).
+func clearPortalPathCookie(w http.ResponseWriter, r *http.Request, name string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Path: prefix, MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil})
 }
 
 // validCSRF checks the form field "csrf" (or the X-CSRF-Token header)

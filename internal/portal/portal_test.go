@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -426,5 +427,31 @@ func TestHandler_OrganisationApps(t *testing.T) {
 	resp, _ := b.post("/portal/organisations/apps/revoke", url.Values{"csrf": {tok}, "org": {"O0312345678"}, "app": {"thue"}})
 	if resp.StatusCode != http.StatusSeeOther || len(e.apps.holders) != 1 || e.apps.holders[0] != "O0312345678" || e.apps.revoked[0] != "thue" {
 		t.Errorf("revoke: %d, for %v of %v", resp.StatusCode, e.apps.revoked, e.apps.holders)
+	}
+}
+
+// The language and CSRF cookies are the whole site's (the provider's
+// consent page is drawn in the portal's layout). A browser still holding
+// the language cookie of the portal's old path, which it would send first,
+// has it removed when it chooses again, so that the choice sticks.
+func TestHandler_LanguageCookieOfTheOldPath(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	u, _ := url.Parse(e.srv.URL + "/portal/")
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: langCookie, Value: "vi", Path: "/portal/"}})
+	resp, _ := b.get("/portal/?lang=en")
+	var paths []string
+	for _, c := range resp.Cookies() {
+		if c.Name == langCookie || c.Name == csrfCookie {
+			paths = append(paths, c.Name+" "+c.Path)
+		}
+	}
+	for _, want := range []string{langCookie + " /", langCookie + " /portal/", csrfCookie + " /"} {
+		if !slices.Contains(paths, want) {
+			t.Errorf("cookies set %v, want %q among them", paths, want)
+		}
+	}
+	if _, body := b.get("/portal/"); !strings.Contains(body, `<html lang="en">`) {
+		t.Error("the choice of English did not stick over the old path's cookie")
 	}
 }
