@@ -98,36 +98,34 @@ func (k *Kind) ParseLine(line []byte) (Parsed, *LineError) {
 	if !utf8.Valid(line) {
 		return Parsed{}, lineErr("", "not valid UTF-8")
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(line, &top); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return Parsed{}, lineErr("", fmt.Sprintf("not valid JSON (at byte %d)", se.Offset))
-		case errors.As(err, &te):
-			return Parsed{}, lineErr("", "must be a JSON object")
-		}
-		return Parsed{}, lineErr("", "not valid JSON")
+	if !json.Valid(line) {
+		return Parsed{}, syntaxError(line)
 	}
-	if top == nil {
+	var buf [4]member
+	ms, err := objectMembers(line, buf[:0])
+	if err != nil {
 		return Parsed{}, lineErr("", "must be a JSON object")
 	}
-	var p Parsed
-	var attrs json.RawMessage
-	for name, raw := range top {
-		switch name {
-		case "key", "pin":
+	// A repeated member counts once, the later value winning, as it did
+	// when lines were decoded into maps.
+	var key, pinRaw, attrs json.RawMessage
+	for _, m := range ms {
+		switch m.name {
+		case "key":
+			key = m.raw
+		case "pin":
+			pinRaw = m.raw
 		case "attributes":
-			attrs = raw
+			attrs = m.raw
 		default:
-			return Parsed{}, lineErr(echoName(name), "unknown member")
+			return Parsed{}, lineErr(echoName(m.name), "unknown member")
 		}
 	}
-	if e := k.parseKeyPIN(top, &p); e != nil {
+	var p Parsed
+	if e := k.parseKeyPIN(key, pinRaw, &p); e != nil {
 		return Parsed{}, e
 	}
-	data, e := k.Canonical(attrs)
+	data, e := k.canonical(attrs, true)
 	if e != nil {
 		return Parsed{}, e
 	}
@@ -135,25 +133,35 @@ func (k *Kind) ParseLine(line []byte) (Parsed, *LineError) {
 	return p, nil
 }
 
-func (k *Kind) parseKeyPIN(top map[string]json.RawMessage, p *Parsed) *LineError {
-	raw, ok := top["key"]
-	if !ok {
+// syntaxError describes invalid JSON the way the standard decoder sees it,
+// with the offset of the first bad byte. Only refused lines come here.
+func syntaxError(line []byte) *LineError {
+	var v any
+	err := json.Unmarshal(line, &v)
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return lineErr("", fmt.Sprintf("not valid JSON (at byte %d)", se.Offset))
+	}
+	return lineErr("", "not valid JSON")
+}
+
+// parseKeyPIN checks the key and PIN members' raw values, nil when absent.
+func (k *Kind) parseKeyPIN(keyRaw, pinRaw json.RawMessage, p *Parsed) *LineError {
+	if keyRaw == nil {
 		return lineErr("key", "is required")
 	}
-	key, ok := jsonString(raw)
+	key, ok := jsonString(keyRaw)
 	if !ok {
-		return lineErr("key", "must be a string, not "+typeName(raw))
+		return lineErr("key", "must be a string, not "+typeName(keyRaw))
 	}
 	if !keyPattern.MatchString(key) {
 		return lineErr("key", "must be 1-100 letters, digits, '.', '_', ':' or '-', starting with a letter or digit")
 	}
-	raw, ok = top["pin"]
-	if !ok {
+	if pinRaw == nil {
 		return lineErr("pin", "is required")
 	}
-	s, ok := jsonString(raw)
+	s, ok := jsonString(pinRaw)
 	if !ok {
-		return lineErr("pin", "must be a string, not "+typeName(raw))
+		return lineErr("pin", "must be a string, not "+typeName(pinRaw))
 	}
 	if e := CheckPIN(s); e != nil {
 		return e
@@ -178,25 +186,40 @@ func CheckPIN(s string) *LineError {
 // returns it in canonical form. Field names in errors are prefixed with
 // "attributes.".
 func (k *Kind) Canonical(attrs json.RawMessage) ([]byte, *LineError) {
+	return k.canonical(attrs, false)
+}
+
+// canonical is Canonical; valid says attrs is already known to be valid
+// JSON (it came from a line that was checked whole).
+func (k *Kind) canonical(attrs json.RawMessage, valid bool) ([]byte, *LineError) {
 	if len(attrs) == 0 {
 		return nil, lineErr("attributes", "is required")
 	}
 	if attrs[0] != '{' {
 		return nil, lineErr("attributes", "must be an object, not "+typeName(attrs))
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(attrs, &m); err != nil {
+	if !valid && !json.Valid(attrs) {
 		return nil, lineErr("attributes", "not valid JSON")
 	}
-	for name := range m {
-		if !slicesContainsField(k.Fields, name) {
-			return nil, lineErr("attributes."+echoName(name), "unknown attribute for a "+k.Name+" dataset")
+	var buf [8]member
+	ms, err := objectMembers(attrs, buf[:0])
+	if err != nil {
+		return nil, lineErr("attributes", "not valid JSON")
+	}
+	// raws[i] is the value of k.Fields[i], nil when absent; a repeated
+	// attribute's later value wins.
+	raws := make([]json.RawMessage, len(k.Fields))
+	for _, m := range ms {
+		i := fieldIndex(k.Fields, m.name)
+		if i < 0 {
+			return nil, lineErr("attributes."+echoName(m.name), "unknown attribute for a "+k.Name+" dataset")
 		}
+		raws[i] = m.raw
 	}
 	vals := make([]string, len(k.Fields))
 	for i, f := range k.Fields {
-		raw, ok := m[f.Name]
-		if !ok || string(raw) == "null" {
+		raw := raws[i]
+		if raw == nil || string(raw) == "null" {
 			if f.Required {
 				return nil, lineErr("attributes."+f.Name, "is required")
 			}
@@ -235,11 +258,12 @@ func (k *Kind) Canonical(attrs json.RawMessage) ([]byte, *LineError) {
 	return append(out, '}'), nil
 }
 
-func slicesContainsField(fs []Field, name string) bool {
+// fieldIndex returns the index of the field with a name, or -1.
+func fieldIndex(fs []Field, name string) int {
 	for i := range fs {
 		if fs[i].Name == name {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }

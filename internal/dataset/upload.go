@@ -64,11 +64,15 @@ type batch struct {
 }
 
 // Upload streams NDJSON records from r into dataset d as agency source,
-// which the caller has checked may write it (CanWrite). One goroutine parses
-// while another writes, each batch of up to BatchLines lines in one
-// transaction. progress, if not nil, is called after each batch with the
-// lines read so far. A failure of the store ends the upload with the summary
-// of what was committed before it; running the same upload again is safe.
+// which the caller has checked may write it (CanWrite). Three stages run at
+// once, each batch of up to BatchLines lines passing through them in turn:
+// one goroutine parses, one checks the batch's PINs against the registry (a
+// read, on the store's read pool), and the calling goroutine writes the
+// batch in one transaction. The writer is the bound, so it does nothing the
+// other stages can do. progress, if not nil, is called after each batch
+// with the lines read so far. A failure of the store ends the upload with
+// the summary of what was committed before it; running the same upload
+// again is safe.
 func (s *Service) Upload(ctx context.Context, d *Dataset, source string, r io.Reader, progress func(lines int)) (Summary, error) {
 	k := LookupKind(d.Kind)
 	if k == nil {
@@ -76,23 +80,41 @@ func (s *Service) Upload(ctx context.Context, d *Dataset, source string, r io.Re
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan batch, 2)
+	parsed := make(chan batch, 2)
 	var perrs errorList
 	var sum Summary
 	var readErr error
 	go func() {
-		defer close(batches)
-		sum.Lines, readErr = parseStream(ctx, k, d.Name, source, r, &perrs, batches)
+		defer close(parsed)
+		sum.Lines, readErr = parseStream(ctx, k, d.Name, source, r, &perrs, parsed)
+	}()
+	checked := make(chan batch, 1)
+	var cerrs errorList
+	var checkErr error
+	go func() {
+		defer close(checked)
+		for b := range parsed {
+			if checkErr != nil {
+				continue // drain, so that the parser ends
+			}
+			if checkErr = s.checkPINs(ctx, &b, &cerrs); checkErr != nil {
+				cancel()
+				continue
+			}
+			select {
+			case checked <- b:
+			case <-ctx.Done():
+			}
+		}
 	}()
 
-	var werrs errorList
 	var c store.UpsertCounts
 	var writeErr error
-	for b := range batches {
+	for b := range checked {
 		if writeErr != nil {
-			continue // drain, so that the parser ends
+			continue // drain, so that the checker ends
 		}
-		n, err := s.writeBatch(ctx, d, b, &werrs)
+		n, err := s.writeBatch(ctx, d, b)
 		if err != nil {
 			writeErr = err
 			cancel()
@@ -105,12 +127,15 @@ func (s *Service) Upload(ctx context.Context, d *Dataset, source string, r io.Re
 			progress(b.read)
 		}
 	}
+	if writeErr == nil {
+		writeErr = checkErr
+	}
 	sum.Inserted, sum.Updated, sum.Unchanged = c.Inserted, c.Updated, c.Unchanged
 	// Each list is in line order; merged, the first MaxListedErrors are the
 	// first of the whole upload.
-	all := append(perrs.listed, werrs.listed...)
+	all := append(perrs.listed, cerrs.listed...)
 	slices.SortFunc(all, func(a, b LineError) int { return a.Line - b.Line })
-	sum.Rejected = len(all) + perrs.more + werrs.more
+	sum.Rejected = len(all) + perrs.more + cerrs.more
 	if len(all) > MaxListedErrors {
 		all = all[:MaxListedErrors]
 	}
@@ -203,11 +228,11 @@ func parseStream(ctx context.Context, k *Kind, name, source string, r io.Reader,
 	return lines, nil
 }
 
-// writeBatch checks the batch's PINs against the registry in one query,
-// refuses the lines of unknown ones and upserts the rest.
-func (s *Service) writeBatch(ctx context.Context, d *Dataset, b batch, errs *errorList) (store.UpsertCounts, error) {
+// checkPINs looks the batch's PINs up in the registry in one query and
+// takes the lines of unknown ones out of the batch, refused.
+func (s *Service) checkPINs(ctx context.Context, b *batch, errs *errorList) error {
 	if len(b.recs) == 0 {
-		return store.UpsertCounts{}, nil
+		return nil
 	}
 	pins := make([]string, len(b.recs))
 	for i := range b.recs {
@@ -217,7 +242,10 @@ func (s *Service) writeBatch(ctx context.Context, d *Dataset, b batch, errs *err
 	pins = slices.Compact(pins)
 	found, err := s.st.ExistingPINs(ctx, pins)
 	if err != nil {
-		return store.UpsertCounts{}, err
+		return err
+	}
+	if len(found) == len(pins) {
+		return nil
 	}
 	known := make(map[string]struct{}, len(found))
 	for _, p := range found {
@@ -231,13 +259,23 @@ func (s *Service) writeBatch(ctx context.Context, d *Dataset, b batch, errs *err
 		}
 		keep = append(keep, r)
 	}
-	counts, err := s.st.UpsertDatasetRecords(ctx, keep)
+	b.recs = keep
+	return nil
+}
+
+// writeBatch upserts a checked batch and records the writes in the access
+// log.
+func (s *Service) writeBatch(ctx context.Context, d *Dataset, b batch) (store.UpsertCounts, error) {
+	if len(b.recs) == 0 {
+		return store.UpsertCounts{}, nil
+	}
+	counts, err := s.st.UpsertDatasetRecords(ctx, b.recs)
 	if err != nil {
 		return counts, err
 	}
-	written := make([]string, len(keep))
-	for i := range keep {
-		written[i] = keep[i].PIN
+	written := make([]string, len(b.recs))
+	for i := range b.recs {
+		written[i] = b.recs[i].PIN
 	}
 	slices.Sort(written)
 	return counts, s.recordWrites(ctx, d, slices.Compact(written))
