@@ -59,10 +59,13 @@
 //
 // When the registry holds no person at NewLoader, the loader drops the
 // secondary indexes of the registry tables, recording their definitions in
-// deferred_indexes in the same transaction, and commits its batches with
+// deferred_indexes in the same transaction. If no other connection has the
+// file open, it then leaves WAL mode for a rollback journal until Close, so
+// that each new page is written once rather than to the WAL and again by a
+// checkpoint (Store.leaveWAL); otherwise it commits its batches with
 // synchronous=NORMAL (the writer connection is set back to FULL after each
-// batch); Close builds the indexes again, one sorted pass each, in
-// transactions that commit with FULL. Primary keys and UNIQUE columns stay, so
+// batch). Close builds the indexes again, one sorted pass each, in
+// transactions that commit with FULL, and goes back to WAL. Primary keys and UNIQUE columns stay, so
 // a reused PIN, household id or event id is still store.ErrExists. If the
 // process dies during a load, the next Open builds the missing indexes before
 // doing anything else. A dancu serve started on the same file during a load

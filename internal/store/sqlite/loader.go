@@ -95,6 +95,10 @@ type loader struct {
 	// indexes are dropped until Close, and batches commit with
 	// synchronous=NORMAL.
 	relaxed bool
+	// rollback is set when a relaxed load could leave WAL mode for a
+	// rollback journal (see leaveWAL); batches then commit with
+	// synchronous=FULL, and Close goes back to WAL.
+	rollback bool
 
 	mu     sync.Mutex
 	closed bool
@@ -127,6 +131,11 @@ func (s *Store) NewLoader(ctx context.Context) (store.Loader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: new loader: %w", err)
 	}
+	if l.relaxed {
+		if l.rollback, err = s.leaveWAL(ctx); err != nil {
+			return nil, fmt.Errorf("sqlite: new loader: %w", err)
+		}
+	}
 	for _, t := range []struct {
 		dst  **table
 		name string
@@ -149,6 +158,61 @@ func (s *Store) NewLoader(ctx context.Context) (store.Loader, error) {
 		return nil, fmt.Errorf("sqlite: new loader: %w", err)
 	}
 	return l, nil
+}
+
+// leaveWAL switches the file from WAL to a rollback journal for a load into
+// an empty registry, if no other connection has it open, and reports
+// whether it did.
+//
+// In WAL mode every page a load writes is written twice (to the log, then
+// copied into the file by a checkpoint, which reads it back first), and the
+// log writes each frame's header and page with separate system calls. A
+// load appends to an empty registry, so with a rollback journal almost every
+// page it writes is new, and a new page is written once, with no copy in
+// the journal: only the few pages that existed before a batch (the
+// B-trees' upper levels, the PIN index's leaves) are journaled. Each batch
+// still commits atomically and is rolled back after a crash.
+//
+// Leaving WAL needs every other connection to the file closed: the store's
+// idle readers are closed for it; if anything else (a reader in use, another
+// process) holds the file, the switch is refused at once and the load runs
+// in WAL mode as before. Readers that open during the load work in rollback
+// mode, waiting for each batch's commit.
+func (s *Store) leaveWAL(ctx context.Context) (bool, error) {
+	s.r.SetMaxIdleConns(0)
+	defer s.r.SetMaxIdleConns(s.cfg.readConns)
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	// Another connection makes the switch wait for the busy timeout before
+	// it fails; it should fail at once.
+	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
+		return false, err
+	}
+	var mode string
+	err = conn.QueryRowContext(ctx, "PRAGMA journal_mode = DELETE").Scan(&mode)
+	_, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA busy_timeout = "+strconv.FormatInt(s.cfg.busyTimeout.Milliseconds(), 10))
+	if rerr != nil {
+		return false, rerr
+	}
+	if err != nil && !isBusy(err) {
+		return false, err
+	}
+	return err == nil && strings.EqualFold(mode, "delete"), nil
+}
+
+// enterWAL puts the file back in WAL mode after a load that left it.
+func (s *Store) enterWAL(ctx context.Context) error {
+	var mode string
+	if err := s.w.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %q after the load, want wal", mode)
+	}
+	return nil
 }
 
 func dropSecondaryIndexes(ctx context.Context, tx *sql.Tx) error {
@@ -258,7 +322,7 @@ func (l *loader) loadOnce(ctx context.Context, persons [][]*store.PersonVersion,
 		return err
 	}
 	defer conn.Close()
-	if l.relaxed {
+	if l.relaxed && !l.rollback {
 		// NORMAL skips the fsync at each batch's commit. A crash can then
 		// lose the last batches, but never corrupts the file, and the index
 		// builds in Close commit with FULL, which syncs everything before.
@@ -477,7 +541,12 @@ func (l *loader) Close(ctx context.Context) error {
 	l.args = nil
 	var err error
 	if l.relaxed {
+		// Still with the rollback journal if the load had it: an index
+		// is all new pages, written once.
 		err = rebuildDeferredIndexes(ctx, l.s.w)
+	}
+	if l.rollback {
+		err = errors.Join(err, l.s.enterWAL(context.WithoutCancel(ctx)))
 	}
 	if l.cacheKiB > 0 {
 		// Back to the size for ordinary writes.

@@ -227,8 +227,16 @@ func TestLoader_DefersIndexesOnEmptyRegistry(t *testing.T) {
 	if got := pragmaOf(t, s.w, "synchronous"); got != "2" {
 		t.Errorf("writer synchronous after a Load = %s, want 2 (FULL)", got)
 	}
+	// Nothing else had the file open: the load left WAL for a rollback
+	// journal, and Close goes back.
+	if got := pragmaOf(t, s.w, "journal_mode"); got != "delete" {
+		t.Errorf("journal mode during a load into an empty registry = %s, want delete", got)
+	}
 	if err := l.Close(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if got := pragmaOf(t, s.w, "journal_mode"); got != "wal" {
+		t.Errorf("journal mode after Close = %s, want wal", got)
 	}
 	if got := indexes(t, s); !reflect.DeepEqual(got, all) {
 		t.Errorf("indexes after Close = %v, want %v", got, all)
@@ -246,6 +254,42 @@ func TestLoader_DefersIndexesOnEmptyRegistry(t *testing.T) {
 	evs, err := s.Events(ctx, store.EventQuery{Subject: "079190000007"})
 	if err != nil || len(evs) != 1 || !reflect.DeepEqual(evs[0].Subjects, []string{"079190000007", "079190000007"}) {
 		t.Errorf("events of a subject = %+v, %v", evs, err)
+	}
+}
+
+// Another connection to the file (here another process's, as far as SQLite
+// can tell) keeps a load in WAL mode, without waiting for the busy timeout.
+func TestLoader_StaysInWALWhileAnotherConnectionIsOpen(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, WithBusyTimeout(time.Minute))
+	other, err := sql.Open("sqlite", s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.PingContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	l, err := s.NewLoader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("NewLoader waited %v for the other connection", d)
+	}
+	if got := pragmaOf(t, s.w, "journal_mode"); got != "wal" {
+		t.Errorf("journal mode with another connection open = %s, want wal", got)
+	}
+	if err := l.Load(ctx, smallBatch(0, 30)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := other.QueryRowContext(ctx, "SELECT count(*) FROM persons").Scan(&n); err != nil || n != 30 {
+		t.Errorf("the other connection sees %d people, %v; want 30", n, err)
 	}
 }
 
