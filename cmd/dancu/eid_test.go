@@ -56,7 +56,7 @@ func TestServe_PortalSignInForOIDC(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if err := rpCmd(ctx, []string{"add", "--id", "vcb", "--name", "Vietcombank", "--purpose", "Mở tài khoản trực tuyến",
 		"--redirect-uris", "https://vcb.example.vn/cb", "--auth", "client_secret_basic",
-		"--scopes", "openid,profile", "--level", "2", "--data", dir}, &out, &errOut, noEnv); err != nil {
+		"--scopes", "openid,profile,organisation", "--level", "2", "--data", dir}, &out, &errOut, noEnv); err != nil {
 		t.Fatalf("rp add: %v %s", err, errOut.String())
 	}
 	env := map[string]string{"DANCU_ADMIN_TOKEN": "demo-admin-token-0123456789", "DANCU_DEMO_CITIZENS": "300"}
@@ -135,6 +135,27 @@ func TestServe_PortalSignInForOIDC(t *testing.T) {
 	resp, page = do("GET", next, nil)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Vietcombank") {
 		t.Errorf("the provider's login hand-off after sign-in: %d (to %q), want the consent page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if !strings.Contains(page, `class="site-header"`) || !strings.Contains(page, `href="/portal/static/portal.css"`) {
+		t.Error("the consent page is not drawn in the portal's layout")
+	}
+
+	// Signing in as an organisation: the citizen registers one in the
+	// portal, and the provider offers it (eid's organisations wired to it).
+	resp, _ = do("POST", "/portal/organisations", url.Values{"csrf": {tok[1]}, "name": {"Công ty TNHH Thử nghiệm"}, "tax_code": {"0312345678"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("register an organisation: %d", resp.StatusCode)
+	}
+	q.Set("scope", "openid organisation")
+	resp, _ = do("GET", "/oidc/authorize?"+q.Encode(), nil)
+	for range 3 {
+		if resp.StatusCode != http.StatusFound {
+			break
+		}
+		resp, page = do("GET", resp.Header.Get("Location"), nil)
+	}
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `name="organisation" value="O0312345678"`) || !strings.Contains(page, "Công ty TNHH Thử nghiệm") {
+		t.Errorf("sign-in as an organisation: %d, the organisation not offered:\n%.2000s", resp.StatusCode, page)
 	}
 	if strings.Contains(s.stderr.String(), pin) {
 		t.Error("the log holds the demo citizen's PIN")
