@@ -8,7 +8,9 @@
 # latency and throughput.
 #
 # Usage: scripts/bench-http-ab.sh DIR ROUNDS BIN...
-#   DIR   a data folder made by dancu generate (e.g. by scripts/bench-http.sh)
+#   DIR   a data folder made by dancu generate (e.g. by scripts/bench-http.sh);
+#         or, when the binaries' data layouts differ (a migration), one folder
+#         per binary, in their order, separated by commas (copies of one folder)
 # Environment: DURATION (10s), CONNECTIONS (32), ADDR (127.0.0.1:18091).
 # Needs wrk and sqlite3 (Debian packages of those names).
 set -euo pipefail
@@ -20,6 +22,8 @@ addr=${ADDR:-127.0.0.1:18091}
 duration=${DURATION:-10s}
 conns=${CONNECTIONS:-32}
 export DANCU_ADMIN_TOKEN=bench-admin-token-0123456789 TOKEN=bench-admin-token-0123456789
+IFS=, read -r -a dirs <<< "$dir"
+dir=${dirs[0]} # the request lists come from the first folder
 [ -f "$dir/pins.txt" ] || sqlite3 "$dir/dancu.db" "SELECT pin FROM persons WHERE abs(random()) % 50 = 0 LIMIT 20000" > "$dir/pins.txt"
 [ -f "$dir/names.txt" ] || sqlite3 -separator ' ' "$dir/dancu.db" \
   "SELECT replace(name_key,' ','+'), birth_year FROM persons WHERE abs(random()) % 200 = 0 LIMIT 5000" > "$dir/names.txt"
@@ -43,8 +47,11 @@ measure() {
 }
 
 for round in $(seq 1 "$rounds"); do
+  i=0
   for bin in "$@"; do
-    "$bin" serve --data "$dir" --addr "$addr" --log-level warn > "$dir/serve.log" 2>&1 &
+    data=${dirs[$i]:-$dir}
+    i=$((i + 1))
+    "$bin" serve --data "$data" --addr "$addr" --log-level warn > "$data/serve.log" 2>&1 &
     server=$!
     for _ in $(seq 1 240); do curl -sf "http://$addr/readyz" >/dev/null && break; sleep 0.5; done
     PINS="$dir/pins.txt" measure "$round" "$bin" get "$server" \
