@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -51,6 +54,19 @@ func newBenchEnv(b *testing.B, st store.Store) *benchEnv {
 }
 
 // transport is one keep-alive connection pool per benchmark goroutine.
+// setInFlight sets how many requests the benchmark keeps in flight:
+// DANCU_BENCH_IN_FLIGHT, or 4 per GOMAXPROCS. Userinfo waits for its
+// access-log entry's commit, and the log commits the entries waiting
+// together, so the rate grows with the requests in flight until the CPU is
+// busy: few in flight measure the commit's latency, many the CPU's rate.
+func setInFlight(b *testing.B) {
+	per := 4
+	if n, err := strconv.Atoi(os.Getenv("DANCU_BENCH_IN_FLIGHT")); err == nil && n > 0 {
+		per = max(1, n/runtime.GOMAXPROCS(0))
+	}
+	b.SetParallelism(per)
+}
+
 func benchClient() *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{MaxIdleConnsPerHost: 4},
@@ -141,7 +157,7 @@ func BenchmarkUserinfo(b *testing.B) {
 		b.Run(bk.name, func(b *testing.B) {
 			be := newBenchEnv(b, bk.open(b))
 			tok := be.token(b)
-			b.SetParallelism(4)
+			setInFlight(b)
 			b.ResetTimer()
 			cpu := cpuTime()
 			b.RunParallel(func(pb *testing.PB) {
