@@ -7,6 +7,16 @@
 // chip-card check, recovery in person, and organisations' accounts
 // registered by their legal representative.
 //
+// # Organisations
+//
+// An organisation's account (id "O" and its tax code's digits) has no
+// credentials of its own: its legal representative, a citizen with a
+// level-2 account, acts for it (package oidc's scope organisation asks
+// Represented at every sign-in and refresh). When the organisation changes
+// its representative, an officer checks the new one in person with the chip
+// card and the document of the change (HandOver): the former one loses the
+// organisation at once, and Grants revokes what relying parties hold for it.
+//
 // # The contract other packages use
 //
 // (*Service).Current(r) returns the signed-in Citizen of a request (account

@@ -17,5 +17,10 @@
 //     relying party asked for enforced;
 //   - the release of registry attributes by scope (claims.go), with pairwise
 //     subjects by default, each release recorded in the access log before it
-//     is answered.
+//     is answered;
+//   - signing in as an organisation (organisation.go, scope organisation):
+//     the citizen acts for an organisation they represent, which is the
+//     subject, with the citizen as the actor (act) and a consent of its own;
+//   - the pages drawn in the citizens' portal's layout (a Layout), so that
+//     sign-in and consent look like one site.
 package oidc

@@ -9,7 +9,7 @@
 //
 // # Adding pages to the portal
 //
-// Another package adds its pages in one of two ways; both render inside the
+// Another package adds its pages in one of three ways; all render inside the
 // portal's layout (header, navigation, language switch, footer) and carry
 // its security headers.
 //
@@ -35,6 +35,12 @@
 //     body), which works out the language, session and CSRF secret from the
 //     request, and get a navigation link with AddLink. Such a package does its
 //     own sign-in redirect and CSRF checks.
+//
+//  3. Pages of another part of the site outside /portal/ (the OpenID
+//     Connect provider's consent page) render with (*Handler).RenderPage in
+//     a language PageLang chose, and may add origins to the page's
+//     form-action. The language and CSRF cookies are set for path / so that
+//     such pages share them.
 //
 // A package that only needs the signed-in citizen uses package eid's
 // (*Service).Current(r) through a small interface of its own.
