@@ -2,6 +2,7 @@ package oidc_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -116,6 +117,24 @@ func testSignInAsOrganisation(t *testing.T, st store.Store) {
 	if ui.Sub != id1.Sub || ui.Organisation["name"] != orgHTX.Name || ui.Organisation["tax_code"] != orgHTX.TaxCode ||
 		ui.Act["sub"] != id1.Act["sub"] || ui.Name != personAn.FullName || m["pin"] != nil {
 		t.Errorf("userinfo of an organisation's sign-in = %v", m)
+	}
+	// Introspection says who acted, as the ID token does.
+	req, _ := http.NewRequest("POST", e.issuer+"/oidc/introspect", strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(rp.ID, secret)
+	iresp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var intro struct {
+		Active bool              `json:"active"`
+		Sub    string            `json:"sub"`
+		Act    map[string]string `json:"act"`
+	}
+	json.NewDecoder(iresp.Body).Decode(&intro)
+	iresp.Body.Close()
+	if !intro.Active || intro.Sub != id1.Sub || intro.Act["sub"] != id1.Act["sub"] {
+		t.Errorf("introspection of an organisation's token = %+v", intro)
 	}
 	// The release is in the access log under the representative, who sees
 	// in their tracker that they acted for an organisation.

@@ -666,6 +666,9 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	resp.AuthTime = oidc.FromTime(d.AuthTime)
 	resp.AuthenticationMethodsReferences = d.AMR
 	resp.Claims = map[string]any{"acr": acrOf(d.Level)}
+	if d.Organisation != nil {
+		resp.Actor = &oidc.ActorClaims{Subject: d.Organisation.Actor}
+	}
 	return nil
 }
 
