@@ -23,4 +23,16 @@ type Leases interface {
 	// LeaseHolder returns who holds the lease name now and until when, or
 	// ErrNotFound when nobody does (never taken, released, or expired).
 	LeaseHolder(ctx context.Context, name string) (holder string, expires time.Time, err error)
+	// Heartbeat marks holder a live member of group until ttl from now,
+	// forgets the members whose time ran out, and returns how many members
+	// are live, holder included: how the processes sharing a store learn
+	// how many they are. It is a write, so it also shows that the store
+	// accepts writes. Members are leases named MemberLease(group, holder);
+	// a member leaves at once by releasing its lease.
+	Heartbeat(ctx context.Context, group, holder string, ttl time.Duration) (live int, err error)
 }
+
+// MemberLease is the name of holder's lease as a member of group (see
+// Leases.Heartbeat). Single-writer lease names have no "/", so they never
+// count as members.
+func MemberLease(group, holder string) string { return group + "/" + holder }

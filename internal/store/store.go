@@ -18,6 +18,11 @@ var (
 	// ErrExists is returned when creating a record whose key is already taken,
 	// including a PIN that belonged to a person who has died: keys are never reused.
 	ErrExists = errors.New("store: already exists")
+	// ErrUnavailable is returned when the storage cannot serve the request
+	// now but may later: the disk is full or read-only, an I/O error, the
+	// database is shutting down or unreachable. Nothing was written. See
+	// Unavailable.
+	ErrUnavailable = errors.New("store: unavailable")
 )
 
 // Store is everything dancu keeps. Every backend implements it and passes the

@@ -47,3 +47,24 @@ func (s *Store) LeaseHolder(ctx context.Context, name string) (string, time.Time
 	}
 	return holder, expires.UTC(), nil
 }
+
+// Heartbeat implements store.Leases in one statement. Its parts see the
+// table as it was before the statement, so the count leaves out the
+// expired members the DELETE removes, and holder, whom the INSERT adds.
+func (s *Store) Heartbeat(ctx context.Context, group, holder string, ttl time.Duration) (int, error) {
+	var live int
+	err := s.pool.QueryRow(ctx, `WITH gone AS (
+			DELETE FROM leases WHERE name >= $1 AND name < $2 AND expires < clock_timestamp()
+		), me AS (
+			INSERT INTO leases (name, holder, expires) VALUES ($3, $4, clock_timestamp() + $5 * interval '1 millisecond')
+			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires
+			RETURNING 1
+		)
+		SELECT 1 + count(*) FROM leases
+		WHERE name >= $1 AND name < $2 AND name <> $3 AND expires >= clock_timestamp()`,
+		store.MemberLease(group, ""), group+"0", store.MemberLease(group, holder), holder, ttl.Milliseconds()).Scan(&live)
+	if err != nil {
+		return 0, wrapErr("heartbeat", err)
+	}
+	return live, nil
+}

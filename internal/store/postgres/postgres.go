@@ -71,14 +71,15 @@ func (s *Store) Close() error {
 }
 
 // wrapErr gives err the operation's name. Database errors become *dbError so
-// that their text carries no personal data.
+// that their text carries no personal data, and an outage is marked with
+// store.ErrUnavailable (markUnavailable).
 func wrapErr(op string, err error) error {
 	if err == nil {
 		return nil
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		return &dbError{op: op, pg: pe}
+		return markUnavailable(&dbError{op: op, pg: pe})
 	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
+	return markUnavailable(fmt.Errorf("postgres: %s: %w", op, err))
 }

@@ -44,7 +44,8 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 		}
 		err = s.attempt(ctx, fn)
 		if err == nil || !retryable(err) {
-			return err
+			// fn's own statements may return the driver's error as it is.
+			return markUnavailable(err)
 		}
 	}
 	return err

@@ -56,3 +56,41 @@ func (s *Store) LeaseHolder(ctx context.Context, name string) (string, time.Time
 	}
 	return holder, time.UnixMilli(expires).UTC(), nil
 }
+
+// Heartbeat implements store.Leases: one short write transaction that
+// forgets the group's expired members, renews holder and counts the rest.
+func (s *Store) Heartbeat(ctx context.Context, group, holder string, ttl time.Duration) (int, error) {
+	from, to := memberRange(group)
+	var live int
+	err := retry(ctx, func() error {
+		now := time.Now().UnixMilli()
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM leases WHERE name >= ? AND name < ? AND expires < ?`, from, to, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO leases (name, holder, expires) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires`,
+			store.MemberLease(group, holder), holder, now+ttl.Milliseconds()); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM leases WHERE name >= ? AND name < ?`, from, to).Scan(&live); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}, isBusy)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: heartbeat: %w", err)
+	}
+	return live, nil
+}
+
+// memberRange is the range of lease names of group's members: every name
+// that starts with group + "/" sorts at or after from and before to ("0"
+// follows "/" in ASCII), so the primary key's index finds them.
+func memberRange(group string) (from, to string) {
+	return store.MemberLease(group, ""), group + "0"
+}

@@ -191,7 +191,7 @@ func (s *Store) open(ctx context.Context) error {
 func openWriter(ctx context.Context, path string, cfg config) (*sql.DB, error) {
 	_, statErr := os.Stat(path)
 	created := errors.Is(statErr, fs.ErrNotExist)
-	w, err := sql.Open("sqlite", dsn(path, cfg, false))
+	w, err := openDB(dsn(path, cfg, false), false)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -223,7 +223,7 @@ func openWriter(ctx context.Context, path string, cfg config) (*sql.DB, error) {
 
 // openReaders opens a file's read pool.
 func openReaders(path string, cfg config) (*sql.DB, error) {
-	r, err := sql.Open("sqlite", dsn(path, cfg, true))
+	r, err := openDB(dsn(path, cfg, true), true)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}

@@ -15,6 +15,7 @@ func init() {
 	leaseTests = []conformanceTest{
 		{"LeaseLifecycle", testLeaseLifecycle},
 		{"LeaseOneHolderUnderContention", testLeaseContention},
+		{"HeartbeatCountsLiveMembers", testHeartbeat},
 	}
 }
 
@@ -88,4 +89,32 @@ func testLeaseContention(t *testing.T, s store.Store) {
 			t.Fatalf("round %d: %d holders %v, want exactly one", r, len(winners), winners)
 		}
 	}
+}
+
+func testHeartbeat(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	beat := func(group, holder string, ttl time.Duration, want int) {
+		t.Helper()
+		if got, err := s.Heartbeat(ctx, group, holder, ttl); err != nil || got != want {
+			t.Fatalf("Heartbeat(%s, %s) = %d, %v; want %d live", group, holder, got, err, want)
+		}
+	}
+	// A single-writer lease whose name starts like the group's is no member.
+	if ok, err := s.TryLease(ctx, "serve.relay", "x", time.Minute); err != nil || !ok {
+		t.Fatalf("TryLease: %v, %v", ok, err)
+	}
+	beat("serve", "a", time.Minute, 1)
+	beat("serve", "b", time.Minute, 2)
+	beat("serve", "a", time.Minute, 2) // a renewal is not a new member
+	beat("other", "a", time.Minute, 1) // groups are counted apart
+	beat("serve", "c", 50*time.Millisecond, 3)
+	time.Sleep(150 * time.Millisecond)
+	beat("serve", "b", time.Minute, 2) // c's time ran out
+	if _, _, err := s.LeaseHolder(ctx, store.MemberLease("serve", "c")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an expired member is still held: %v", err)
+	}
+	if err := s.ReleaseLease(ctx, store.MemberLease("serve", "b"), "b"); err != nil {
+		t.Fatal(err)
+	}
+	beat("serve", "a", time.Minute, 1) // b left
 }
