@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/lease"
 )
 
@@ -42,4 +45,37 @@ func (s *singleWriters) Go(name string, work func(ctx context.Context)) {
 func (s *singleWriters) Stop() {
 	s.cancel()
 	s.wg.Wait()
+}
+
+// processGroup is the group every serve process sharing a store joins
+// (lease.Members), to learn how many they are.
+const processGroup = "serve"
+
+// joinProcesses keeps this process a member of the serve processes sharing
+// the store, until the returned stop is called (before the store closes):
+// the rate limits take an equal share of their configured rates among the
+// live processes, the gauge dancu_processes_live shows how many there are,
+// and the returned membership is readiness's write probe.
+func joinProcesses(ctx context.Context, st lease.MemberStore, holder string, limits api.RateLimit, reg prometheus.Registerer, logger *slog.Logger) (*lease.Members, func()) {
+	live := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "dancu_processes_live",
+		Help: "Serve processes sharing the store, as this process last counted them (the rate limits are divided among them).",
+	})
+	live.Set(1)
+	reg.MustRegister(live)
+	m := lease.NewMembers(st, processGroup, lease.MembersOptions{Holder: holder, Logger: logger, OnLive: func(n int) {
+		limits.PerAddress.Share(n)
+		limits.PerAgency.Share(n)
+		live.Set(float64(n))
+	}})
+	c, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.Run(c)
+	}()
+	return m, func() {
+		cancel()
+		<-done
+	}
 }

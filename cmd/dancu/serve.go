@@ -103,14 +103,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 		return err
 	}
 	metrics := api.NewMetricsRegistry()
+	limits := api.RateLimit{
+		PerAddress:     ratelimit.New(float64(cfg.RateLimit.PerAddress), cfg.RateLimit.AddressBurst, 1<<20),
+		PerAgency:      ratelimit.New(float64(cfg.RateLimit.PerAgency), cfg.RateLimit.AgencyBurst, 1<<14),
+		TrustedProxies: cfg.RateLimit.Proxies(),
+	}
+	members, leave := joinProcesses(ctx, st, single.holder, limits, metrics, logger)
+	defer leave() // before the store's Close
 	srv := api.New(api.Deps{
 		Registry: reg, Store: st, Auth: authn, Logger: logger, Recorder: accessLog,
 		Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Clients: exch, Metrics: metrics,
-		RateLimit: api.RateLimit{
-			PerAddress:     ratelimit.New(float64(cfg.RateLimit.PerAddress), cfg.RateLimit.AddressBurst, 1<<20),
-			PerAgency:      ratelimit.New(float64(cfg.RateLimit.PerAgency), cfg.RateLimit.AgencyBurst, 1<<14),
-			TrustedProxies: cfg.RateLimit.Proxies(),
-		},
+		RateLimit: limits, Writable: members,
 	})
 	exch.Mount(srv)
 	datasets := dataset.New(st, exch, accessLog, logger)

@@ -50,6 +50,9 @@ type Deps struct {
 	Clients ClientReader
 	// RateLimit sheds floods with 429; the zero value limits nothing.
 	RateLimit RateLimit
+	// Writable, if set, makes readiness also require that the store
+	// accepts writes.
+	Writable WriteChecker
 }
 
 // Server is the HTTP handler of a dancu process: the middleware around a
@@ -109,7 +112,7 @@ func New(d Deps) *Server {
 		limits:  d.RateLimit,
 	}
 	s.api = humago.New(s.mux, humaConfig(d.Version))
-	NewHealthHandler(d.Store).Mount(s.api)
+	NewHealthHandler(d.Store, d.Writable).Mount(s.api)
 	rh := NewRegistryHandler(d.Registry, d.Logger)
 	rh.rec, rh.auth = d.Recorder, d.Auth
 	if d.Clients != nil {

@@ -11,14 +11,21 @@ import (
 // HealthHandler serves liveness and readiness for orchestrators and load
 // balancers. Both endpoints are public and say nothing about the data.
 type HealthHandler struct {
-	store   Pinger
-	timeout time.Duration
+	store    Pinger
+	writable WriteChecker // nil: readiness does not check writes
+	timeout  time.Duration
+}
+
+// WriteChecker tells readiness whether the store accepts writes
+// (lease.Members: a rate-limited heartbeat write).
+type WriteChecker interface {
+	Writable(ctx context.Context) error
 }
 
 // NewHealthHandler returns the health endpoints over the store that
-// readiness pings.
-func NewHealthHandler(store Pinger) *HealthHandler {
-	return &HealthHandler{store: store, timeout: 2 * time.Second}
+// readiness pings and, if writable is not nil, checks for writes.
+func NewHealthHandler(store Pinger, writable WriteChecker) *HealthHandler {
+	return &HealthHandler{store: store, writable: writable, timeout: 2 * time.Second}
 }
 
 // Health is the body of a successful health check.
@@ -46,7 +53,7 @@ func (h *HealthHandler) Mount(api huma.API) {
 		Method:      http.MethodGet,
 		Path:        "/readyz",
 		Summary:     "Readiness",
-		Description: "Answers 200 when the store answers a ping, 503 otherwise, so that a load balancer sends requests only to processes that can serve them.",
+		Description: "Answers 200 when the store answers a ping and accepts writes (a small heartbeat write, at most once a second, and no refused request in the last seconds), 503 with Retry-After otherwise, so that a load balancer sends requests only to processes that can serve them. It turns 200 again by itself once the store recovers.",
 		Tags:        []string{"health"},
 		Errors:      []int{http.StatusServiceUnavailable},
 	}, h.ready)
@@ -65,6 +72,16 @@ func (h *HealthHandler) ready(ctx context.Context, _ *struct{}) (*healthOutput, 
 			Status: http.StatusServiceUnavailable,
 			Title:  http.StatusText(http.StatusServiceUnavailable),
 			Detail: "The store does not answer.",
+		}
+	}
+	if h.writable != nil {
+		if err := h.writable.Writable(ctx); err != nil {
+			recordError(ctx, err)
+			return nil, &Problem{
+				Status: http.StatusServiceUnavailable,
+				Title:  http.StatusText(http.StatusServiceUnavailable),
+				Detail: "The store does not accept writes.",
+			}
 		}
 	}
 	return &healthOutput{CacheControl: "no-store", Body: Health{Status: "ok"}}, nil

@@ -65,6 +65,7 @@ type fixture struct {
 type options struct {
 	wrapStore func(store.Store) store.Store
 	pinger    api.Pinger
+	writable  api.WriteChecker
 	logTo     io.Writer // instead of the fixture's buffer, at info level
 	recordErr error     // the recorder fails every Record with it
 	screen    bool      // check registrations for people on record (linkage)
@@ -107,7 +108,7 @@ func newFixtureWith(t testing.TB, o options) *fixture {
 	rec := audittest.Failing(o.recordErr)
 	f := &fixture{
 		t: t, store: s, reg: reg, logs: logs, rec: rec,
-		srv: api.New(api.Deps{Registry: reg, Store: pinger, Auth: a, Logger: logger, Version: "test", Recorder: rec}),
+		srv: api.New(api.Deps{Registry: reg, Store: pinger, Auth: a, Logger: logger, Version: "test", Recorder: rec, Writable: o.writable}),
 	}
 	f.seed()
 	return f

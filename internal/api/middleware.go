@@ -82,10 +82,12 @@ type responseWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	start  time.Time // when the request arrived
 }
 
 func (w *responseWriter) WriteHeader(code int) {
 	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
+		code = unavailableStatus(w.Header(), code, w.start)
 		w.status = code
 		contentSecurityPolicy(w.Header())
 	}
@@ -183,7 +185,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		r = r.WithContext(ctx)
 		w.Header().Set(RequestIDHeader, info.id)
 		securityHeaders(w, r)
-		rw := &responseWriter{ResponseWriter: w}
+		rw := &responseWriter{ResponseWriter: w, start: start}
 		s.metrics.inflight.Inc()
 
 		defer func() {

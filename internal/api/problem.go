@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/validation"
 
 	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/store"
 )
 
 // ProblemContentType is the media type of every error body (RFC 9457).
@@ -44,6 +45,12 @@ func newProblem(hctx huma.Context, status int, msg string, errs ...error) huma.S
 		var re *registry.Error
 		if errors.As(err, &re) {
 			return registryProblem(ctx, op, re)
+		}
+	}
+	for _, err := range errs {
+		if errors.Is(err, store.ErrUnavailable) {
+			recordError(ctx, err)
+			return UnavailableProblem()
 		}
 	}
 	var tooBig *http.MaxBytesError

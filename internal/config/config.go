@@ -109,9 +109,10 @@ func (c Config) VerifyDir() string {
 	return filepath.Join(c.Data, "verify")
 }
 
-// RateLimit configures the per-process request limits (package ratelimit):
-// agencies' API clients per agency, everyone else but the administrator per
-// client address. A rate of 0 turns a limit off.
+// RateLimit configures the request limits (package ratelimit): agencies'
+// API clients per agency, everyone else but the administrator per client
+// address. The rates are for all the serve processes sharing a store
+// together; each takes an equal share. A rate of 0 turns a limit off.
 type RateLimit struct {
 	PerAddress   int `yaml:"per_address"` // requests per second
 	AddressBurst int `yaml:"address_burst"`

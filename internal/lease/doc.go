@@ -17,4 +17,10 @@
 // tree before it signs, deliveries are at least once and the relay's cursor
 // only moves forward, indexing is idempotent — and the lease only keeps them
 // from contending all the time.
+//
+// Members keeps a process a member of a group (the serve processes sharing
+// a store) by a heartbeat in the same table, and counts the live members:
+// each process takes that share of the cluster-wide rate limits. The
+// heartbeat is a small write, rate-limited, so it is also readiness's probe
+// of whether the store accepts writes.
 package lease

@@ -8,6 +8,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -26,6 +27,7 @@ import (
 	"github.com/dancu/dancu/internal/audit"
 	"github.com/dancu/dancu/internal/eid"
 	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/store"
 )
 
 // prefix is where the portal lives.
@@ -495,8 +497,14 @@ func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request) {
 
 // serverError logs err (which must hold no personal data) and writes the
 // 500 page with the request id.
+// A store outage (store.ErrUnavailable) gets 503 and a page that says
+// nothing was changed and to try again.
 func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	rq := reqOf(r)
 	h.log.Error("portal: internal error", "request_id", rq.id, "route", r.Pattern, "err", err)
+	if errors.Is(err, store.ErrUnavailable) {
+		h.renderError(w, r, http.StatusServiceUnavailable, catalogueFor(rq.lang).T("err.unavailable", rq.id))
+		return
+	}
 	h.renderError(w, r, http.StatusInternalServerError, catalogueFor(rq.lang).T("err.internal", rq.id))
 }

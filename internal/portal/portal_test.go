@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"html"
 	"html/template"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/dancu/dancu/internal/audit"
 	"github.com/dancu/dancu/internal/eid"
+	"github.com/dancu/dancu/internal/store"
 )
 
 func TestMessages_sameKeys(t *testing.T) {
@@ -251,6 +253,10 @@ func TestHandler_Sections(t *testing.T) {
 			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})},
 		Section{Name: "services", Label: map[string]string{"vi": "Dịch vụ công", "en": "Public services"}, SignIn: true,
 			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.URL.Path, "/outage") {
+					hh.ServerError(w, r, store.Unavailable(errors.New("postgres: commit: terminating connection (SQLSTATE 57P01)")))
+					return
+				}
 				c, ok := CurrentCitizen(r)
 				body := template.HTML(template.HTMLEscapeString(fmt.Sprintf("level %d %v %s", c.Level, ok, Lang(r))))
 				hh.Render(w, r, Page{Title: "Services", Body: body})
@@ -269,6 +275,11 @@ func TestHandler_Sections(t *testing.T) {
 	}
 	if resp, _ := b.get("/portal/health/"); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("level-2 section for a level-1 account: %d, want 403", resp.StatusCode)
+	}
+	// A store outage is no bug: 503 and a page that says to try again.
+	if resp, body := b.get("/portal/services/outage?lang=en"); resp.StatusCode != http.StatusServiceUnavailable ||
+		!strings.Contains(body, "nothing was changed") || strings.Contains(body, "57P01") {
+		t.Errorf("ServerError of an outage: %d, %.300s", resp.StatusCode, body)
 	}
 	if _, err := e.eid.RaiseLevel(context.Background(), eid.Check{Officer: "an.nv", PIN: pinAdult, Card: card}); err != nil {
 		t.Fatal(err)

@@ -10,12 +10,13 @@ import (
 // Limiter is a set of token buckets, one per key, all with the same rate and
 // burst. It is safe for concurrent use.
 type Limiter struct {
-	rate    float64 // tokens per second
-	burst   float64
-	maxKeys int
-	now     func() time.Time
+	total, totalBurst float64 // the configured rate and burst, for all processes
+	maxKeys           int
+	now               func() time.Time
 
 	mu      sync.Mutex
+	rate    float64 // this process's share of total, tokens per second
+	burst   float64 // this process's share of totalBurst
 	buckets map[string]*bucket
 }
 
@@ -31,10 +32,30 @@ func New(perSecond float64, burst, maxKeys int) *Limiter {
 	if perSecond <= 0 {
 		return nil
 	}
-	return &Limiter{
-		rate: perSecond, burst: float64(max(burst, 1)), maxKeys: max(maxKeys, 1024),
+	l := &Limiter{
+		total: perSecond, totalBurst: float64(max(burst, 1)), maxKeys: max(maxKeys, 1024),
 		now: time.Now, buckets: make(map[string]*bucket),
 	}
+	l.Share(1)
+	return l
+}
+
+// Share makes this limiter one of n that together allow the configured
+// rate and burst: each allows a key rate/n per second and burst/n at once
+// (at least one). The processes sharing a database call it with the number
+// of live processes (lease.Members), so that behind a load balancer that
+// spreads a source's requests over them, the source gets the configured
+// rate in all, not once per process. Tokens a bucket holds beyond the new
+// burst are dropped at its next use.
+func (l *Limiter) Share(n int) {
+	if l == nil {
+		return
+	}
+	n = max(n, 1)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rate = l.total / float64(n)
+	l.burst = max(l.totalBurst/float64(n), 1)
 }
 
 // Allow takes a token from key's bucket. When there is none it returns false

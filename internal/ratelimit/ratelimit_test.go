@@ -74,3 +74,66 @@ func TestAddressKey(t *testing.T) {
 		}
 	}
 }
+
+// TestLimiter_Share runs three limiters, each taking a third of the
+// configured rate, as three processes behind a round-robin balancer do:
+// the source gets the configured rate in all, not three times it.
+func TestLimiter_Share(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	const rate, burst = 30, 9
+	var procs []*Limiter
+	for range 3 {
+		l := New(rate, burst, 0)
+		l.now = func() time.Time { return now }
+		l.Share(3)
+		procs = append(procs, l)
+	}
+	allowed := 0
+	const seconds, perSecond = 10, 300 // a flood ten times the limit
+	for i := range seconds * perSecond {
+		now = now.Add(time.Second / perSecond)
+		if ok, _ := procs[i%3].Allow("a"); ok {
+			allowed++
+		}
+	}
+	if max := burst + rate*seconds; allowed > max || allowed < max*9/10 {
+		t.Fatalf("three shares allowed %d in %ds, want about and at most %d", allowed, seconds, max)
+	}
+
+	// One process left: the others take its share up again.
+	l := procs[0]
+	l.Share(1)
+	now = now.Add(time.Hour)
+	n := 0
+	for {
+		if ok, _ := l.Allow("a"); !ok {
+			break
+		}
+		n++
+	}
+	if n != burst {
+		t.Fatalf("after Share(1): a burst of %d, want %d", n, burst)
+	}
+	l.Share(0) // nonsense counts as one
+	var nilLimiter *Limiter
+	nilLimiter.Share(2)
+}
+
+// BenchmarkLimiter_Allow is the cost of the limit on every request, shared
+// or not: Share only changes the numbers Allow divides by.
+func BenchmarkLimiter_Allow(b *testing.B) {
+	for _, share := range []int{1, 3} {
+		b.Run(fmt.Sprintf("share=%d", share), func(b *testing.B) {
+			l := New(1e9, 1e9, 0)
+			l.Share(share)
+			keys := make([]string, 1024)
+			for i := range keys {
+				keys[i] = fmt.Sprint("203.0.113.", i)
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				l.Allow(keys[i%len(keys)])
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/staff"
+	"github.com/dancu/dancu/internal/store"
 	"github.com/dancu/dancu/internal/store/sqlite"
 )
 
@@ -74,6 +76,12 @@ func newSectionEnv(t *testing.T) *sectionEnv {
 	})
 	inner.HandleFunc("GET /console/stats/missing", func(w http.ResponseWriter, r *http.Request) {
 		h.RenderError(w, r, http.StatusNotFound, "Không có chỉ tiêu này.")
+	})
+	inner.HandleFunc("GET /console/stats/outage", func(w http.ResponseWriter, r *http.Request) {
+		h.ServerError(w, r, fmt.Errorf("stats: %w", store.Unavailable(errors.New("sqlite: commit: disk I/O error (778)"))))
+	})
+	inner.HandleFunc("GET /console/stats/bug", func(w http.ResponseWriter, r *http.Request) {
+		h.ServerError(w, r, errors.New("stats: nil map"))
 	})
 	h.AddSection(Section{Name: "stats", Label: map[string]string{"vi": "Thống kê", "en": "Statistics"},
 		Action: staff.ReadStatistics, Handler: inner})
@@ -147,6 +155,19 @@ func TestHandler_AddSection(t *testing.T) {
 		t.Errorf("RenderError: status %d", resp.StatusCode)
 	}
 	mustContain(t, body, "Không có chỉ tiêu này.", "Not found", `href="/console/stats/">Statistics</a>`)
+
+	// A store outage is no bug: 503 and a page that says to try again.
+	resp, body = e.do(httptest.NewRequest("GET", "/console/stats/outage?lang=en", nil), e.statistian)
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("ServerError of an outage: status %d, want 503", resp.StatusCode)
+	}
+	mustContain(t, body, "nothing was changed")
+	mustNotContain(t, body, "778")
+	resp, body = e.do(httptest.NewRequest("GET", "/console/stats/bug?lang=en", nil), e.statistian)
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("ServerError of a bug: status %d, want 500", resp.StatusCode)
+	}
+	mustNotContain(t, body, "nothing was changed", "nil map")
 }
 
 func TestHandler_AddSectionRefusesBadNames(t *testing.T) {

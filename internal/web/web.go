@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -21,6 +22,7 @@ import (
 	"github.com/dancu/dancu/internal/auth"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/staff"
+	"github.com/dancu/dancu/internal/store"
 )
 
 //go:embed templates/*.html
@@ -301,7 +303,7 @@ func (h *Handler) chain(next http.Handler, acc access) http.Handler {
 				h.log.Error("console panic", logKeyRequestID, rq.id, logKeyRoute, r.Pattern,
 					logKeyError, fmt.Sprintf("panic of type %T", v), "stack", string(debug.Stack()))
 				if sw.status == 0 {
-					h.renderInternal(sw, r)
+					h.renderInternal(sw, r, http.StatusInternalServerError, "error.internal.body")
 				}
 			}
 			// Only the route pattern is logged: the path and query hold PINs
@@ -476,25 +478,31 @@ func (h *Handler) notAllowed(w http.ResponseWriter, r *http.Request) {
 
 // serverError logs err with the request id and shows a page with that id and
 // none of the error's text.
+// A store outage (store.ErrUnavailable) gets 503 and a page that says to
+// try again, as nothing is wrong with the request or the program.
 func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	rq := reqOf(r)
 	h.log.Error("console internal error", logKeyRequestID, rq.id, logKeyRoute, r.Pattern, logKeyError, err.Error())
-	h.renderInternal(w, r)
+	if errors.Is(err, store.ErrUnavailable) {
+		h.renderInternal(w, r, http.StatusServiceUnavailable, "error.unavailable.body")
+		return
+	}
+	h.renderInternal(w, r, http.StatusInternalServerError, "error.internal.body")
 }
 
-// renderInternal writes the 500 page without going through render, since a
-// broken template may be the cause.
-func (h *Handler) renderInternal(w http.ResponseWriter, r *http.Request) {
+// renderInternal writes the 500 or 503 page without going through render,
+// since a broken template may be the cause.
+func (h *Handler) renderInternal(w http.ResponseWriter, r *http.Request, status int, messageKey string) {
 	rq := reqOf(r)
 	c := catalogueFor(rq.lang)
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusInternalServerError)
+	w.WriteHeader(status)
 	err := h.pages[c.lang][pageError].Execute(w, pageData{
 		Lang: c.lang, Title: c.T("error.internal.title"), Officer: rq.principal.ID, Nav: h.nav(rq), CSSURL: h.cssURL,
 		LangLinks: langLinks(r, c.lang), RequestID: rq.id,
-		Body: errorView{TitleKey: "error.internal.title", MessageKey: "error.internal.body", RequestID: rq.id},
+		Body: errorView{TitleKey: "error.internal.title", MessageKey: messageKey, RequestID: rq.id},
 	})
 	if err != nil {
 		h.log.Error("console error page", logKeyRequestID, rq.id, logKeyError, err.Error())
