@@ -201,23 +201,43 @@ func (f *faultFS) fill() (release func()) {
 
 // answer is a response as the fault tests look at it.
 type answer struct {
-	status int
-	ctype  string
-	body   []byte
-	err    error
+	status     int
+	ctype      string
+	retryAfter string
+	body       []byte
+	err        error
 }
 
-// isServerError reports whether the answer is the clear refusal a fault
-// must give: a 5xx with a problem+json body, not a dropped connection.
-func (a answer) isServerError() bool {
-	return a.err == nil && a.status >= 500 && a.ctype == "application/problem+json"
+// isRefusal reports whether the answer is the clear refusal a fault must
+// give: 503 with Retry-After and a problem+json body — not a 500, which
+// says the program is broken, and not a dropped connection.
+func (a answer) isRefusal() bool {
+	return a.err == nil && a.status == http.StatusServiceUnavailable && a.retryAfter != "" &&
+		a.ctype == "application/problem+json"
 }
 
 func (a answer) String() string {
 	if a.err != nil {
 		return a.err.Error()
 	}
-	return fmt.Sprintf("%d %s %.200s", a.status, a.ctype, a.body)
+	return fmt.Sprintf("%d %s (Retry-After %q) %.200s", a.status, a.ctype, a.retryAfter, a.body)
+}
+
+// waitReady polls /readyz until it answers 200, and returns how long that
+// took; the test fails after within.
+func waitReady(t *testing.T, base string, within time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		an := call("GET", base+"/readyz", adminToken, "", "", nil)
+		if an.err == nil && an.status == http.StatusOK {
+			return time.Since(start)
+		}
+		if time.Since(start) > within {
+			t.Fatalf("/readyz still %v %v after the fault was cleared", an, within)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // call sends one request with token and, if reqID is not empty, that
@@ -242,7 +262,7 @@ func call(method, url, token, reqID, ctype string, body []byte) answer {
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
-	return answer{status: res.StatusCode, ctype: res.Header.Get("Content-Type"), body: b, err: err}
+	return answer{status: res.StatusCode, ctype: res.Header.Get("Content-Type"), retryAfter: res.Header.Get("Retry-After"), body: b, err: err}
 }
 
 // faultWorld is what a fault test has written and learnt through the API.
@@ -297,7 +317,7 @@ func setUp(t *testing.T, base string) *faultWorld {
 }
 
 // event posts the next life event of the burst sequence and records it:
-// acknowledged, refused by the registry, or answered 5xx — which must
+// acknowledged, refused by the registry, or answered 503 — which must
 // leave nothing, so it is recorded as refused too and checked absent.
 func (w *faultWorld) event() answer {
 	w.n++
@@ -444,9 +464,10 @@ func auditVerify(t *testing.T, dir string) {
 // TestDisk_ReadOnly runs dancu serve on a file system that turns read-only
 // under it, as ext4 does when its disk fails. While it is read-only, every
 // write (a life event, a dataset upload) and every read that needs an
-// access-log entry is refused with a 5xx problem, the process stays up, and
-// it stops when asked; a new process on the read-only folder refuses to
-// start with an error that says why. Once the file system is repaired, a
+// access-log entry is refused with 503, Retry-After and a problem, /readyz
+// answers 503 so that a load balancer stops sending requests, the process
+// stays up, and it stops when asked; a new process on the read-only folder
+// refuses to start with an error that says why. Once the file system is repaired, a
 // restarted server has every acknowledged write and every access-log entry
 // of an answered read, nothing of the refused ones, and the access log
 // verifies.
@@ -460,22 +481,24 @@ func TestDisk_ReadOnly(t *testing.T) {
 	fs.failReadOnly()
 	var refusedReads []string
 	for i := range 3 {
-		if an := w.event(); !an.isServerError() {
-			t.Errorf("event on a read-only file system: %v; want a 5xx problem", an)
+		if an := w.event(); !an.isRefusal() {
+			t.Errorf("event on a read-only file system: %v; want 503 with Retry-After", an)
 		}
 		an := w.read("readonly")
-		if !an.isServerError() {
-			t.Errorf("read on a read-only file system: %v; want a 5xx problem (the access cannot be logged)", an)
+		if !an.isRefusal() {
+			t.Errorf("read on a read-only file system: %v; want 503 with Retry-After (the access cannot be logged)", an)
 		}
 		refusedReads = append(refusedReads, fmt.Sprintf("fault-readonly-%d", w.n))
-		if an := w.upload(10); !an.isServerError() {
-			t.Errorf("upload %d on a read-only file system: %v; want a 5xx problem", i, an)
+		if an := w.upload(10); !an.isRefusal() {
+			t.Errorf("upload %d on a read-only file system: %v; want 503 with Retry-After", i, an)
 		}
 	}
 	if an := call("GET", base+"/healthz", adminToken, "", "", nil); an.status != http.StatusOK {
 		t.Errorf("GET /healthz on a read-only file system: %v; the process should stay up", an)
 	}
-	t.Logf("GET /readyz on a read-only file system: %v", call("GET", base+"/readyz", adminToken, "", "", nil))
+	if an := call("GET", base+"/readyz", adminToken, "", "", nil); !an.isRefusal() {
+		t.Errorf("GET /readyz on a read-only file system: %v; want 503 with Retry-After", an)
+	}
 	t.Logf("the server's log during the fault:\n%s", tail(srv.stderr.String(), 8))
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -501,11 +524,11 @@ func TestDisk_ReadOnly(t *testing.T) {
 }
 
 // TestDisk_Full runs dancu serve on a file system that fills up. Writes
-// are either acknowledged (and then kept) or refused with a 5xx problem
-// (and then absent); a read is answered only if its access was logged.
-// When space is freed, the same process serves writes again, without a
-// restart; after a restart everything acknowledged is there and the access
-// log verifies.
+// are either acknowledged (and then kept) or refused with 503 and
+// Retry-After (and then absent), never 500; a read is answered only if its
+// access was logged; /readyz answers 503. When space is freed, the same
+// process turns ready and serves writes again, without a restart; after a
+// restart everything acknowledged is there and the access log verifies.
 func TestDisk_Full(t *testing.T) {
 	t.Parallel()
 	fs := newFaultFS(t, 64<<20)
@@ -522,14 +545,14 @@ func TestDisk_Full(t *testing.T) {
 	for i := 0; i < 3000 && (failed["event"] == 0 || failed["read"] == 0 || failed["upload"] == 0); i++ {
 		check := func(what string, an answer) {
 			switch {
-			case an.isServerError():
+			case an.isRefusal():
 				if failed[what] == 0 {
 					first[what] = an
 				}
 				failed[what]++
 			case an.err == nil && an.status < 500:
 			default:
-				t.Fatalf("%s on a full file system: %v; want an answer or a 5xx problem", what, an)
+				t.Fatalf("%s on a full file system: %v; want an answer or 503 with Retry-After", what, an)
 			}
 		}
 		check("event", w.event())
@@ -553,9 +576,13 @@ func TestDisk_Full(t *testing.T) {
 	if an := call("GET", base+"/healthz", adminToken, "", "", nil); an.status != http.StatusOK {
 		t.Errorf("GET /healthz on a full file system: %v", an)
 	}
+	if an := call("GET", base+"/readyz", adminToken, "", "", nil); !an.isRefusal() {
+		t.Errorf("GET /readyz on a full file system: %v; want 503 with Retry-After", an)
+	}
 
-	// Space comes back: the same process writes again.
+	// Space comes back: the same process turns ready and writes again.
 	release()
+	t.Logf("ready again %v after space was freed", waitReady(t, base, 30*time.Second).Round(time.Millisecond))
 	if an := w.event(); an.status != http.StatusCreated && an.status != http.StatusNotFound {
 		t.Errorf("event after space was freed: %v; want it applied", an)
 	}

@@ -220,8 +220,15 @@ func startServe(t *testing.T, dir string) (*proc, string) {
 // --db DSN).
 func startServeWith(t *testing.T, args ...string) (*proc, string) {
 	t.Helper()
+	return startServeEnv(t, nil, args...)
+}
+
+// startServeEnv is startServeWith with extra environment variables, such
+// as DANCU_RATE_LIMIT_PER_ADDRESS=40.
+func startServeEnv(t *testing.T, env []string, args ...string) (*proc, string) {
+	t.Helper()
 	began := time.Now()
-	p := startDancu(t, environ("DANCU_ADMIN_TOKEN="+adminToken, "DANCU_LOG_FORMAT=json"),
+	p := startDancu(t, environ(append([]string{"DANCU_ADMIN_TOKEN=" + adminToken, "DANCU_LOG_FORMAT=json"}, env...)...),
 		append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	deadline := time.Now().Add(60 * time.Second)
 	var base string
