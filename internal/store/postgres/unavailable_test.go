@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -97,5 +98,21 @@ func TestUnavailable_ConnectionsTerminated(t *testing.T) {
 	}
 	if _, err := s.Heartbeat(ctx, "serve", "a", time.Minute); err != nil {
 		t.Errorf("a heartbeat after the pool reconnects: %v", err)
+	}
+}
+
+// BenchmarkHeartbeat is the cost of one membership heartbeat, the write
+// each serve process makes every two seconds (and readiness at most once a
+// second): one statement, one round trip.
+func BenchmarkHeartbeat(b *testing.B) {
+	s, _ := open(b)
+	ctx := context.Background()
+	for i := range 2 {
+		s.Heartbeat(ctx, "serve", fmt.Sprint("other-", i), time.Hour)
+	}
+	for b.Loop() {
+		if _, err := s.Heartbeat(ctx, "serve", "me", time.Minute); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

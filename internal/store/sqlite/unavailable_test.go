@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -59,6 +60,57 @@ func TestUnavailable_FullDatabase(t *testing.T) {
 	for i := range 3 {
 		if err := put(fmt.Sprint("P", i+1)); err != nil {
 			t.Fatalf("a write once there is room again: %v", err)
+		}
+	}
+}
+
+// BenchmarkUnavailableWrapper is the cost of the connection wrapper that
+// marks outages, on the cheapest statement there is (a point read by
+// primary key on a prepared statement), against the driver's own
+// connections on the same file.
+func BenchmarkUnavailableWrapper(b *testing.B) {
+	s := openTest(b)
+	ctx := context.Background()
+	if _, err := s.TryLease(ctx, "bench", "h", time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", dsn(s.path, s.cfg, true))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	for _, c := range []struct {
+		name string
+		db   *sql.DB
+	}{{"driver", raw}, {"wrapped", s.r}} {
+		b.Run(c.name, func(b *testing.B) {
+			st, err := c.db.PrepareContext(ctx, "SELECT holder FROM leases WHERE name = ?")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			var h string
+			for b.Loop() {
+				if err := st.QueryRowContext(ctx, "bench").Scan(&h); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkHeartbeat is the cost of one membership heartbeat, the write
+// each serve process makes every two seconds (and readiness at most once a
+// second): a committed, synced transaction.
+func BenchmarkHeartbeat(b *testing.B) {
+	s := openTest(b)
+	ctx := context.Background()
+	for i := range 2 {
+		s.Heartbeat(ctx, "serve", fmt.Sprint("other-", i), time.Hour)
+	}
+	for b.Loop() {
+		if _, err := s.Heartbeat(ctx, "serve", "me", time.Minute); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
