@@ -67,22 +67,23 @@ func (h *HealthHandler) ready(ctx context.Context, _ *struct{}) (*healthOutput, 
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
 	if err := h.store.Ping(ctx); err != nil {
-		recordError(ctx, err)
-		return nil, &Problem{
-			Status: http.StatusServiceUnavailable,
-			Title:  http.StatusText(http.StatusServiceUnavailable),
-			Detail: "The store does not answer.",
-		}
+		return nil, unready(ctx, err, "The store does not answer.")
 	}
 	if h.writable != nil {
 		if err := h.writable.Writable(ctx); err != nil {
-			recordError(ctx, err)
-			return nil, &Problem{
-				Status: http.StatusServiceUnavailable,
-				Title:  http.StatusText(http.StatusServiceUnavailable),
-				Detail: "The store does not accept writes.",
-			}
+			return nil, unready(ctx, err, "The store does not accept writes.")
 		}
 	}
 	return &healthOutput{CacheControl: "no-store", Body: Health{Status: "ok"}}, nil
+}
+
+// unready keeps the cause for the log and answers 503 with detail, which
+// says what failed and never why (an address, a path).
+func unready(ctx context.Context, err error, detail string) *Problem {
+	recordError(ctx, err)
+	return &Problem{
+		Status: http.StatusServiceUnavailable,
+		Title:  http.StatusText(http.StatusServiceUnavailable),
+		Detail: detail,
+	}
 }
