@@ -40,10 +40,10 @@ const (
 	Overhead = headerLen + nonceLen + 16
 )
 
-// refreshEvery is how often a process looks for a newer data key that
+// RefreshEvery is how often a process looks for a newer data key that
 // another process added (dancu keys rotate --new-data-key), so that new
 // writes everywhere move to it within that time.
-const refreshEvery = time.Minute
+const RefreshEvery = time.Minute
 
 // ErrCorrupt is returned by Open for a sealed document that fails
 // authentication: it was altered, moved to another row, or its key is not
@@ -222,6 +222,28 @@ func (k *Keyring) Open(ctx context.Context, b, aad []byte) ([]byte, error) {
 	return p, nil
 }
 
+// KeyPrefix returns how every document sealed under data key id starts:
+// the magic, then the key's id. A store can find the documents that are
+// not under a key by it, without opening any.
+func KeyPrefix(id int64) []byte {
+	return binary.BigEndian.AppendUint32(append([]byte(nil), magic[:]...), uint32(id))
+}
+
+// Magic returns how every sealed document starts.
+func Magic() []byte { return append([]byte(nil), magic[:]...) }
+
+// KeyIDLen is how many bytes after Magic name a document's data key.
+const KeyIDLen = dekIDLen
+
+// ParseKeyID reads the data key id of b, the KeyIDLen bytes that follow
+// Magic in a sealed document.
+func ParseKeyID(b []byte) (int64, bool) {
+	if len(b) != dekIDLen {
+		return 0, false
+	}
+	return int64(binary.BigEndian.Uint32(b)), true
+}
+
 // IsSealed reports whether b is a sealed document.
 func IsSealed(b []byte) bool {
 	return bytes.HasPrefix(b, magic[:])
@@ -286,16 +308,23 @@ func (k *Keyring) load(ctx context.Context) ([]store.DataKey, error) {
 	return rows, nil
 }
 
+// Refresh reads the store's keys again now, so that the newest data key
+// seals from here on (the re-seal pass starts with it).
+func (k *Keyring) Refresh(ctx context.Context) error {
+	_, err := k.load(ctx)
+	return err
+}
+
 // maybeRefresh reads the store's keys again if it has not for a while.
 // Failing to is not an error: the active key still seals.
 func (k *Keyring) maybeRefresh(ctx context.Context) {
 	k.mu.RLock()
-	stale := time.Since(k.refreshed) > refreshEvery
+	stale := time.Since(k.refreshed) > RefreshEvery
 	k.mu.RUnlock()
 	if stale {
 		k.mu.Lock()
 		// One caller refreshes; the others carry on with the active key.
-		again := time.Since(k.refreshed) > refreshEvery
+		again := time.Since(k.refreshed) > RefreshEvery
 		if again {
 			k.refreshed = time.Now()
 		}

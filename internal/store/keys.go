@@ -32,3 +32,86 @@ type DataKey struct {
 	// CreatedAt is when the key was made, to the second.
 	CreatedAt time.Time
 }
+
+// DocumentColumn names a column of documents that package sealed seals,
+// for the re-seal pass, which reads and rewrites the stored bytes as they
+// are (see Documents). Each row's document is bound to the values its
+// constant's comment lists (StoredDocument.Key, in that order).
+type DocumentColumn string
+
+// The columns of documents.
+const (
+	DocPersons          DocumentColumn = "person_versions.data"        // pin
+	DocHouseholds       DocumentColumn = "household_versions.data"     // id
+	DocEventRequests    DocumentColumn = "events.request"              // id
+	DocEventResults     DocumentColumn = "events.result"               // id
+	DocOutbox           DocumentColumn = "outbox.data"                 // event_id, pin
+	DocDatasetRecords   DocumentColumn = "dataset_records.data"        // dataset, key
+	DocCardDG1          DocumentColumn = "cards.dg1"                   // event_id
+	DocCardDG2          DocumentColumn = "cards.dg2"                   // event_id
+	DocCardDG13         DocumentColumn = "cards.dg13"                  // event_id
+	DocCardSOD          DocumentColumn = "cards.sod"                   // event_id
+	DocDossiers         DocumentColumn = "dossiers.data"               // code
+	DocAttachments      DocumentColumn = "dossier_attachments.content" // dossier, id
+	DocEIDAccounts      DocumentColumn = "eid_accounts.data"           // id
+	DocEIDSessions      DocumentColumn = "eid_sessions.data"           // id
+	DocEIDEvents        DocumentColumn = "eid_events.data"             // account_id
+	DocEIDTransient     DocumentColumn = "eid_transient.data"          // kind, id
+	DocOIDCAuthRequests DocumentColumn = "oidc_auth_requests.data"     // id
+	DocOIDCTokens       DocumentColumn = "oidc_tokens.data"            // id
+	DocOIDCKeys         DocumentColumn = "oidc_keys.private_jwk"       // id
+)
+
+// DocumentColumns lists every DocumentColumn, in a fixed order.
+func DocumentColumns() []DocumentColumn {
+	return []DocumentColumn{DocPersons, DocHouseholds, DocEventRequests, DocEventResults, DocOutbox,
+		DocDatasetRecords, DocCardDG1, DocCardDG2, DocCardDG13, DocCardSOD, DocDossiers, DocAttachments,
+		DocEIDAccounts, DocEIDSessions, DocEIDEvents, DocEIDTransient, DocOIDCAuthRequests, DocOIDCTokens, DocOIDCKeys}
+}
+
+// Documents reads and rewrites stored documents as bytes, below any
+// sealing: the re-seal pass of package sealed pages through a column and
+// replaces each document with the same content sealed under the current
+// data key, while other writers carry on. Empty and NULL documents are
+// never returned nor counted: there is nothing in them to seal.
+type Documents interface {
+	// StoredDocuments returns up to limit non-empty documents of col whose
+	// row comes after the row after (nil: from the first), in the order of
+	// the table's primary key, leaving out those that start with skip (nil
+	// skips none).
+	StoredDocuments(ctx context.Context, col DocumentColumn, after []string, skip []byte, limit int) ([]StoredDocument, error)
+	// ReplaceDocuments writes each swap's New over the document of its row
+	// if that still holds Old, in one transaction, and returns how many it
+	// replaced: a row written meanwhile keeps what its writer wrote. The
+	// backend overwrites the space Old took where it can (SQLite:
+	// secure_delete), so that no copy of it stays in a free page.
+	ReplaceDocuments(ctx context.Context, col DocumentColumn, swaps []DocumentSwap) (int, error)
+	// PurgeReplaced drops the copies of replaced documents that the
+	// backend's own log still holds (SQLite: it checkpoints the write-ahead
+	// log and truncates it). A reader in the middle of a long read can keep
+	// part of the log alive: the error says so, and a later call finishes.
+	PurgeReplaced(ctx context.Context) error
+	// CountDocuments counts the non-empty documents of col by the n bytes
+	// that follow prefix; those that do not start with prefix are counted
+	// under "".
+	CountDocuments(ctx context.Context, col DocumentColumn, prefix []byte, n int) (map[string]int64, error)
+	// DeleteDataKey removes a data key; ErrNotFound if there is none. The
+	// caller has made sure that no document is sealed under it.
+	DeleteDataKey(ctx context.Context, id int64) error
+}
+
+// StoredDocument is one stored document and the row it is in.
+type StoredDocument struct {
+	// Row is the row's primary key, as text: the cursor of the next page,
+	// and what a DocumentSwap names.
+	Row []string
+	// Key holds the values the document is bound to (see DocumentColumn).
+	Key []string
+	Doc []byte
+}
+
+// DocumentSwap replaces the document of Row, if it is still Old, with New.
+type DocumentSwap struct {
+	Row      []string
+	Old, New []byte
+}

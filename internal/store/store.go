@@ -44,6 +44,7 @@ type Store interface {
 	Duplicates
 	StatsSource
 	DataKeys
+	Documents
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the store's resources. It does not lose committed writes.

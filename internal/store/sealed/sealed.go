@@ -2,6 +2,7 @@ package sealed
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,13 +16,31 @@ import (
 type Store struct {
 	store.Store
 	kr *seal.Keyring
+	// strict refuses documents stored in clear (see Strict).
+	strict bool
 }
 
 var _ store.Store = (*Store)(nil)
 
+// Option changes how a Store treats its documents.
+type Option func(*Store)
+
+// Strict makes every read of a document stored in clear fail with
+// ErrClear, instead of passing it on as it is: for a store whose documents
+// have all been sealed (by Reseal), so that a document someone put in
+// clear behind the store's back is noticed rather than served.
+func Strict(on bool) Option { return func(s *Store) { s.strict = on } }
+
+// ErrClear is returned in strict mode for a document stored in clear.
+var ErrClear = errors.New("a document is stored in clear, and encryption.strict refuses it (run dancu keys reseal)")
+
 // New wraps backend so that its documents are sealed under kr's keys.
-func New(backend store.Store, kr *seal.Keyring) *Store {
-	return &Store{Store: backend, kr: kr}
+func New(backend store.Store, kr *seal.Keyring, opts ...Option) *Store {
+	s := &Store{Store: backend, kr: kr}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Backend returns the wrapped store, for what only a backend offers (a
@@ -78,8 +97,12 @@ func (s *Store) seal(ctx context.Context, doc []byte, table string, key ...strin
 	return out, nil
 }
 
-// open opens one document.
+// open opens one document. The error names the table, never the row: its
+// key may be a PIN.
 func (s *Store) open(ctx context.Context, doc []byte, table string, key ...string) ([]byte, error) {
+	if s.strict && len(doc) > 0 && !seal.IsSealed(doc) {
+		return nil, fmt.Errorf("sealed: %s: %w", table, ErrClear)
+	}
 	out, err := s.kr.Open(ctx, doc, aad(table, key...))
 	if err != nil {
 		return nil, fmt.Errorf("sealed: %s: %w", table, err)
@@ -117,10 +140,10 @@ func openOne[T any](ctx context.Context, s *Store, row T, err error, doc func(*T
 
 // Open wraps backend so that its documents are sealed under its data keys,
 // unwrapped with p (creating the first keys in a store that has none).
-func Open(ctx context.Context, backend store.Store, p seal.Provider) (*Store, error) {
+func Open(ctx context.Context, backend store.Store, p seal.Provider, opts ...Option) (*Store, error) {
 	kr, err := seal.NewKeyring(ctx, p, backend)
 	if err != nil {
 		return nil, err
 	}
-	return New(backend, kr), nil
+	return New(backend, kr, opts...), nil
 }
