@@ -90,7 +90,11 @@ type Documents interface {
 	// backend's own log still holds (SQLite: it checkpoints the write-ahead
 	// log and truncates it). A reader in the middle of a long read can keep
 	// part of the log alive: the error says so, and a later call finishes.
-	PurgeReplaced(ctx context.Context) error
+	// With rewrite it first rewrites the document tables whole, so that no
+	// unused space in them keeps bytes of documents from before (SQLite:
+	// VACUUM, which holds the write lock while it runs; PostgreSQL: VACUUM
+	// FULL of each table, which locks the table while it runs).
+	PurgeReplaced(ctx context.Context, rewrite bool) error
 	// CountDocuments counts the non-empty documents of col by the n bytes
 	// that follow prefix; those that do not start with prefix are counted
 	// under "".

@@ -179,8 +179,28 @@ func (s *Store) ReplaceDocuments(ctx context.Context, col store.DocumentColumn, 
 
 // PurgeReplaced implements store.Documents. PostgreSQL keeps a replaced
 // row version until VACUUM, and its bytes in the table's files until the
-// space is reused: what to run is in docs/operations.md ("Re-sealing").
-func (s *Store) PurgeReplaced(context.Context) error { return nil }
+// space is reused; VACUUM FULL (rewrite) writes each table anew. Its own
+// write-ahead log is recycled by checkpoints (docs/operations.md).
+func (s *Store) PurgeReplaced(ctx context.Context, rewrite bool) error {
+	if !rewrite {
+		return nil
+	}
+	done := map[string]bool{}
+	for _, col := range store.DocumentColumns() {
+		c, err := lookupDocColumn(col)
+		if err != nil {
+			return err
+		}
+		if done[c.table] {
+			continue
+		}
+		done[c.table] = true
+		if _, err := s.pool.Exec(ctx, "VACUUM FULL "+c.table); err != nil {
+			return wrapErr("rewrite "+c.table, err)
+		}
+	}
+	return nil
+}
 
 // CountDocuments implements store.Documents.
 func (s *Store) CountDocuments(ctx context.Context, col store.DocumentColumn, prefix []byte, n int) (map[string]int64, error) {

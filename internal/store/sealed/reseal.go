@@ -113,6 +113,10 @@ type ResealOptions struct {
 	Pause time.Duration
 	// Progress, if set, is told after each batch.
 	Progress func(ResealProgress)
+	// Rewrite has the backend rewrite its document tables whole at the
+	// end (store.Documents.PurgeReplaced), so that no unused space keeps
+	// bytes of the documents from before. It blocks writers while it runs.
+	Rewrite bool
 }
 
 // ResealProgress is where a pass stands.
@@ -193,7 +197,8 @@ func (s *Store) Reseal(ctx context.Context, opt ResealOptions) (ResealResult, er
 			res.Left += u.Total() - u.ByKey[res.Key]
 		}
 	}
-	return res, nil
+	// The old documents' bytes may still be in the backend's log.
+	return res, s.Store.PurgeReplaced(ctx, opt.Rewrite)
 }
 
 // resealColumn runs the pass over one column and returns how many
@@ -257,8 +262,8 @@ var ErrKeyInUse = errors.New("data key still in use")
 
 // RetireDataKey deletes data key id from the store once nothing needs it:
 // no stored document is sealed under it, and a newer data key has sealed
-// new writes for long enough (two refresh periods of package seal) that
-// every running process has moved to it. Backups taken before keep their
+// new writes for long enough (RetireGrace) that every running process has
+// moved to it. Backups taken before keep their
 // own copy of the key.
 func (s *Store) RetireDataKey(ctx context.Context, id int64) error {
 	keys, err := s.Store.DataKeys(ctx)
@@ -283,9 +288,9 @@ func (s *Store) RetireDataKey(ctx context.Context, id int64) error {
 	if len(newer) == 0 {
 		return fmt.Errorf("sealed: retire data key %d: %w: it is the newest and seals new writes (add one with dancu keys rotate --new-data-key, then reseal)", id, ErrKeyInUse)
 	}
-	if since := time.Since(newer[0].CreatedAt); since < 2*seal.RefreshEvery {
-		return fmt.Errorf("sealed: retire data key %d: %w: data key %d was added %s ago, and processes may seal with key %d for up to %s after it; wait and run reseal again",
-			id, ErrKeyInUse, newer[0].ID, since.Truncate(time.Second), id, 2*seal.RefreshEvery)
+	if since := time.Since(newer[0].CreatedAt); since < s.retireGrace {
+		return fmt.Errorf("sealed: retire data key %d: %w: data key %d was added %s ago, and running processes may seal with key %d for up to %s after that; wait, run reseal again, then retire",
+			id, ErrKeyInUse, newer[0].ID, since.Truncate(time.Second), id, s.retireGrace)
 	}
 	usage, err := s.Usage(ctx)
 	if err != nil {

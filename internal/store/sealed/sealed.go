@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dancu/dancu/internal/seal"
 	"github.com/dancu/dancu/internal/store"
@@ -18,6 +19,9 @@ type Store struct {
 	kr *seal.Keyring
 	// strict refuses documents stored in clear (see Strict).
 	strict bool
+	// retireGrace is how long a data key must have been superseded
+	// before RetireDataKey deletes it.
+	retireGrace time.Duration
 }
 
 var _ store.Store = (*Store)(nil)
@@ -31,12 +35,18 @@ type Option func(*Store)
 // clear behind the store's back is noticed rather than served.
 func Strict(on bool) Option { return func(s *Store) { s.strict = on } }
 
+// RetireGrace sets how long a newer data key must have existed before
+// RetireDataKey deletes an older one: a process learns of a new data key
+// within seal.RefreshEvery, and until then seals with the one before. The
+// default is twice that; a test that has no other process sets 0.
+func RetireGrace(d time.Duration) Option { return func(s *Store) { s.retireGrace = d } }
+
 // ErrClear is returned in strict mode for a document stored in clear.
 var ErrClear = errors.New("a document is stored in clear, and encryption.strict refuses it (run dancu keys reseal)")
 
 // New wraps backend so that its documents are sealed under kr's keys.
 func New(backend store.Store, kr *seal.Keyring, opts ...Option) *Store {
-	s := &Store{Store: backend, kr: kr}
+	s := &Store{Store: backend, kr: kr, retireGrace: 2 * seal.RefreshEvery}
 	for _, o := range opts {
 		o(s)
 	}

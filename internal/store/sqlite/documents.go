@@ -186,8 +186,16 @@ func (s *Store) replaceOnce(ctx context.Context, c docColumn, q string, swaps []
 }
 
 // PurgeReplaced implements store.Documents: a TRUNCATE checkpoint copies
-// the log into the database file and empties the log file.
-func (s *Store) PurgeReplaced(ctx context.Context) error {
+// the log into the database file and empties the log file. secure_delete
+// zeroes what a replace frees, but a page split before it may have left a
+// copy of a document in a page's unused space: VACUUM (rewrite) writes
+// every page anew.
+func (s *Store) PurgeReplaced(ctx context.Context, rewrite bool) error {
+	if rewrite {
+		if _, err := s.w.ExecContext(ctx, "VACUUM"); err != nil {
+			return fmt.Errorf("sqlite: rewrite the database: %w", err)
+		}
+	}
 	var busy, logPages, done int
 	if err := s.w.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logPages, &done); err != nil {
 		return fmt.Errorf("sqlite: purge replaced documents: %w", err)

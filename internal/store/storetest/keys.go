@@ -145,7 +145,7 @@ func testDocuments(t *testing.T, s store.Store) {
 	if err != nil || len(counts) != 2 || counts["1"] != 1 || counts[""] != 4 {
 		t.Errorf(`CountDocuments = %v, %v; want {"1": 1, "": 4}`, counts, err)
 	}
-	if err := s.PurgeReplaced(ctx); err != nil {
+	if err := s.PurgeReplaced(ctx, true); err != nil {
 		t.Errorf("PurgeReplaced: %v", err)
 	}
 
