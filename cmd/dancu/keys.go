@@ -8,14 +8,17 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dancu/dancu/internal/config"
 	"github.com/dancu/dancu/internal/seal"
 	"github.com/dancu/dancu/internal/store"
+	"github.com/dancu/dancu/internal/store/sealed"
 )
 
-const keysUsage = "dancu keys init|status|rotate [--new-data-key] [--keep-old]|prune [--data DIR | --db DSN] [--key-file FILE]"
+const keysUsage = "dancu keys init|status|rotate [--new-data-key] [--keep-old]|reseal [--batch N] [--pause D] [--rewrite]|retire ID|prune [--data DIR | --db DSN] [--key-file FILE]"
 
 // runKeys runs the key-management subcommands of the encryption at rest.
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -31,12 +34,20 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return keysRotate(ctx, args[1:], stdout, stderr)
 	case "prune":
 		return keysPrune(ctx, args[1:], stdout, stderr)
+	case "reseal":
+		return keysReseal(ctx, args[1:], stdout, stderr)
+	case "retire":
+		return keysRetire(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help":
 		fmt.Fprintf(stdout, "Usage: %s\n\n"+
 			"init    creates the key file and the store's data keys (before the first start)\n"+
-			"status  lists the key-encryption keys of the key file and the store's data keys\n"+
+			"status  lists the key-encryption keys of the key file, the store's data keys and how many\n"+
+			"        documents each seals, and the documents still in clear (reads every table)\n"+
 			"rotate  adds a key-encryption key, re-wraps every data key under it and drops the old ones;\n"+
 			"        running processes keep serving (see docs/operations.md)\n"+
+			"reseal  seals every document in clear or under an older data key under the newest one,\n"+
+			"        while processes serve; stopped, it carries on where it was when run again\n"+
+			"retire  deletes a data key that no document is sealed under any more (after reseal)\n"+
 			"prune   drops the key-encryption keys that no data key is wrapped under any more\n", keysUsage)
 		return nil
 	}
@@ -141,14 +152,130 @@ func keysStatus(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	usage, err := sealed.New(backend, kr).Usage(ctx)
+	if err != nil {
+		return err
+	}
+	byKey := map[int64]int64{}
+	var inClear int64
+	for _, u := range usage {
+		inClear += u.Clear
+		for id, n := range u.ByKey {
+			byKey[id] += n
+		}
+	}
 	fmt.Fprintf(stdout, "data keys in %s\n", desc)
 	for _, k := range keys {
 		mark := ""
 		if k.Purpose == seal.PurposeData && k.ID == kr.ActiveKey() {
 			mark = " (seals new writes)"
 		}
-		fmt.Fprintf(stdout, "  %d %-5s wrapped under %s, created %s%s\n", k.ID, k.Purpose, k.KEKID, k.CreatedAt.Format("2006-01-02 15:04:05Z"), mark)
+		seals := ""
+		if k.Purpose == seal.PurposeData {
+			seals = fmt.Sprintf(", seals %s documents", thousands(int(byKey[k.ID])))
+		}
+		fmt.Fprintf(stdout, "  %d %-5s wrapped under %s, created %s%s%s\n", k.ID, k.Purpose, k.KEKID, k.CreatedAt.Format("2006-01-02 15:04:05Z"), seals, mark)
 	}
+	fmt.Fprintf(stdout, "documents in clear: %s\n", thousands(int(inClear)))
+	for _, u := range usage {
+		if u.Clear > 0 {
+			fmt.Fprintf(stdout, "  %s: %s\n", u.Column, thousands(int(u.Clear)))
+		}
+	}
+	if inClear > 0 && cfg.Encryption.Strict {
+		fmt.Fprintln(stdout, "encryption.strict is on: processes refuse to read these; run dancu keys reseal")
+	}
+	return nil
+}
+
+// keysReseal seals every document in clear or under an older data key
+// under the newest one (sealed.Store.Reseal), printing its progress.
+func keysReseal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var batch *int
+	var pause *time.Duration
+	var rewrite *bool
+	cfg, err := keysFlags("reseal", args, stdout, stderr, func(fs *flag.FlagSet) {
+		batch = fs.Int("batch", 500, "documents rewritten per transaction")
+		pause = fs.Duration("pause", 0, "rest between batches, to leave the machine to serving")
+		rewrite = fs.Bool("rewrite", false, "at the end, rewrite the tables whole so that no free space keeps old bytes (blocks writes while it runs)")
+	})
+	if err != nil {
+		return err
+	}
+	if *batch < 1 || *batch > 100_000 {
+		return usageError{msg: fmt.Sprintf("--batch must be from 1 to 100000 (it is %d)", *batch)}
+	}
+	backend, desc, _, kr, err := openKeys(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	st := sealed.New(backend, kr)
+	fmt.Fprintf(stdout, "%s: sealing every document under data key %d\n", desc, kr.ActiveKey())
+	start := time.Now()
+	var shown time.Time
+	var column store.DocumentColumn
+	res, err := st.Reseal(ctx, sealed.ResealOptions{Batch: *batch, Pause: *pause, Rewrite: *rewrite,
+		Progress: func(p sealed.ResealProgress) {
+			// A line when a column starts and ends, and every 2 s between.
+			if p.Column == column && p.Done < p.Todo && time.Since(shown) < 2*time.Second {
+				return
+			}
+			column, shown = p.Column, time.Now()
+			fmt.Fprintf(stdout, "  %s: %s/%s (%d%%), %s documents/s\n", p.Column, thousands(int(p.Done)), thousands(int(p.Todo)),
+				p.Done*100/max(p.Todo, 1), thousands(int(float64(p.Resealed)/max(time.Since(start).Seconds(), 1e-3))))
+		}})
+	elapsed := time.Since(start)
+	fmt.Fprintf(stdout, "%s documents re-sealed in %s (%s documents/s)", thousands(int(res.Resealed)), elapsed.Round(time.Millisecond),
+		thousands(int(float64(res.Resealed)/max(elapsed.Seconds(), 1e-3))))
+	if res.Raced > 0 {
+		fmt.Fprintf(stdout, "; %s changed by other writers meanwhile", thousands(int(res.Raced)))
+	}
+	fmt.Fprintln(stdout)
+	if err != nil {
+		return fmt.Errorf("reseal stopped (run it again to carry on): %w", err)
+	}
+	if res.Left > 0 {
+		return fmt.Errorf("%d documents are still in clear or under an older key (written meanwhile by a process that has not moved to data key %d yet): run reseal again in a minute", res.Left, res.Key)
+	}
+	keys, err := backend.DataKeys(ctx)
+	if err != nil {
+		return err
+	}
+	var old []string
+	for _, k := range keys {
+		if k.Purpose == seal.PurposeData && k.ID != res.Key {
+			old = append(old, strconv.FormatInt(k.ID, 10))
+		}
+	}
+	if len(old) > 0 {
+		fmt.Fprintf(stdout, "no document is sealed under data keys %s any more: dancu keys retire ID deletes one\n", strings.Join(old, ", "))
+	}
+	return nil
+}
+
+// keysRetire deletes a data key no document is sealed under.
+func keysRetire(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return usageError{msg: "want: dancu keys retire ID [--data DIR | --db DSN] [--key-file FILE]"}
+	}
+	id, err := strconv.ParseInt(args[0], 10, 64)
+	if err != nil || id < 1 {
+		return usageError{msg: fmt.Sprintf("data key id %q is not a positive number", args[0])}
+	}
+	cfg, err := keysFlags("retire", args[1:], stdout, stderr, nil)
+	if err != nil {
+		return err
+	}
+	backend, desc, _, kr, err := openKeys(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	if err := sealed.New(backend, kr).RetireDataKey(ctx, id); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: data key %d retired (backups taken before keep their own copy of it)\n", desc, id)
 	return nil
 }
 

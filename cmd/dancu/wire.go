@@ -33,7 +33,7 @@ func openStore(ctx context.Context, cfg config.Config) (s store.Store, descripti
 	}
 	kf, err := openKeyFile(ctx, cfg, backend)
 	if err == nil {
-		s, err = sealed.Open(ctx, backend, kf)
+		s, err = sealed.Open(ctx, backend, kf, sealed.Strict(cfg.Encryption.Strict))
 	}
 	if err != nil {
 		backend.Close()

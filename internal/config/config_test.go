@@ -53,6 +53,8 @@ func TestFlags_LoadPrecedence(t *testing.T) {
 	file := writeFile(t, `
 addr: 0.0.0.0:9000
 data: /srv/file-data
+encryption:
+  key_file: /srv/keys/dancu.keys
 log:
   level: debug
 http:
@@ -69,32 +71,37 @@ demo:
 		{"defaults", nil, nil, func(c *config.Config) {}},
 		{"file", []string{"--config", file}, nil, func(c *config.Config) {
 			c.Addr, c.Data, c.Log.Level, c.HTTP.ReadHeaderTimeout, c.Demo.Citizens = "0.0.0.0:9000", "/srv/file-data", "debug", 7*time.Second, 500
+			c.Encryption.KeyFile = "/srv/keys/dancu.keys"
 		}},
 		{"file from the environment", nil, env{"DANCU_CONFIG": file}, func(c *config.Config) {
 			c.Addr, c.Data, c.Log.Level, c.HTTP.ReadHeaderTimeout, c.Demo.Citizens = "0.0.0.0:9000", "/srv/file-data", "debug", 7*time.Second, 500
+			c.Encryption.KeyFile = "/srv/keys/dancu.keys"
 		}},
 		{"environment over file", []string{"--config", file}, env{
 			"DANCU_ADDR": "10.0.0.1:8081", "DANCU_LOG_LEVEL": "warn", "DANCU_HTTP_READ_HEADER_TIMEOUT": "3s",
 			"DANCU_DB": "postgres://dancu@db.internal/dancu", "DANCU_ADMIN_TOKEN": "0123456789abcdef-token",
 			"DANCU_LOG_FORMAT": "json", "DANCU_DEMO": "true", "DANCU_HTTP_MAX_BODY_BYTES": "4096",
-			"DANCU_ENCRYPTION_KEY_FILE": "/etc/dancu/dancu.keys",
+			"DANCU_ENCRYPTION_KEY_FILE": "/etc/dancu/dancu.keys", "DANCU_ENCRYPTION_STRICT": "true",
 		}, func(c *config.Config) {
 			c.Addr, c.Data, c.Log.Level, c.HTTP.ReadHeaderTimeout, c.Demo.Citizens = "10.0.0.1:8081", "/srv/file-data", "warn", 3*time.Second, 500
-			c.Encryption.KeyFile = "/etc/dancu/dancu.keys"
+			c.Encryption.KeyFile, c.Encryption.Strict = "/etc/dancu/dancu.keys", true
 			c.DB, c.AdminToken, c.Log.Format, c.Demo.Enabled, c.HTTP.MaxBodyBytes = "postgres://dancu@db.internal/dancu", "0123456789abcdef-token", "json", true, 4096
 		}},
 		{"empty variable counts as unset", []string{"--config", file}, env{"DANCU_ADDR": "", "DANCU_DATA": ""}, func(c *config.Config) {
 			c.Addr, c.Data, c.Log.Level, c.HTTP.ReadHeaderTimeout, c.Demo.Citizens = "0.0.0.0:9000", "/srv/file-data", "debug", 7*time.Second, 500
+			c.Encryption.KeyFile = "/srv/keys/dancu.keys"
 		}},
-		{"flags over environment and file", []string{"--config", file, "--addr", ":7000", "--data=/tmp/d", "--demo", "--demo-citizens", "42", "--log-level", "error"},
+		{"flags over environment and file", []string{"--config", file, "--addr", ":7000", "--data=/tmp/d", "--demo", "--demo-citizens", "42", "--log-level", "error", "--encryption-strict"},
 			env{"DANCU_ADDR": "10.0.0.1:8081", "DANCU_DATA": "/env", "DANCU_DEMO": "false"}, func(c *config.Config) {
 				c.Addr, c.Data, c.Log.Level, c.HTTP.ReadHeaderTimeout, c.Demo.Citizens, c.Demo.Enabled = ":7000", "/tmp/d", "error", 7*time.Second, 42, true
+				c.Encryption.KeyFile, c.Encryption.Strict = "/srv/keys/dancu.keys", true
 			}},
-		{"flag not given keeps the environment", []string{"--data", "/flag"}, env{"DANCU_ADDR": "10.0.0.1:8081"}, func(c *config.Config) {
-			c.Addr, c.Data = "10.0.0.1:8081", "/flag"
+		{"flag not given keeps the environment", []string{"--data", "/flag"}, env{"DANCU_ADDR": "10.0.0.1:8081", "DANCU_ENCRYPTION_KEY_FILE": "/k"}, func(c *config.Config) {
+			c.Addr, c.Data, c.Encryption.KeyFile = "10.0.0.1:8081", "/flag", "/k"
 		}},
 		{"flag --config over DANCU_CONFIG", []string{"--config", file}, env{"DANCU_CONFIG": "/does/not/exist.yaml"}, func(c *config.Config) {
 			c.Addr, c.Data, c.Log.Level, c.HTTP.ReadHeaderTimeout, c.Demo.Citizens = "0.0.0.0:9000", "/srv/file-data", "debug", 7*time.Second, 500
+			c.Encryption.KeyFile = "/srv/keys/dancu.keys"
 		}},
 	}
 	for _, tc := range tests {
@@ -123,7 +130,12 @@ func TestConfig_Validate(t *testing.T) {
 			c.DB, c.Encryption.KeyFile = "postgresql://u:p@localhost:5432/dancu?sslmode=disable", "/etc/dancu/dancu.keys"
 		}, nil},
 		{"postgres without a key file", func(c *config.Config) { c.DB = "postgres://localhost/dancu" }, []string{"encryption.key_file"}},
-		{"any port", func(c *config.Config) { c.Addr = ":0" }, nil},
+		{"any port", func(c *config.Config) { c.Addr = "127.0.0.1:0" }, nil},
+		{"sqlite serving beyond loopback with a key file", func(c *config.Config) { c.Addr, c.Encryption.KeyFile = ":8080", "/etc/dancu/dancu.keys" }, nil},
+		{"sqlite serving beyond loopback without a key file", func(c *config.Config) { c.Addr = "0.0.0.0:8080" }, []string{"encryption.key_file: must be set to serve beyond this machine"}},
+		{"sqlite serving on every interface without a key file", func(c *config.Config) { c.Addr = ":8080" }, []string{"encryption.key_file"}},
+		{"demo beyond loopback keeps the default key file", func(c *config.Config) { c.Addr, c.Demo.Enabled = "0.0.0.0:8080", true }, nil},
+		{"sqlite on localhost keeps the default key file", func(c *config.Config) { c.Addr = "localhost:8080" }, nil},
 		{"addr without port", func(c *config.Config) { c.Addr = "localhost" }, []string{"addr: "}},
 		{"addr with bad port", func(c *config.Config) { c.Addr = "localhost:http" }, []string{"addr: port"}},
 		{"addr with port out of range", func(c *config.Config) { c.Addr = ":70000" }, []string{"addr: port"}},

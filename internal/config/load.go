@@ -167,12 +167,12 @@ type Flags struct {
 // flag names: addr, data, db, demo, demo-citizens, log-level, log-format.
 // It panics on an unknown name, a programming error.
 //
-// A command that opens the store (it binds data or db) gets --key-file too:
-// the store's documents open only with its keys.
+// A command that opens the store (it binds data or db) gets --key-file and
+// --encryption-strict too: the store's documents open only with its keys.
 func Bind(fs *flag.FlagSet, names ...string) *Flags {
 	fl := &Flags{set: map[*field]string{}}
 	if (slices.Contains(names, "db") || slices.Contains(names, "data")) && !slices.Contains(names, "key-file") {
-		names = append(slices.Clip(names), "key-file")
+		names = append(slices.Clip(names), "key-file", "encryption-strict")
 	}
 	fl.path = fs.String("config", "", "YAML configuration `FILE` (or "+EnvConfig+")")
 	def := Default()

@@ -46,7 +46,7 @@ const (
 	DocEventRequests    DocumentColumn = "events.request"              // id
 	DocEventResults     DocumentColumn = "events.result"               // id
 	DocOutbox           DocumentColumn = "outbox.data"                 // event_id, pin
-	DocDatasetRecords   DocumentColumn = "dataset_records.data"        // dataset, key
+	DocDatasetRecords   DocumentColumn = "dataset_records.data"        // dataset, key; Index: hash
 	DocCardDG1          DocumentColumn = "cards.dg1"                   // event_id
 	DocCardDG2          DocumentColumn = "cards.dg2"                   // event_id
 	DocCardDG13         DocumentColumn = "cards.dg13"                  // event_id
@@ -112,10 +112,15 @@ type StoredDocument struct {
 	// Key holds the values the document is bound to (see DocumentColumn).
 	Key []string
 	Doc []byte
+	// Index is the row's digest of the document, for the one column that
+	// keeps one (dataset records' content hash), else nil.
+	Index []byte
 }
 
-// DocumentSwap replaces the document of Row, if it is still Old, with New.
+// DocumentSwap replaces the document of Row, if it is still Old, with New,
+// and the row's Index with NewIndex unless that is nil.
 type DocumentSwap struct {
 	Row      []string
 	Old, New []byte
+	NewIndex []byte
 }

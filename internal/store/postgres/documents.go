@@ -17,28 +17,30 @@ import (
 type docColumn struct {
 	table, column string
 	pk, key       []string
+	// index is the column of the document's digest, if the table has one.
+	index string
 }
 
 var docColumns = map[store.DocumentColumn]docColumn{
-	store.DocPersons:          {"person_versions", "data", []string{"pin", "version"}, []string{"pin"}},
-	store.DocHouseholds:       {"household_versions", "data", []string{"id", "version"}, []string{"id"}},
-	store.DocEventRequests:    {"events", "request", []string{"seq"}, []string{"id"}},
-	store.DocEventResults:     {"events", "result", []string{"seq"}, []string{"id"}},
-	store.DocOutbox:           {"outbox", "data", []string{"seq"}, []string{"event_id", "pin"}},
-	store.DocDatasetRecords:   {"dataset_records", "data", []string{"dataset", "key"}, []string{"dataset", "key"}},
-	store.DocCardDG1:          {"cards", "dg1", []string{"pin", "seq"}, []string{"event_id"}},
-	store.DocCardDG2:          {"cards", "dg2", []string{"pin", "seq"}, []string{"event_id"}},
-	store.DocCardDG13:         {"cards", "dg13", []string{"pin", "seq"}, []string{"event_id"}},
-	store.DocCardSOD:          {"cards", "sod", []string{"pin", "seq"}, []string{"event_id"}},
-	store.DocDossiers:         {"dossiers", "data", []string{"code"}, []string{"code"}},
-	store.DocAttachments:      {"dossier_attachments", "content", []string{"dossier", "id"}, []string{"dossier", "id"}},
-	store.DocEIDAccounts:      {"eid_accounts", "data", []string{"id"}, []string{"id"}},
-	store.DocEIDSessions:      {"eid_sessions", "data", []string{"id"}, []string{"id"}},
-	store.DocEIDEvents:        {"eid_events", "data", []string{"seq"}, []string{"account_id"}},
-	store.DocEIDTransient:     {"eid_transient", "data", []string{"kind", "id"}, []string{"kind", "id"}},
-	store.DocOIDCAuthRequests: {"oidc_auth_requests", "data", []string{"id"}, []string{"id"}},
-	store.DocOIDCTokens:       {"oidc_tokens", "data", []string{"id"}, []string{"id"}},
-	store.DocOIDCKeys:         {"oidc_keys", "private_jwk", []string{"id"}, []string{"id"}},
+	store.DocPersons:          {"person_versions", "data", []string{"pin", "version"}, []string{"pin"}, ""},
+	store.DocHouseholds:       {"household_versions", "data", []string{"id", "version"}, []string{"id"}, ""},
+	store.DocEventRequests:    {"events", "request", []string{"seq"}, []string{"id"}, ""},
+	store.DocEventResults:     {"events", "result", []string{"seq"}, []string{"id"}, ""},
+	store.DocOutbox:           {"outbox", "data", []string{"seq"}, []string{"event_id", "pin"}, ""},
+	store.DocDatasetRecords:   {"dataset_records", "data", []string{"dataset", "key"}, []string{"dataset", "key"}, "hash"},
+	store.DocCardDG1:          {"cards", "dg1", []string{"pin", "seq"}, []string{"event_id"}, ""},
+	store.DocCardDG2:          {"cards", "dg2", []string{"pin", "seq"}, []string{"event_id"}, ""},
+	store.DocCardDG13:         {"cards", "dg13", []string{"pin", "seq"}, []string{"event_id"}, ""},
+	store.DocCardSOD:          {"cards", "sod", []string{"pin", "seq"}, []string{"event_id"}, ""},
+	store.DocDossiers:         {"dossiers", "data", []string{"code"}, []string{"code"}, ""},
+	store.DocAttachments:      {"dossier_attachments", "content", []string{"dossier", "id"}, []string{"dossier", "id"}, ""},
+	store.DocEIDAccounts:      {"eid_accounts", "data", []string{"id"}, []string{"id"}, ""},
+	store.DocEIDSessions:      {"eid_sessions", "data", []string{"id"}, []string{"id"}, ""},
+	store.DocEIDEvents:        {"eid_events", "data", []string{"seq"}, []string{"account_id"}, ""},
+	store.DocEIDTransient:     {"eid_transient", "data", []string{"kind", "id"}, []string{"kind", "id"}, ""},
+	store.DocOIDCAuthRequests: {"oidc_auth_requests", "data", []string{"id"}, []string{"id"}, ""},
+	store.DocOIDCTokens:       {"oidc_tokens", "data", []string{"id"}, []string{"id"}, ""},
+	store.DocOIDCKeys:         {"oidc_keys", "private_jwk", []string{"id"}, []string{"id"}, ""},
 }
 
 func lookupDocColumn(col store.DocumentColumn) (docColumn, error) {
@@ -116,7 +118,11 @@ func (s *Store) StoredDocuments(ctx context.Context, col store.DocumentColumn, a
 	for _, k := range append(append([]string{}, c.pk...), c.key...) {
 		cols = append(cols, k+"::text")
 	}
-	q := "SELECT " + strings.Join(append(cols, c.column), ", ") + " FROM " + c.table +
+	index := "NULL::bytea"
+	if c.index != "" {
+		index = c.index
+	}
+	q := "SELECT " + strings.Join(append(cols, c.column, index), ", ") + " FROM " + c.table +
 		" WHERE " + strings.Join(where, " AND ") + " ORDER BY " + c.table + "." + strings.Join(c.pk, ", "+c.table+".") + fmt.Sprintf(" LIMIT $%d", len(args))
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
@@ -131,7 +137,7 @@ func (s *Store) StoredDocuments(ctx context.Context, col store.DocumentColumn, a
 		for i := range d.Key {
 			dest = append(dest, &d.Key[i])
 		}
-		err := r.Scan(append(dest, &d.Doc)...)
+		err := r.Scan(append(dest, &d.Doc, &d.Index)...)
 		return d, err
 	})
 	return docs, wrapErr("stored documents of "+string(col), err)
@@ -148,7 +154,12 @@ func (s *Store) ReplaceDocuments(ctx context.Context, col store.DocumentColumn, 
 	for i, p := range c.params(2) {
 		conds[i] = c.pk[i] + " = " + p
 	}
-	q := fmt.Sprintf("UPDATE %s SET %s = $1 WHERE %s AND %s = $%d", c.table, c.column,
+	set := c.column + " = $1"
+	if c.index != "" {
+		// The digest is replaced when one is given, else kept.
+		set += fmt.Sprintf(", %s = coalesce($%d::bytea, %s)", c.index, len(c.pk)+3, c.index)
+	}
+	q := fmt.Sprintf("UPDATE %s SET %s WHERE %s AND %s = $%d", c.table, set,
 		strings.Join(conds, " AND "), c.column, len(c.pk)+2)
 	n := 0
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -158,7 +169,15 @@ func (s *Store) ReplaceDocuments(ctx context.Context, col store.DocumentColumn, 
 			if err != nil {
 				return err
 			}
-			b.Queue(q, append(append([]any{sw.New}, row...), sw.Old)...)
+			args := append(append([]any{sw.New}, row...), sw.Old)
+			if c.index != "" {
+				var idx any // NULL keeps the stored digest
+				if sw.NewIndex != nil {
+					idx = sw.NewIndex
+				}
+				args = append(args, idx)
+			}
+			b.Queue(q, args...)
 		}
 		res := tx.SendBatch(ctx, &b)
 		for range swaps {

@@ -233,6 +233,12 @@ func (s *Store) resealColumn(ctx context.Context, col store.DocumentColumn, curr
 				return raced, fmt.Errorf("sealed: reseal %s: %w", col, err)
 			}
 			swaps[i] = store.DocumentSwap{Row: d.Row, Old: d.Doc, New: resealed}
+			if col == store.DocDatasetRecords && len(d.Index) > 0 && !seal.IsSealed(d.Doc) {
+				// Written before sealing, so its content hash is the bare
+				// digest: it becomes the blind index UpsertDatasetRecords
+				// compares with.
+				swaps[i].NewIndex = s.kr.Index(iDatasetHash, d.Index)
+			}
 		}
 		n, err := s.Store.ReplaceDocuments(ctx, col, swaps)
 		if err != nil {
@@ -288,10 +294,6 @@ func (s *Store) RetireDataKey(ctx context.Context, id int64) error {
 	if len(newer) == 0 {
 		return fmt.Errorf("sealed: retire data key %d: %w: it is the newest and seals new writes (add one with dancu keys rotate --new-data-key, then reseal)", id, ErrKeyInUse)
 	}
-	if since := time.Since(newer[0].CreatedAt); since < s.retireGrace {
-		return fmt.Errorf("sealed: retire data key %d: %w: data key %d was added %s ago, and running processes may seal with key %d for up to %s after that; wait, run reseal again, then retire",
-			id, ErrKeyInUse, newer[0].ID, since.Truncate(time.Second), id, s.retireGrace)
-	}
 	usage, err := s.Usage(ctx)
 	if err != nil {
 		return err
@@ -302,6 +304,10 @@ func (s *Store) RetireDataKey(ctx context.Context, id int64) error {
 	}
 	if n > 0 {
 		return fmt.Errorf("sealed: retire data key %d: %w: %d documents are sealed under it (run dancu keys reseal)", id, ErrKeyInUse, n)
+	}
+	if since := time.Since(newer[0].CreatedAt); since < s.retireGrace {
+		return fmt.Errorf("sealed: retire data key %d: %w: data key %d was added %s ago, and running processes may seal with key %d for up to %s after that; wait, run reseal again, then retire",
+			id, ErrKeyInUse, newer[0].ID, since.Truncate(time.Second), id, s.retireGrace)
 	}
 	return s.Store.DeleteDataKey(ctx, id)
 }

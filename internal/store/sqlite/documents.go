@@ -16,28 +16,30 @@ import (
 type docColumn struct {
 	table, column string
 	pk, key       []string
+	// index is the column of the document's digest, if the table has one.
+	index string
 }
 
 var docColumns = map[store.DocumentColumn]docColumn{
-	store.DocPersons:          {"person_versions", "data", []string{"vid"}, []string{"pin"}},
-	store.DocHouseholds:       {"household_versions", "data", []string{"vid"}, []string{"id"}},
-	store.DocEventRequests:    {"events", "request", []string{"seq"}, []string{"id"}},
-	store.DocEventResults:     {"events", "result", []string{"seq"}, []string{"id"}},
-	store.DocOutbox:           {"outbox", "data", []string{"seq"}, []string{"event_id", "pin"}},
-	store.DocDatasetRecords:   {"dataset_records", "data", []string{"dataset", "key"}, []string{"dataset", "key"}},
-	store.DocCardDG1:          {"cards", "dg1", []string{"pin", "seq"}, []string{"event_id"}},
-	store.DocCardDG2:          {"cards", "dg2", []string{"pin", "seq"}, []string{"event_id"}},
-	store.DocCardDG13:         {"cards", "dg13", []string{"pin", "seq"}, []string{"event_id"}},
-	store.DocCardSOD:          {"cards", "sod", []string{"pin", "seq"}, []string{"event_id"}},
-	store.DocDossiers:         {"dossiers", "data", []string{"code"}, []string{"code"}},
-	store.DocAttachments:      {"dossier_attachments", "content", []string{"dossier", "id"}, []string{"dossier", "id"}},
-	store.DocEIDAccounts:      {"eid_accounts", "data", []string{"id"}, []string{"id"}},
-	store.DocEIDSessions:      {"eid_sessions", "data", []string{"id"}, []string{"id"}},
-	store.DocEIDEvents:        {"eid_events", "data", []string{"seq"}, []string{"account_id"}},
-	store.DocEIDTransient:     {"eid_transient", "data", []string{"kind", "id"}, []string{"kind", "id"}},
-	store.DocOIDCAuthRequests: {"oidc_auth_requests", "data", []string{"id"}, []string{"id"}},
-	store.DocOIDCTokens:       {"oidc_tokens", "data", []string{"id"}, []string{"id"}},
-	store.DocOIDCKeys:         {"oidc_keys", "private_jwk", []string{"id"}, []string{"id"}},
+	store.DocPersons:          {"person_versions", "data", []string{"vid"}, []string{"pin"}, ""},
+	store.DocHouseholds:       {"household_versions", "data", []string{"vid"}, []string{"id"}, ""},
+	store.DocEventRequests:    {"events", "request", []string{"seq"}, []string{"id"}, ""},
+	store.DocEventResults:     {"events", "result", []string{"seq"}, []string{"id"}, ""},
+	store.DocOutbox:           {"outbox", "data", []string{"seq"}, []string{"event_id", "pin"}, ""},
+	store.DocDatasetRecords:   {"dataset_records", "data", []string{"dataset", "key"}, []string{"dataset", "key"}, "hash"},
+	store.DocCardDG1:          {"cards", "dg1", []string{"pin", "seq"}, []string{"event_id"}, ""},
+	store.DocCardDG2:          {"cards", "dg2", []string{"pin", "seq"}, []string{"event_id"}, ""},
+	store.DocCardDG13:         {"cards", "dg13", []string{"pin", "seq"}, []string{"event_id"}, ""},
+	store.DocCardSOD:          {"cards", "sod", []string{"pin", "seq"}, []string{"event_id"}, ""},
+	store.DocDossiers:         {"dossiers", "data", []string{"code"}, []string{"code"}, ""},
+	store.DocAttachments:      {"dossier_attachments", "content", []string{"dossier", "id"}, []string{"dossier", "id"}, ""},
+	store.DocEIDAccounts:      {"eid_accounts", "data", []string{"id"}, []string{"id"}, ""},
+	store.DocEIDSessions:      {"eid_sessions", "data", []string{"id"}, []string{"id"}, ""},
+	store.DocEIDEvents:        {"eid_events", "data", []string{"seq"}, []string{"account_id"}, ""},
+	store.DocEIDTransient:     {"eid_transient", "data", []string{"kind", "id"}, []string{"kind", "id"}, ""},
+	store.DocOIDCAuthRequests: {"oidc_auth_requests", "data", []string{"id"}, []string{"id"}, ""},
+	store.DocOIDCTokens:       {"oidc_tokens", "data", []string{"id"}, []string{"id"}, ""},
+	store.DocOIDCKeys:         {"oidc_keys", "private_jwk", []string{"id"}, []string{"id"}, ""},
 }
 
 func lookupDocColumn(col store.DocumentColumn) (docColumn, error) {
@@ -70,6 +72,26 @@ func (c docColumn) rowArgs(row []string) ([]any, error) {
 	return args, nil
 }
 
+// indexExpr selects the document's digest, or NULL.
+func (c docColumn) indexExpr() string {
+	if c.index == "" {
+		return "NULL"
+	}
+	return c.index
+}
+
+// setArgs are the values an UPDATE of ReplaceDocuments sets.
+func (c docColumn) setArgs(sw store.DocumentSwap) []any {
+	if c.index == "" {
+		return []any{sw.New}
+	}
+	var idx any // NULL keeps the stored digest
+	if sw.NewIndex != nil {
+		idx = sw.NewIndex
+	}
+	return []any{sw.New, idx}
+}
+
 // nonEmpty is the condition on a document worth sealing.
 func (c docColumn) nonEmpty() string {
 	return c.column + " IS NOT NULL AND length(" + c.column + ") > 0"
@@ -95,7 +117,7 @@ func (s *Store) StoredDocuments(ctx context.Context, col store.DocumentColumn, a
 		where = append(where, fmt.Sprintf("substr(%s, 1, %d) <> ?", c.column, len(skip)))
 		args = append(args, skip)
 	}
-	q := "SELECT " + strings.Join(append(append(append([]string{}, c.pk...), c.key...), c.column), ", ") +
+	q := "SELECT " + strings.Join(append(append(append([]string{}, c.pk...), c.key...), c.column, c.indexExpr()), ", ") +
 		" FROM " + c.table + " WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY " + strings.Join(c.pk, ", ") + " LIMIT ?"
 	args = append(args, limit)
@@ -108,7 +130,7 @@ func (s *Store) StoredDocuments(ctx context.Context, col store.DocumentColumn, a
 		for i := range d.Key {
 			dest = append(dest, &d.Key[i])
 		}
-		err := sc.Scan(append(dest, &d.Doc)...)
+		err := sc.Scan(append(dest, &d.Doc, &d.Index)...)
 		return d, err
 	}, q, args...)
 }
@@ -119,7 +141,12 @@ func (s *Store) ReplaceDocuments(ctx context.Context, col store.DocumentColumn, 
 	if err != nil {
 		return 0, err
 	}
-	q := "UPDATE " + c.table + " SET " + c.column + " = ? WHERE " +
+	set := c.column + " = ?"
+	if c.index != "" {
+		// The digest is replaced when one is given, else kept.
+		set += ", " + c.index + " = coalesce(?, " + c.index + ")"
+	}
+	q := "UPDATE " + c.table + " SET " + set + " WHERE " +
 		strings.Join(c.pk, " = ? AND ") + " = ? AND " + c.column + " = ?"
 	var n int
 	err = retry(ctx, func() error {
@@ -172,7 +199,7 @@ func (s *Store) replaceOnce(ctx context.Context, c docColumn, q string, swaps []
 		if err != nil {
 			return 0, err
 		}
-		res, err := st.ExecContext(ctx, append(append([]any{sw.New}, row...), sw.Old)...)
+		res, err := st.ExecContext(ctx, append(append(c.setArgs(sw), row...), sw.Old)...)
 		if err != nil {
 			return 0, err
 		}

@@ -149,6 +149,33 @@ func testDocuments(t *testing.T, s store.Store) {
 		t.Errorf("PurgeReplaced: %v", err)
 	}
 
+	// Dataset records carry their content hash as the document's Index: a
+	// replace sets it when given one and keeps it otherwise.
+	if _, err := s.UpsertDatasetRecords(ctx, []store.DatasetRecord{
+		{Dataset: "d", Key: "k1", PIN: "079190000001", Source: "s", Hash: []byte("h1"), Data: []byte(`{"a":1}`)},
+		{Dataset: "d", Key: "k2", PIN: "079190000001", Source: "s", Hash: []byte("h2"), Data: []byte(`{"a":2}`)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	recs := rawDocs(t, s, store.DocDatasetRecords, nil, 10)
+	if len(recs) != 2 || len(recs[0].Index) == 0 || bytes.Equal(recs[0].Index, recs[1].Index) {
+		t.Fatalf("dataset documents = %+v, want two with their own Index", recs)
+	}
+	if n, err := s.ReplaceDocuments(ctx, store.DocDatasetRecords, []store.DocumentSwap{
+		{Row: recs[0].Row, Old: recs[0].Doc, New: []byte("x1"), NewIndex: []byte("i1")},
+		{Row: recs[1].Row, Old: recs[1].Doc, New: []byte("x2")},
+	}); err != nil || n != 2 {
+		t.Fatalf("ReplaceDocuments of dataset records = %d, %v", n, err)
+	}
+	again := rawDocs(t, s, store.DocDatasetRecords, nil, 10)
+	if string(again[0].Index) != "i1" || !bytes.Equal(again[1].Index, recs[1].Index) || string(again[1].Doc) != "x2" {
+		t.Errorf("after the replace: index %q and %q (kept: %t), document %q", again[0].Index, again[1].Index,
+			bytes.Equal(again[1].Index, recs[1].Index), again[1].Doc)
+	}
+	if docs := rawDocs(t, s, col, nil, 10); docs[0].Index != nil {
+		t.Errorf("a column without a digest returned Index %q", docs[0].Index)
+	}
+
 	keys, err := s.DataKeys(ctx)
 	if err != nil {
 		t.Fatal(err)
