@@ -7,6 +7,10 @@
 #   docker build -t dancu .
 #   docker run -p 8080:8080 -v dancu-data:/var/lib/dancu dancu serve --demo
 #
+# Beyond a demo, the key file of the encryption at rest must live apart from
+# the data volume (docs/operations.md): mount it and name it, e.g.
+#   -v /secure/dancu.keys:/run/secrets/dancu.keys:ro -e DANCU_ENCRYPTION_KEY_FILE=/run/secrets/dancu.keys
+#
 # With PostgreSQL: -e DANCU_DB=postgres://... (see docs/deploy.md).
 
 FROM golang:1.26-bookworm AS build

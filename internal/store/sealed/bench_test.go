@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/dancu/dancu/internal/store"
+	"github.com/dancu/dancu/internal/store/postgres"
+	"github.com/dancu/dancu/internal/store/postgres/pgtest"
+	"github.com/dancu/dancu/internal/store/sealed"
 	"github.com/dancu/dancu/internal/store/sealed/sealedtest"
 	"github.com/dancu/dancu/internal/store/sqlite"
 )
@@ -94,5 +97,55 @@ func load(b *testing.B, st store.Store, batch store.Batch) {
 	}
 	if err := l.Close(ctx); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkReseal measures the re-seal pass over benchPeople people stored
+// in clear (documents per second), on SQLite and, with
+// DANCU_TEST_POSTGRES, PostgreSQL, with the default batch of 500 and with
+// 2,000 side by side.
+func BenchmarkReseal(b *testing.B) {
+	batch, _ := benchBatch()
+	ctx := context.Background()
+	backends := map[string]func(b *testing.B) store.Store{
+		"sqlite": func(b *testing.B) store.Store {
+			s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "dancu.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		},
+		"postgres": func(b *testing.B) store.Store {
+			s, err := postgres.Open(ctx, pgtest.NewDSN(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		},
+	}
+	for _, name := range []string{"sqlite", "postgres"} {
+		for _, size := range []int{500, 2000} {
+			b.Run(fmt.Sprintf("%s/batch=%d", name, size), func(b *testing.B) {
+				var elapsed time.Duration
+				var docs int64
+				for range b.N {
+					b.StopTimer()
+					backend := backends[name](b)
+					load(b, backend, batch)
+					st := sealedtest.Wrap(b, backend)
+					b.StartTimer()
+					start := time.Now()
+					res, err := st.Reseal(ctx, sealed.ResealOptions{Batch: size})
+					elapsed += time.Since(start)
+					if err != nil || res.Resealed != benchPeople {
+						b.Fatalf("reseal = %+v, %v", res, err)
+					}
+					docs += res.Resealed
+					b.StopTimer()
+					backend.Close()
+				}
+				b.ReportMetric(float64(docs)/elapsed.Seconds(), "docs/s")
+			})
+		}
 	}
 }
