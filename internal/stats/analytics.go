@@ -21,7 +21,12 @@ import (
 //	agencies(agency, kind, active, since)
 //	traffic(agency, day, action, n)
 //	meta(cursor, applied_at, access_cursor)
+//	pre_people(day, province, commune, sex, age, birth_year, n, chip, eid, eid1, eid2)
+//	pre_links(day, province, commune, sex, age_group, dataset, people, linked)
 //
+// The pre_ tables are counts as of the days Preaggregate was asked to hold
+// (rows may repeat a key: readers sum them), which indicators with a Pre
+// read instead of people.
 // and one table for each registered Source. The people table carries, for
 // each person, what the side tables say of them (links: a bit mask of the
 // linked datasets holding a record; the eID account's dates), kept in step
@@ -49,6 +54,12 @@ type Store interface {
 	AddTraffic(ctx context.Context, t []Traffic, cursor int64) error
 	// ReplaceSource replaces the rows of a side table in one transaction.
 	ReplaceSource(ctx context.Context, src SourceTable, rows [][]any) error
+	// Preaggregate makes the store hold pre-aggregated counts as of day
+	// (the tables pre_people and pre_links), exact and kept in step by
+	// every later write, and reports whether it holds them. It holds at
+	// most keep days, dropping the least recently asked for; keep < 1
+	// holds none. The first call for a day counts every person once.
+	Preaggregate(ctx context.Context, day time.Time, keep int) (bool, error)
 	// Aggregate runs one grouped count: the columns are the dimension
 	// expressions, then the measure expressions, in order.
 	Aggregate(ctx context.Context, q Aggregation) ([][]any, error)
@@ -96,6 +107,8 @@ type Aggregation struct {
 	Where    []string
 	Dims     []string
 	Measures []string
+	// Having are conditions on the groups, joined with AND.
+	Having []string
 	// Ordered sorts the rows by the dimensions, in order.
 	Ordered bool
 }

@@ -37,6 +37,27 @@ type Indicator struct {
 	Ratios   []Ratio
 	// Series marks an indicator over a period (from, as_of].
 	Series bool
+	// Pre, if not nil, answers the indicator from the pre-aggregated
+	// counts when the store holds them for the as-of date.
+	Pre *Pre
+}
+
+// Pre is how an indicator reads the analytics store's pre-aggregated
+// counts (Store.Preaggregate): the same table its scan of From gives, from
+// rows already counted by day, about 40 times fewer than people. Its
+// fragments take the same placeholders as the indicator's.
+type Pre struct {
+	// From is the FROM clause, the pre-aggregate under alias p.
+	From string
+	// Where are conditions, joined with AND; one selects the as-of day.
+	Where []string
+	// Dims maps every dimension of the indicator to its expression here.
+	Dims map[string]string
+	// Measures are sums, in the order of the indicator's Measures. The
+	// first counts the rows the scan counts with count(*): a group is a
+	// row of the table when it is positive, as the scan's groups are
+	// those with a row.
+	Measures []string
 }
 
 // Dim is a dimension: a name, the SQL expression of a row's value, and the
@@ -98,6 +119,35 @@ func standardDims(ageAt string) []Dim {
 const living = "living_at(p.born, p.until, {asof})"
 const ageAsOf = "age_at(p.bdate, {asofnum})"
 
+// preDay selects the as-of day's pre-aggregated rows.
+const preDay = "p.day = {asof}"
+
+// prePeople is the pre-aggregate of living people (see Pre): its column
+// age is the age in years under 20 and the first year of the 5-year group
+// from 20, so that age // 5 is the pyramid's group.
+const prePeople = "pre_people p"
+
+// preDims are the standard dimensions' expressions on a pre-aggregate
+// whose age_group is ageGroup, with extra dimensions added.
+func preDims(ageGroup string, extra ...string) map[string]string {
+	m := map[string]string{DimProvince: "p.province", DimCommune: "p.commune", DimSex: "p.sex", DimAgeGroup: ageGroup}
+	for i := 0; i+1 < len(extra); i += 2 {
+		m[extra[i]] = extra[i+1]
+	}
+	return m
+}
+
+const preAgeGroup = "least(p.age // 5, 20)"
+
+// cohortOf is the school cohort of an age expression, NULL outside them.
+func cohortOf(age string) string {
+	e := "CASE"
+	for _, c := range Cohorts {
+		e += fmt.Sprintf(" WHEN %s <= %d THEN '%s'", age, c.Max, c.Name)
+	}
+	return e + " END"
+}
+
 // Cohorts are the school-age cohorts and their ages.
 var Cohorts = []struct {
 	Name     string
@@ -117,10 +167,21 @@ func firstIntake(asof time.Time) int {
 var catalogue []*Indicator
 
 // Register adds an indicator to the catalogue. It panics on a repeated
-// name: a wiring defect.
+// name, or a Pre that does not give every dimension and measure: wiring
+// defects.
 func Register(ind *Indicator) {
 	if Lookup(ind.Name) != nil {
 		panic("stats: indicator " + ind.Name + " registered twice")
+	}
+	if p := ind.Pre; p != nil {
+		for _, d := range ind.Dims {
+			if p.Dims[d.Name] == "" {
+				panic("stats: indicator " + ind.Name + ": no pre-aggregated expression for dimension " + d.Name)
+			}
+		}
+		if len(p.Measures) != len(ind.Measures) || len(p.Dims) != len(ind.Dims) {
+			panic("stats: indicator " + ind.Name + ": its Pre does not match its dimensions and measures")
+		}
 	}
 	catalogue = append(catalogue, ind)
 }
@@ -157,11 +218,7 @@ func (ind *Indicator) DimNames() []string {
 }
 
 func init() {
-	cohortExpr := "CASE"
-	for _, c := range Cohorts {
-		cohortExpr += fmt.Sprintf(" WHEN %s <= %d THEN '%s'", ageAsOf, c.Max, c.Name)
-	}
-	cohortExpr += " END"
+	cohortExpr := cohortOf(ageAsOf)
 	Register(&Indicator{
 		Name: "population", Title: "Population (living people)",
 		Doc:      "People alive on the as-of date, by the current permanent residence; grouped by age_group and sex it is the population pyramid.",
@@ -169,6 +226,7 @@ func init() {
 		Where:    []string{living},
 		Dims:     standardDims("{asofnum}"),
 		Measures: []Measure{{"people", "count(*)"}},
+		Pre:      &Pre{From: prePeople, Where: []string{preDay}, Dims: preDims(preAgeGroup), Measures: []string{"sum(p.n)::BIGINT"}},
 	})
 	Register(&Indicator{
 		Name: "school_age", Title: "School-age cohorts",
@@ -183,6 +241,8 @@ func init() {
 			return v
 		}}),
 		Measures: []Measure{{"children", "count(*)"}},
+		Pre: &Pre{From: prePeople, Where: []string{preDay, "p.age BETWEEN 3 AND 17"},
+			Dims: preDims(preAgeGroup, "cohort", cohortOf("p.age")), Measures: []string{"sum(p.n)::BIGINT"}},
 	})
 	Register(&Indicator{
 		Name: "grade1_entrants", Title: "Expected grade-1 entrants, next six school years",
@@ -199,6 +259,11 @@ func init() {
 				return v
 			}}},
 		Measures: []Measure{{"children", "count(*)"}},
+		// pre_people keeps the birth year of children aged 0 to 6, which
+		// all of the next six intakes are.
+		Pre: &Pre{From: prePeople, Where: []string{preDay, "p.birth_year BETWEEN {intake} - 6 AND {intake} - 1"},
+			Dims: map[string]string{DimProvince: "p.province", DimCommune: "p.commune", DimSex: "p.sex", "entry_year": "p.birth_year + 6"},
+			Measures: []string{"sum(p.n)::BIGINT"}},
 	})
 	Register(&Indicator{
 		Name: "chip_cards", Title: "Chip ID cards issued over people aged 14 and over",
@@ -208,6 +273,8 @@ func init() {
 		Dims:     standardDims("{asofnum}"),
 		Measures: []Measure{{"people_14_plus", "count(*)"}, {"with_chip_card", "count(*) FILTER (WHERE p.chip_since <= {asof})"}},
 		Ratios:   []Ratio{{"chip_card_rate", "with_chip_card", "people_14_plus"}},
+		Pre: &Pre{From: prePeople, Where: []string{preDay, "p.age >= 14"}, Dims: preDims(preAgeGroup),
+			Measures: []string{"sum(p.n)::BIGINT", "sum(p.chip)::BIGINT"}},
 	})
 	Register(&Indicator{
 		Name: "life_events", Title: "Births, deaths and moves per month",
@@ -232,6 +299,8 @@ func init() {
 			Values: func(*Query) []string { return dataset.KindNames() }}),
 		Measures: []Measure{{"people", "count(*)"}, {"linked", "count(*) FILTER (WHERE (p.links >> ds.idx) & 1 = 1)"}},
 		Ratios:   []Ratio{{"coverage_rate", "linked", "people"}},
+		Pre: &Pre{From: "pre_links p", Where: []string{preDay}, Dims: preDims("p.age_group", "dataset", "p.dataset"),
+			Measures: []string{"sum(p.people)::BIGINT", "sum(p.linked)::BIGINT"}},
 	})
 	Register(&Indicator{
 		Name: "eid_accounts", Title: "Electronic identification accounts by level, people aged 14 and over",
@@ -245,6 +314,8 @@ func init() {
 			{"level_1", "count(*) FILTER (WHERE p.eid_since <= {asof} AND (p.eid2_since IS NULL OR p.eid2_since > {asof}))"},
 			{"level_2", "count(*) FILTER (WHERE p.eid2_since <= {asof})"}},
 		Ratios: []Ratio{{"account_rate", "accounts", "people_14_plus"}, {"level_2_rate", "level_2", "people_14_plus"}},
+		Pre: &Pre{From: prePeople, Where: []string{preDay, "p.age >= 14"}, Dims: preDims(preAgeGroup),
+			Measures: []string{"sum(p.n)::BIGINT", "sum(p.eid)::BIGINT", "sum(p.eid1)::BIGINT", "sum(p.eid2)::BIGINT"}},
 	})
 	agencyKind := Dim{Name: "agency_kind", Expr: "a.kind", Values: func(*Query) []string { return exchange.AgencyKinds }}
 	Register(&Indicator{

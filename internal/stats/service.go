@@ -73,7 +73,13 @@ type Service struct {
 	// smallest population a filtered public query may select.
 	threshold, minPublic int64
 	now                  func() time.Time
+	// preDays is how many as-of days the store keeps pre-aggregated.
+	preDays int
 }
+
+// DefaultPreaggregatedDays is how many as-of days a Service has the store
+// keep pre-aggregated: today and the three other days asked for last.
+const DefaultPreaggregatedDays = 4
 
 // DefaultThreshold is the default disclosure threshold.
 const DefaultThreshold = 10
@@ -87,8 +93,13 @@ func NewService(st Store, threshold, minPublic int64) *Service {
 	if minPublic <= 0 {
 		minPublic = 10 * threshold
 	}
-	return &Service{store: st, threshold: threshold, minPublic: minPublic, now: time.Now}
+	return &Service{store: st, threshold: threshold, minPublic: minPublic, now: time.Now, preDays: DefaultPreaggregatedDays}
 }
+
+// SetPreaggregatedDays sets how many as-of days the store keeps
+// pre-aggregated; 0 answers every query by scanning the people (the
+// benchmarks and tests compare the two).
+func (s *Service) SetPreaggregatedDays(n int) { s.preDays = max(n, 0) }
 
 // SetClock replaces the clock that decides what "today" is, for tests.
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
@@ -177,15 +188,12 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 	if len(dims) > maxDims+2 {
 		return nil, invalid(400, "by", "too many dimensions with the filters")
 	}
-	agg := Aggregation{From: ind.From, Ordered: true}
-	for _, w := range ind.Where {
-		agg.Where = append(agg.Where, expand(w, &q))
+	agg, dimExpr, err := s.plan(ctx, ind, &q)
+	if err != nil {
+		return nil, err
 	}
 	for _, d := range dims {
-		agg.Dims = append(agg.Dims, expand(ind.dim(d).Expr, &q))
-	}
-	for _, m := range ind.Measures {
-		agg.Measures = append(agg.Measures, expand(m.Expr, &q))
+		agg.Dims = append(agg.Dims, dimExpr(d))
 	}
 	// Push down what keeps the result exact: every filter for exact
 	// counts; for protected ones only the province of a filtered commune
@@ -196,7 +204,7 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 			continue
 		}
 		if q.Exact {
-			agg.Where = append(agg.Where, expand(d.Expr, &q)+" = "+sqlString(v))
+			agg.Where = append(agg.Where, dimExpr(k)+" = "+sqlString(v))
 		} else if k == DimCommune {
 			agg.Where = append(agg.Where, "p.province = "+sqlString(provinceOf(v)))
 		}
@@ -291,6 +299,38 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 			s.minPublic, res.Measures[0])
 	}
 	return res, nil
+}
+
+// plan returns the query of an indicator without its dimensions, and each
+// dimension's expression: from the pre-aggregated counts when the store
+// holds the as-of day (the first query of a day has it count them), else
+// from a scan of the people. Both give the same table.
+func (s *Service) plan(ctx context.Context, ind *Indicator, q *Query) (Aggregation, func(string) string, error) {
+	if ind.Pre != nil && s.preDays > 0 {
+		held, err := s.store.Preaggregate(ctx, q.AsOf, s.preDays)
+		if err != nil {
+			return Aggregation{}, nil, err
+		}
+		if held {
+			p := ind.Pre
+			agg := Aggregation{From: p.From, Ordered: true, Having: []string{p.Measures[0] + " > 0"}}
+			for _, w := range p.Where {
+				agg.Where = append(agg.Where, expand(w, q))
+			}
+			for _, m := range p.Measures {
+				agg.Measures = append(agg.Measures, expand(m, q))
+			}
+			return agg, func(d string) string { return expand(p.Dims[d], q) }, nil
+		}
+	}
+	agg := Aggregation{From: ind.From, Ordered: true}
+	for _, w := range ind.Where {
+		agg.Where = append(agg.Where, expand(w, q))
+	}
+	for _, m := range ind.Measures {
+		agg.Measures = append(agg.Measures, expand(m.Expr, q))
+	}
+	return agg, func(d string) string { return expand(ind.dim(d).Expr, q) }, nil
 }
 
 // values returns the values a filter on d may take, nil for any.

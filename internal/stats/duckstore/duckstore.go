@@ -34,6 +34,10 @@ type Store struct {
 	// rebuild) on the writer connection w.
 	mu sync.Mutex
 	w  *sql.Conn
+	// pre is the state of the pre-aggregates (see preagg.go); pmu guards
+	// it, taken after mu when both are.
+	pmu sync.Mutex
+	pre preState
 }
 
 var _ stats.Store = (*Store)(nil)
@@ -136,17 +140,20 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		s.db.Close()
 		return nil, fmt.Errorf("duckstore: %w", err)
 	}
-	steps := schema
+	steps := append(append([]string{}, schema...), preSchema...)
 	var old bool
 	err = s.w.QueryRowContext(ctx, `SELECT count(*) = 1 FROM information_schema.tables WHERE table_name = 'people'
 		AND NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'people' AND column_name = 'links')`).Scan(&old)
 	if err == nil && old {
-		steps = append(append([]string{}, schema...), upgrade...)
+		steps = append(steps, upgrade...)
 	}
 	for _, q := range steps {
 		if err == nil {
 			_, err = s.w.ExecContext(ctx, q)
 		}
+	}
+	if err == nil {
+		err = s.loadPre(ctx)
 	}
 	if err != nil {
 		s.Close()
@@ -262,6 +269,7 @@ func (s *Store) Apply(ctx context.Context, b stats.Batch) error {
 	if !b.Created.IsZero() {
 		at = time.Now().UTC()
 	}
+	held := s.holding()
 	steps := []string{
 		`BEGIN TRANSACTION`,
 		// The newest version of each person in the batch replaces an older
@@ -269,10 +277,19 @@ func (s *Store) Apply(ctx context.Context, b stats.Batch) error {
 		`CREATE OR REPLACE TEMP TABLE stage_latest AS
 			SELECT * FROM stage_people QUALIFY row_number() OVER (PARTITION BY id ORDER BY version DESC) = 1`,
 		`DELETE FROM stage_latest s USING people p WHERE p.id = s.id AND p.version >= s.version`,
+	}
+	if held {
+		// The held days' counts lose the replaced rows and gain their
+		// successors, in the same transaction.
+		steps = append(steps, startChange("stage_latest"))
+	}
+	steps = append(steps,
 		`DELETE FROM people p USING stage_latest s WHERE p.id = s.id`,
 		`INSERT INTO people SELECT s.*, coalesce(x.links, 0), x.eid_since, x.eid2_since FROM stage_latest s LEFT JOIN extras x USING (id)`,
 		`INSERT INTO events SELECT * FROM (SELECT DISTINCT ON (id, version) * FROM stage_events) s
-			WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id AND e.version = s.version)`,
+			WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id AND e.version = s.version)`)
+	if held {
+		steps = append(append(steps, endChange("stage_latest")), applyChange...)
 	}
 	for _, q := range steps {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
@@ -288,7 +305,7 @@ func (s *Store) Apply(ctx context.Context, b stats.Batch) error {
 		s.w.ExecContext(context.Background(), `ROLLBACK`)
 		return wrap("apply: commit", err)
 	}
-	return nil
+	return s.maybeCompact(ctx)
 }
 
 // deriveSides rebuilds the tables derived from the side tables, inside the
@@ -442,6 +459,9 @@ func (l *loader) Commit(ctx context.Context, cursor, accessCursor int64) error {
 			FROM people_new n LEFT JOIN extras x USING (id)`,
 		`DROP TABLE people_new`,
 		`DROP TABLE events`, `ALTER TABLE events_new RENAME TO events`)
+	if l.s.holding() {
+		steps = append(steps, recountPre...)
+	}
 	steps = append(steps, mergeTraffic...)
 	if err := l.s.exec(ctx, "rebuild: commit", steps); err != nil {
 		return err
@@ -452,6 +472,9 @@ func (l *loader) Commit(ctx context.Context, cursor, accessCursor int64) error {
 		return wrap("rebuild: commit", err)
 	}
 	if err := l.s.exec(ctx, "rebuild: commit", []string{`COMMIT`}); err != nil {
+		return err
+	}
+	if err := l.s.countFolded(ctx); err != nil {
 		return err
 	}
 	_, err := w.ExecContext(ctx, `CHECKPOINT`)
@@ -481,8 +504,34 @@ func (s *Store) ReplaceSides(ctx context.Context, sd stats.Sides) error {
 	if err := s.appendSides(ctx, sd); err != nil {
 		return wrap("side tables", err)
 	}
-	steps := append(append([]string{`BEGIN TRANSACTION`}, swapSides()...), applyExtras, `COMMIT`)
-	return s.exec(ctx, "side tables", steps)
+	if !s.holding() {
+		steps := append(append([]string{`BEGIN TRANSACTION`}, swapSides()...), applyExtras, `COMMIT`)
+		return s.exec(ctx, "side tables", steps)
+	}
+	// The held days' counts change by the people whose extras changed,
+	// unless the datasets were renumbered: then the link counts are
+	// recounted (a person's mask means other datasets).
+	steps := append([]string{`BEGIN TRANSACTION`,
+		`CREATE OR REPLACE TEMP TABLE link_datasets_before AS SELECT * FROM link_datasets`}, swapSides()...)
+	steps = append(steps, startChange("extras_changed"), applyExtras, endChange("extras_changed"))
+	if err := s.exec(ctx, "side tables", steps); err != nil {
+		return err
+	}
+	var renumbered bool
+	err := s.w.QueryRowContext(ctx, `SELECT EXISTS (SELECT * FROM link_datasets EXCEPT SELECT * FROM link_datasets_before)
+		OR EXISTS (SELECT * FROM link_datasets_before EXCEPT SELECT * FROM link_datasets)`).Scan(&renumbered)
+	if err != nil {
+		s.w.ExecContext(context.Background(), `ROLLBACK`)
+		return wrap("side tables", err)
+	}
+	steps = append([]string{}, applyChange...)
+	if renumbered {
+		steps = append(steps, recountLinks...)
+	}
+	if err := s.exec(ctx, "side tables", append(steps, `DROP TABLE link_datasets_before`, `COMMIT`)); err != nil {
+		return err
+	}
+	return s.maybeCompact(ctx)
 }
 
 // AccessCursor returns the access-log index the traffic counts reach.
@@ -552,6 +601,11 @@ func (s *Store) Aggregate(ctx context.Context, q stats.Aggregation) ([][]any, er
 	}
 	if len(q.Dims) > 0 {
 		b.WriteString(" GROUP BY ALL")
+		if len(q.Having) > 0 {
+			b.WriteString(" HAVING (")
+			b.WriteString(strings.Join(q.Having, ") AND ("))
+			b.WriteString(")")
+		}
 		if q.Ordered {
 			b.WriteString(" ORDER BY ALL NULLS FIRST")
 		}

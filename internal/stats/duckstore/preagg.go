@@ -1,0 +1,259 @@
+package duckstore
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Pre-aggregates: counts of living people as of a few days, kept exact by
+// every write, so that an indicator as of one of those days reads a few
+// hundred thousand rows instead of every person.
+//
+// An exact age on an arbitrary day needs each person's birth day, and a
+// table of counts by commune, sex and birth day is about as large as the
+// people table; but as of one given day each person has one age, so counts
+// by commune × sex × age as of that day are small (3,321 communes × 2 sexes
+// × 37 age classes, about 250,000 cells). Each held day costs one such
+// table, kept in step by the feed (a changed person is subtracted as they
+// were and added as they are), by the side tables' refresh and by a
+// rebuild, and built once when the day is first asked for.
+//
+// pre_people counts, by day, province, commune, sex and age class, the
+// living people (n) and those of them with a chip card (chip), an eID
+// account (eid), one at level 1 (eid1) and one at level 2 (eid2) on that
+// day. The age class is the age in years under 20 (the school cohorts and
+// the 14-and-over count need single years) and the first year of its
+// 5-year group from 20 (100 for 100 and over), so that age // 5 is the
+// pyramid's group for every class. birth_year is set for ages 0 to 6 only:
+// grade-1 entrants count children by birth year, all of them that young.
+//
+// pre_links counts, by day, province, commune, sex, 5-year age group and
+// linked dataset, the living people (people) and those the dataset holds
+// a record about (linked).
+//
+// Rows are added, not merged: a delta is new rows whose counts may be
+// negative, and every reader sums, so a key may appear several times until
+// compactPre folds the table.
+var preSchema = []string{
+	`CREATE TABLE IF NOT EXISTS pre_days (day DATE NOT NULL, dnum INTEGER NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS pre_people (day DATE NOT NULL, province VARCHAR, commune VARCHAR, sex VARCHAR,
+		age SMALLINT NOT NULL, birth_year INTEGER, n BIGINT NOT NULL, chip BIGINT NOT NULL, eid BIGINT NOT NULL,
+		eid1 BIGINT NOT NULL, eid2 BIGINT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS pre_links (day DATE NOT NULL, province VARCHAR, commune VARCHAR, sex VARCHAR,
+		age_group SMALLINT NOT NULL, dataset VARCHAR NOT NULL, people BIGINT NOT NULL, linked BIGINT NOT NULL)`,
+}
+
+// preLiving is the people of src (a relation with a column sign, +1 or −1,
+// and the people table's columns) living on each day of days (a relation
+// of day and dnum), with their age then (a).
+func preLiving(src, days string) string {
+	return `(SELECT d.day, age_at(r.bdate, d.dnum) AS a, r.* FROM ` + src + ` r, ` + days + ` d
+		WHERE living_at(r.born, r.until, d.day))`
+}
+
+// prePeopleRows are the pre_people rows of src as of days.
+func prePeopleRows(src, days string) string {
+	return `SELECT day, province, commune, sex, (CASE WHEN a < 20 THEN a ELSE least(a // 5 * 5, 100) END)::SMALLINT,
+		CASE WHEN a <= 6 THEN birth_year END,
+		sum(sign)::BIGINT,
+		coalesce(sum(sign) FILTER (WHERE chip_since <= day), 0)::BIGINT,
+		coalesce(sum(sign) FILTER (WHERE eid_since <= day), 0)::BIGINT,
+		coalesce(sum(sign) FILTER (WHERE eid_since <= day AND (eid2_since IS NULL OR eid2_since > day)), 0)::BIGINT,
+		coalesce(sum(sign) FILTER (WHERE eid2_since <= day), 0)::BIGINT
+		FROM ` + preLiving(src, days) + ` GROUP BY ALL`
+}
+
+// preLinksRows are the pre_links rows of src as of days, with the datasets
+// numbered as link_datasets numbers them now (the bits of people.links).
+func preLinksRows(src, days string) string {
+	return `SELECT day, province, commune, sex, least(a // 5, 20)::SMALLINT, ds.dataset,
+		sum(sign)::BIGINT, coalesce(sum(sign) FILTER (WHERE (links >> ds.idx) & 1 = 1), 0)::BIGINT
+		FROM ` + preLiving(src, days) + ` x CROSS JOIN link_datasets ds GROUP BY ALL`
+}
+
+// allPeople is the whole people table as a src of counts.
+const allPeople = `(SELECT 1 AS sign, * FROM people)`
+
+// preChange is the temporary table of signed people rows a write
+// collects: the rows it replaces with sign −1, their successors with +1.
+const preChange = `pre_change`
+
+// startChange begins collecting a write's change: the people rows that
+// the ids of ids (a relation with a column id) have now, counted out.
+func startChange(ids string) string {
+	return `CREATE OR REPLACE TEMP TABLE ` + preChange + ` AS SELECT -1 AS sign, p.* FROM people p WHERE p.id IN (SELECT id FROM ` + ids + `)`
+}
+
+// endChange adds the same people as they are after the write.
+func endChange(ids string) string {
+	return `INSERT INTO ` + preChange + ` SELECT 1, p.* FROM people p WHERE p.id IN (SELECT id FROM ` + ids + `)`
+}
+
+// applyChange adds the collected change to every held day's counts.
+var applyChange = []string{
+	`INSERT INTO pre_people ` + prePeopleRows(preChange, "pre_days"),
+	`INSERT INTO pre_links ` + preLinksRows(preChange, "pre_days"),
+	`DROP TABLE ` + preChange,
+}
+
+// recountPre recomputes every held day's counts from the people table.
+var recountPre = []string{
+	`DELETE FROM pre_people`,
+	`DELETE FROM pre_links`,
+	`INSERT INTO pre_people ` + prePeopleRows(allPeople, "pre_days"),
+	`INSERT INTO pre_links ` + preLinksRows(allPeople, "pre_days"),
+}
+
+// recountLinks recomputes every held day's link counts, after the datasets
+// were renumbered (the people's masks then mean other datasets).
+var recountLinks = []string{
+	`DELETE FROM pre_links`,
+	`INSERT INTO pre_links ` + preLinksRows(allPeople, "pre_days"),
+}
+
+// compactPre folds the added rows of both tables into one row per key,
+// dropping keys whose counts came back to zero. (A count of people zero
+// means every other count of the key is zero too: they count subsets.)
+var compactPre = []string{
+	`BEGIN TRANSACTION`,
+	`CREATE OR REPLACE TABLE pre_people AS SELECT day, province, commune, sex, age, birth_year, sum(n)::BIGINT AS n,
+		sum(chip)::BIGINT AS chip, sum(eid)::BIGINT AS eid, sum(eid1)::BIGINT AS eid1, sum(eid2)::BIGINT AS eid2
+		FROM pre_people GROUP BY ALL HAVING sum(n) <> 0`,
+	`CREATE OR REPLACE TABLE pre_links AS SELECT day, province, commune, sex, age_group, dataset,
+		sum(people)::BIGINT AS people, sum(linked)::BIGINT AS linked FROM pre_links GROUP BY ALL HAVING sum(people) <> 0`,
+	`COMMIT`,
+}
+
+// preState is what the store remembers of its pre-aggregates.
+type preState struct {
+	// used holds the days held, with when each was last asked for (the
+	// least recently asked is dropped first).
+	used map[time.Time]time.Time
+	// folded is the number of rows of pre_people after the last full count
+	// or compaction; deltas are folded when they have doubled it.
+	folded int64
+	// counts is the number of days counted from the whole people table
+	// (by Preaggregate), for tests that a write kept them in step instead.
+	counts int
+}
+
+// loadPre reads the held days, at Open.
+func (s *Store) loadPre(ctx context.Context) error {
+	s.pre.used = map[time.Time]time.Time{}
+	rows, err := s.w.QueryContext(ctx, `SELECT day FROM pre_days`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	now := time.Now()
+	for rows.Next() {
+		var d time.Time
+		if err := rows.Scan(&d); err != nil {
+			return err
+		}
+		s.pre.used[d.UTC()] = now
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return s.w.QueryRowContext(ctx, `SELECT count(*) FROM pre_people`).Scan(&s.pre.folded)
+}
+
+// holding reports whether any day is held, so that writes skip the
+// pre-aggregates' work when none is. The caller holds s.mu.
+func (s *Store) holding() bool {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	return len(s.pre.used) > 0
+}
+
+// Preaggregate makes the store hold counts as of day, keeping at most keep
+// days, and reports whether it holds them (false when keep < 1).
+func (s *Store) Preaggregate(ctx context.Context, day time.Time, keep int) (bool, error) {
+	if keep < 1 {
+		return false, nil
+	}
+	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	s.pmu.Lock()
+	_, ok := s.pre.used[day]
+	if ok {
+		s.pre.used[day] = time.Now()
+	}
+	s.pmu.Unlock()
+	if ok {
+		return true, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pmu.Lock()
+	_, ok = s.pre.used[day]
+	var drop []time.Time
+	if !ok {
+		// The least recently asked days go first.
+		held := make([]time.Time, 0, len(s.pre.used))
+		for d := range s.pre.used {
+			held = append(held, d)
+		}
+		sort.Slice(held, func(i, j int) bool { return s.pre.used[held[i]].Before(s.pre.used[held[j]]) })
+		if n := len(held) - keep + 1; n > 0 {
+			drop = held[:n]
+		}
+	}
+	s.pmu.Unlock()
+	if ok {
+		return true, nil
+	}
+	lit := sqlDay(day)
+	steps := []string{`BEGIN TRANSACTION`}
+	for _, d := range drop {
+		for _, t := range []string{"pre_days", "pre_people", "pre_links"} {
+			steps = append(steps, `DELETE FROM `+t+` WHERE day = `+sqlDay(d))
+		}
+	}
+	one := fmt.Sprintf(`(SELECT %s AS day, %s AS dnum)`, lit, day.Format("20060102"))
+	steps = append(steps,
+		`INSERT INTO pre_days `+one,
+		`INSERT INTO pre_people `+prePeopleRows(allPeople, one),
+		`INSERT INTO pre_links `+preLinksRows(allPeople, one),
+		`COMMIT`)
+	if err := s.exec(ctx, "pre-aggregate "+day.Format(time.DateOnly), steps); err != nil {
+		return false, err
+	}
+	s.pmu.Lock()
+	for _, d := range drop {
+		delete(s.pre.used, d)
+	}
+	s.pre.used[day] = time.Now()
+	s.pre.counts++
+	s.pmu.Unlock()
+	return true, s.countFolded(ctx)
+}
+
+// countFolded records the size of pre_people after a full count.
+func (s *Store) countFolded(ctx context.Context) error {
+	return wrap("pre-aggregates", s.w.QueryRowContext(ctx, `SELECT count(*) FROM pre_people`).Scan(&s.pre.folded))
+}
+
+// maybeCompact folds the pre-aggregates when the deltas added since the
+// last fold have doubled pre_people. The caller holds s.mu.
+func (s *Store) maybeCompact(ctx context.Context) error {
+	if !s.holding() {
+		return nil
+	}
+	var n int64
+	if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM pre_people`).Scan(&n); err != nil {
+		return wrap("pre-aggregates", err)
+	}
+	if n < 2*s.pre.folded+10_000 {
+		return nil
+	}
+	if err := s.exec(ctx, "pre-aggregates: compact", compactPre); err != nil {
+		return err
+	}
+	return s.countFolded(ctx)
+}
+
+// sqlDay writes a day as a DATE literal.
+func sqlDay(d time.Time) string { return "DATE '" + d.Format(time.DateOnly) + "'" }
