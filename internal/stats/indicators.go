@@ -262,7 +262,7 @@ func init() {
 		// pre_people keeps the birth year of children aged 0 to 6, which
 		// all of the next six intakes are.
 		Pre: &Pre{From: prePeople, Where: []string{preDay, "p.birth_year BETWEEN {intake} - 6 AND {intake} - 1"},
-			Dims: map[string]string{DimProvince: "p.province", DimCommune: "p.commune", DimSex: "p.sex", "entry_year": "p.birth_year + 6"},
+			Dims:     map[string]string{DimProvince: "p.province", DimCommune: "p.commune", DimSex: "p.sex", "entry_year": "p.birth_year + 6"},
 			Measures: []string{"sum(p.n)::BIGINT"}},
 	})
 	Register(&Indicator{
