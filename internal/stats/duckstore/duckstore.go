@@ -285,11 +285,14 @@ func (s *Store) Apply(ctx context.Context, b stats.Batch) error {
 	}
 	steps = append(steps,
 		`DELETE FROM people p USING stage_latest s WHERE p.id = s.id`,
-		`INSERT INTO people SELECT s.*, coalesce(x.links, 0), x.eid_since, x.eid2_since FROM stage_latest s LEFT JOIN extras x USING (id)`,
+		`CREATE OR REPLACE TEMP TABLE stage_rows AS
+			SELECT s.*, coalesce(x.links, 0)::UBIGINT AS links, x.eid_since, x.eid2_since FROM stage_latest s LEFT JOIN extras x USING (id)`,
+		`INSERT INTO people SELECT * FROM stage_rows`,
 		`INSERT INTO events SELECT * FROM (SELECT DISTINCT ON (id, version) * FROM stage_events) s
 			WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id AND e.version = s.version)`)
 	if held {
-		steps = append(append(steps, endChange("stage_latest")), applyChange...)
+		// (Their successors are the rows just inserted.)
+		steps = append(append(steps, `INSERT INTO `+preChange+` SELECT 1, * FROM stage_rows`), applyChange...)
 	}
 	for _, q := range steps {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
