@@ -45,32 +45,34 @@ var preSchema = []string{
 		age_group SMALLINT NOT NULL, dataset VARCHAR NOT NULL, people BIGINT NOT NULL, linked BIGINT NOT NULL)`,
 }
 
-// preLiving is the people of src (a relation with a column sign, +1 or −1,
-// and the people table's columns) living on each day of days (a relation
-// of day and dnum), with their age then (a).
-func preLiving(src, days string) string {
-	return `(SELECT d.day, age_at(r.bdate, d.dnum) AS a, r.* FROM ` + src + ` r, ` + days + ` d
-		WHERE living_at(r.born, r.until, d.day))`
-}
-
-// prePeopleRows are the pre_people rows of src as of days.
-func prePeopleRows(src, days string) string {
-	return `SELECT day, province, commune, sex, (CASE WHEN a < 20 THEN a ELSE least(a // 5 * 5, 100) END)::SMALLINT,
-		CASE WHEN a <= 6 THEN birth_year END,
-		sum(sign)::BIGINT,
-		coalesce(sum(sign) FILTER (WHERE chip_since <= day), 0)::BIGINT,
-		coalesce(sum(sign) FILTER (WHERE eid_since <= day), 0)::BIGINT,
-		coalesce(sum(sign) FILTER (WHERE eid_since <= day AND (eid2_since IS NULL OR eid2_since > day)), 0)::BIGINT,
-		coalesce(sum(sign) FILTER (WHERE eid2_since <= day), 0)::BIGINT
-		FROM ` + preLiving(src, days) + ` GROUP BY ALL`
-}
-
-// preLinksRows are the pre_links rows of src as of days, with the datasets
-// numbered as link_datasets numbers them now (the bits of people.links).
-func preLinksRows(src, days string) string {
-	return `SELECT day, province, commune, sex, least(a // 5, 20)::SMALLINT, ds.dataset,
-		sum(sign)::BIGINT, coalesce(sum(sign) FILTER (WHERE (links >> ds.idx) & 1 = 1), 0)::BIGINT
-		FROM ` + preLiving(src, days) + ` x CROSS JOIN link_datasets ds GROUP BY ALL`
+// preCount returns the steps that add to the pre-aggregates the counts of
+// src (a relation with a column sign, +1 or −1, and the people table's
+// columns) as of each day of days (a relation of day and dnum). One pass
+// over src counts by every key of both tables and the people's dataset
+// mask (pre_count, a few rows per key); both tables are then summed from
+// that, with the datasets numbered as link_datasets numbers them now (the
+// bits of people.links).
+func preCount(src, days string) []string {
+	return []string{
+		`CREATE OR REPLACE TEMP TABLE pre_count AS
+			SELECT day, province, commune, sex, (CASE WHEN a < 20 THEN a ELSE least(a // 5 * 5, 100) END)::SMALLINT AS age,
+				CASE WHEN a <= 6 THEN birth_year END AS birth_year, links,
+				sum(sign)::BIGINT AS n,
+				coalesce(sum(sign) FILTER (WHERE chip_since <= day), 0)::BIGINT AS chip,
+				coalesce(sum(sign) FILTER (WHERE eid_since <= day), 0)::BIGINT AS eid,
+				coalesce(sum(sign) FILTER (WHERE eid_since <= day AND (eid2_since IS NULL OR eid2_since > day)), 0)::BIGINT AS eid1,
+				coalesce(sum(sign) FILTER (WHERE eid2_since <= day), 0)::BIGINT AS eid2
+			FROM (SELECT d.day, age_at(r.bdate, d.dnum) AS a, r.sign, r.province, r.commune, r.sex, r.birth_year, r.links,
+					r.chip_since, r.eid_since, r.eid2_since
+				FROM ` + src + ` r, ` + days + ` d WHERE living_at(r.born, r.until, d.day))
+			GROUP BY ALL`,
+		`INSERT INTO pre_people SELECT day, province, commune, sex, age, birth_year, sum(n)::BIGINT, sum(chip)::BIGINT,
+			sum(eid)::BIGINT, sum(eid1)::BIGINT, sum(eid2)::BIGINT FROM pre_count GROUP BY ALL`,
+		`INSERT INTO pre_links SELECT day, province, commune, sex, least(age // 5, 20)::SMALLINT, ds.dataset, sum(n)::BIGINT,
+			coalesce(sum(n) FILTER (WHERE (links >> ds.idx) & 1 = 1), 0)::BIGINT
+			FROM pre_count CROSS JOIN link_datasets ds GROUP BY ALL`,
+		`DROP TABLE pre_count`,
+	}
 }
 
 // allPeople is the whole people table as a src of counts.
@@ -92,26 +94,15 @@ func endChange(ids string) string {
 }
 
 // applyChange adds the collected change to every held day's counts.
-var applyChange = []string{
-	`INSERT INTO pre_people ` + prePeopleRows(preChange, "pre_days"),
-	`INSERT INTO pre_links ` + preLinksRows(preChange, "pre_days"),
-	`DROP TABLE ` + preChange,
-}
+var applyChange = append(preCount(preChange, "pre_days"), `DROP TABLE `+preChange)
 
 // recountPre recomputes every held day's counts from the people table.
-var recountPre = []string{
-	`DELETE FROM pre_people`,
-	`DELETE FROM pre_links`,
-	`INSERT INTO pre_people ` + prePeopleRows(allPeople, "pre_days"),
-	`INSERT INTO pre_links ` + preLinksRows(allPeople, "pre_days"),
-}
+var recountPre = append([]string{`DELETE FROM pre_people`, `DELETE FROM pre_links`}, preCount(allPeople, "pre_days")...)
 
-// recountLinks recomputes every held day's link counts, after the datasets
-// were renumbered (the people's masks then mean other datasets).
-var recountLinks = []string{
-	`DELETE FROM pre_links`,
-	`INSERT INTO pre_links ` + preLinksRows(allPeople, "pre_days"),
-}
+// recountLinks recomputes the held days' counts after the datasets were
+// renumbered (the people's masks then mean other datasets): rare, so both
+// tables are simply counted again.
+var recountLinks = recountPre
 
 // compactPre folds the added rows of both tables into one row per key,
 // dropping keys whose counts came back to zero. (A count of people zero
@@ -213,11 +204,7 @@ func (s *Store) Preaggregate(ctx context.Context, day time.Time, keep int) (bool
 		}
 	}
 	one := fmt.Sprintf(`(SELECT %s AS day, %s AS dnum)`, lit, day.Format("20060102"))
-	steps = append(steps,
-		`INSERT INTO pre_days `+one,
-		`INSERT INTO pre_people `+prePeopleRows(allPeople, one),
-		`INSERT INTO pre_links `+preLinksRows(allPeople, one),
-		`COMMIT`)
+	steps = append(append(append(steps, `INSERT INTO pre_days `+one), preCount(allPeople, one)...), `COMMIT`)
 	if err := s.exec(ctx, "pre-aggregate "+day.Format(time.DateOnly), steps); err != nil {
 		return false, err
 	}
