@@ -87,7 +87,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
 		return fmt.Errorf("create data folder: %w", err)
 	}
-	if err := sqlite.Restore(ctx, *from, target); err != nil {
+	if err := sqlite.Restore(ctx, *from, target, sqlite.WithAccessLogPath(cfg.AccessLog)); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("%s already holds a database: restore only into a new data folder", filepath.Dir(target))
 		}

@@ -51,7 +51,12 @@ func openBackend(ctx context.Context, cfg config.Config) (store.Store, string, e
 		if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
 			return nil, "", fmt.Errorf("create data folder: %w", err)
 		}
-		st, err := sqlite.Open(ctx, target)
+		if cfg.AccessLog != "" {
+			if err := os.MkdirAll(filepath.Dir(cfg.AccessLog), 0o700); err != nil {
+				return nil, "", fmt.Errorf("create the access log's folder: %w", err)
+			}
+		}
+		st, err := sqlite.Open(ctx, target, sqlite.WithAccessLogPath(cfg.AccessLog))
 		if err != nil {
 			return nil, "", err
 		}

@@ -23,6 +23,11 @@ type Config struct {
 	// DB selects the store: "sqlite:PATH" or "postgres://...". Empty means
 	// SQLite at Data/dancu.db.
 	DB DSN `yaml:"db"`
+	// AccessLog is the SQLite store's access-log file; empty means beside
+	// the database (dancu.db keeps it in dancu-access.db). A disk of its
+	// own spares its commits, one per group of logged reads, from waiting
+	// behind the registry's.
+	AccessLog string `yaml:"access_log"`
 	// AdminToken, if set, is the bootstrap administrator's bearer token;
 	// otherwise one is generated at first start and printed once.
 	AdminToken Secret `yaml:"admin_token"`
@@ -321,6 +326,13 @@ func (c Config) Validate() error {
 		}
 	default:
 		bad("db", "must start with sqlite: or postgres://")
+	}
+	if c.AccessLog != "" {
+		if kind, target := c.Store(); kind != SQLite {
+			bad("access_log", "is for the SQLite store only (PostgreSQL keeps the access log in its database)")
+		} else if filepath.Clean(c.AccessLog) == filepath.Clean(target) {
+			bad("access_log", "must not be the database file itself")
+		}
 	}
 	if n := string(c.NATS); n != "" {
 		if u, err := url.Parse(n); err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {

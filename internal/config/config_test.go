@@ -142,6 +142,13 @@ func TestConfig_Validate(t *testing.T) {
 		{"empty data", func(c *config.Config) { c.Data = "" }, []string{"data: must not be empty"}},
 		{"unknown db scheme", func(c *config.Config) { c.DB = "mysql://x" }, []string{"db: must start with"}},
 		{"sqlite without a path", func(c *config.Config) { c.DB = "sqlite:" }, []string{"db: sqlite: needs a file path"}},
+		{"access log on another disk", func(c *config.Config) { c.AccessLog = "/srv/log-disk/dancu-access.db" }, nil},
+		{"access log with postgres", func(c *config.Config) {
+			c.DB, c.Encryption.KeyFile, c.AccessLog = "postgres://localhost/dancu", "/etc/dancu/dancu.keys", "/srv/a.db"
+		}, []string{"access_log: is for the SQLite store only"}},
+		{"access log is the database", func(c *config.Config) {
+			c.DB, c.AccessLog = "sqlite:/var/lib/dancu/x.db", "/var/lib/dancu/./x.db"
+		}, []string{"access_log: must not be the database file"}},
 		{"short token", func(c *config.Config) { c.AdminToken = "short" }, []string{"admin_token: must be at least 16"}},
 		{"bad level", func(c *config.Config) { c.Log.Level = "verbose" }, []string{"log.level"}},
 		{"bad format", func(c *config.Config) { c.Log.Format = "xml" }, []string{"log.format"}},

@@ -88,6 +88,7 @@ var fields = []field{
 	{key: "db", env: "DANCU_DB", flag: "db", usage: "store `DSN`: sqlite:PATH or postgres://...",
 		set: func(c *Config, s string) error { c.DB = DSN(s); return nil },
 		get: func(c *Config) string { return c.DB.String() }},
+	stringField("access_log", "DANCU_ACCESS_LOG", "", "", func(c *Config) *string { return &c.AccessLog }),
 	{key: "admin_token", env: "DANCU_ADMIN_TOKEN",
 		set: func(c *Config, s string) error { c.AdminToken = Secret(s); return nil },
 		get: func(c *Config) string { return c.AdminToken.String() }},

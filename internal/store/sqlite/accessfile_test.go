@@ -240,6 +240,42 @@ func TestAccessLog_OwnFile(t *testing.T) {
 	}
 }
 
+// WithAccessLogPath puts the log where it says, and nothing beside the
+// registry's file; Restore puts a backup's log there too.
+func TestAccessLog_ElsewhereAndRestoredThere(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dancu.db")
+	elsewhere := filepath.Join(t.TempDir(), "log-disk", "log.db")
+	os.MkdirAll(filepath.Dir(elsewhere), 0o700)
+	s, err := Open(ctx, path, WithAccessLogPath(elsewhere))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fillLog(t, s, 12)
+	if _, err := os.Stat(AccessLogPath(path)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a log file beside the registry's: %v", err)
+	}
+	if _, err := os.Stat(elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(t.TempDir(), "b.db")
+	if err := s.Backup(ctx, backup); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(t.TempDir(), "dancu.db")
+	destLog := filepath.Join(t.TempDir(), "restored-log.db")
+	if err := Restore(ctx, backup, dest, WithAccessLogPath(destLog)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(ctx, dest, WithAccessLogPath(destLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	checkLog(t, r, 12)
+}
+
 // A backup is a pair of files; restoring it gives back the log too, and a
 // backup refuses to overwrite either file.
 func TestBackup_IncludesAccessLog(t *testing.T) {

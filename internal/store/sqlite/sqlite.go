@@ -370,19 +370,28 @@ func syncDir(dir string) error {
 
 // Restore checks that srcPath is an intact dancu database — SQLite's
 // integrity check passes and it has a schema this program knows — and copies
-// it to destPath, and the access log beside it (AccessLogPath) likewise,
-// neither of which may exist. Each copy is synced, with its folder, before
-// it is renamed into place, the access log first: a crash leaves either no
+// it to destPath, and the access log beside it (AccessLogPath) likewise to
+// AccessLogPath(destPath) or the path WithAccessLogPath gives; neither
+// destination may exist. Each copy is synced, with its folder, before it is
+// renamed into place, the access log first: a crash leaves either no
 // destPath or a complete pair. A snapshot from before the access log had a
 // file of its own has none beside it; Open moves its log out as usual.
-func Restore(ctx context.Context, srcPath, destPath string) error {
+func Restore(ctx context.Context, srcPath, destPath string, opts ...Option) error {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	accessDest := cfg.accessLogPath
+	if accessDest == "" {
+		accessDest = AccessLogPath(destPath)
+	}
 	type file struct {
 		src, dst string
 		sc       schema
 	}
 	files := []file{{srcPath, destPath, registrySchema}}
 	if _, err := os.Stat(AccessLogPath(srcPath)); err == nil {
-		files = []file{{AccessLogPath(srcPath), AccessLogPath(destPath), accessSchema}, files[0]}
+		files = []file{{AccessLogPath(srcPath), accessDest, accessSchema}, files[0]}
 	}
 	for _, f := range files {
 		if _, err := os.Stat(f.dst); err == nil {
