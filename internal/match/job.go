@@ -95,9 +95,7 @@ type JobStore interface {
 	VerifyJob(ctx context.Context, id string) (store.VerifyJob, error)
 	VerifyJobs(ctx context.Context, agency string, limit int) ([]store.VerifyJob, error)
 	PendingVerifyJobs(ctx context.Context) ([]store.VerifyJob, error)
-	SaveVerifyJob(ctx context.Context, j store.VerifyJob, counts []store.PINCount) error
-	SubscriptionCounts(ctx context.Context, job string, pins []string) ([]store.PINCount, error)
-	DeleteSubscriptionCounts(ctx context.Context, job string) error
+	SaveVerifyJob(ctx context.Context, j store.VerifyJob) error
 }
 
 // EngineOptions configure an Engine.
@@ -451,7 +449,7 @@ func (e *Engine) RunJob(ctx context.Context, id string) error {
 		j.State, j.Error, j.Version = StateFailed, jf.reason, j.Version+1
 		j.UpdatedAt = e.opts.Now().UTC()
 		j.FinishedAt = j.UpdatedAt
-		return e.st.SaveVerifyJob(context.WithoutCancel(ctx), j, nil)
+		return e.st.SaveVerifyJob(context.WithoutCancel(ctx), j)
 	}
 	if err != nil {
 		return err
@@ -495,6 +493,7 @@ func (e *Engine) process(ctx context.Context, j *store.VerifyJob) error {
 	}
 	defer in.Close()
 	var cols *Columns
+	var headerBytes int64
 	if Format(j.Format) == CSV {
 		hr := bufio.NewReaderSize(in, MaxLineBytes+2)
 		header, err := hr.ReadSlice('\n')
@@ -506,9 +505,14 @@ func (e *Engine) process(ctx context.Context, j *store.VerifyJob) error {
 			return &jobFailure{reason: err.Error()}
 		}
 		cols = &c
+		headerBytes = int64(len(header))
 		if j.Offset == 0 {
 			j.Offset, j.Lines = int64(len(header)), 1
 		}
+	}
+	marks, err := e.marks(ctx, j, cols, headerBytes)
+	if err != nil {
+		return err
 	}
 	if _, err := in.Seek(j.Offset, io.SeekStart); err != nil {
 		return err
@@ -540,11 +544,6 @@ func (e *Engine) process(ctx context.Context, j *store.VerifyJob) error {
 		}
 	}
 
-	// A run from the start of the file knows every PIN it counted.
-	var seen *seenFilter
-	if j.Lines == 0 || cols != nil && j.Lines == 1 {
-		seen = newSeenFilter()
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// Three stages, so that two cores both work: reading and parsing,
@@ -553,6 +552,10 @@ func (e *Engine) process(ctx context.Context, j *store.VerifyJob) error {
 	parsed := make(chan batch, 2)
 	batches := make(chan batch, 1)
 	var readErr, lookupErr error
+	// The batches' lookups may share a read snapshot of the registry a few
+	// seconds old (store.ShareSnapshot): the job's own checkpoints would
+	// otherwise make every batch's lookups start cold.
+	snapCtx := store.ShareSnapshot(ctx)
 	go func() {
 		defer close(parsed)
 		readErr = e.read(ctx, in, cols, j.Lines, parsed)
@@ -563,7 +566,7 @@ func (e *Engine) process(ctx context.Context, j *store.VerifyJob) error {
 			if lookupErr != nil {
 				continue // drain, so that the reader ends
 			}
-			if lookupErr = e.lookup(ctx, &b); lookupErr != nil {
+			if lookupErr = e.lookup(snapCtx, &b); lookupErr != nil {
 				cancel()
 				continue
 			}
@@ -581,7 +584,7 @@ func (e *Engine) process(ctx context.Context, j *store.VerifyJob) error {
 			continue // drain, so that the reader ends
 		}
 		n++
-		if procErr = e.answer(ctx, j, b, &sum, w, out, n, seen); procErr != nil {
+		if procErr = e.answer(ctx, j, b, &sum, w, out, n, marks); procErr != nil {
 			cancel()
 		}
 	}
@@ -599,19 +602,22 @@ func (e *Engine) process(ctx context.Context, j *store.VerifyJob) error {
 	}
 	now := e.opts.Now().UTC()
 	j.State, j.Version, j.UpdatedAt, j.FinishedAt = StateDone, j.Version+1, now, now
-	if err := e.st.SaveVerifyJob(ctx, *j, nil); err != nil {
+	if err := e.st.SaveVerifyJob(ctx, *j); err != nil {
 		return err
 	}
 	e.notify(*j)
-	if err := e.st.DeleteSubscriptionCounts(ctx, j.ID); err != nil {
-		e.log.WarnContext(ctx, "match: job counts not deleted", "job", j.ID, "error", err)
-	}
-	// The subscribers' data is needed no longer; the result stays for the
-	// agency to download.
-	if err := os.Remove(e.inputPath(j.ID)); err != nil {
-		e.log.WarnContext(ctx, "match: job input not removed", "job", j.ID, "error", err)
-	}
+	e.removeInput(ctx, j.ID)
 	return nil
+}
+
+// removeInput deletes a finished job's subscriber data (its input and its
+// marks); the result stays for the agency to download.
+func (e *Engine) removeInput(ctx context.Context, id string) {
+	for _, p := range []string{e.inputPath(id), e.marksPath(id)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			e.log.WarnContext(ctx, "match: job input not removed", "job", id, "error", err)
+		}
+	}
 }
 
 func (e *Engine) notify(j store.VerifyJob) {
@@ -717,35 +723,16 @@ func (e *Engine) lookup(ctx context.Context, b *batch) error {
 
 // answer verifies one batch, writes its results, records its accesses and
 // commits the checkpoint.
-func (e *Engine) answer(ctx context.Context, j *store.VerifyJob, b batch, sum *JobSummary, w *bufio.Writer, out *os.File, n int, filter *seenFilter) error {
+func (e *Engine) answer(ctx context.Context, j *store.VerifyJob, b batch, sum *JobSummary, w *bufio.Writer, out *os.File, n int, marks *lineMarks) error {
 	recs := b.recs
-	var alive, ask []string
-	for pin, r := range recs {
-		if r.State == registry.Alive {
-			alive = append(alive, pin)
-			if filter == nil || filter.maybe(pin) {
-				ask = append(ask, pin)
-			}
-		}
-	}
-	counts := make(map[string]int, len(alive))
-	if len(ask) > 0 {
-		stored, err := e.st.SubscriptionCounts(ctx, j.ID, ask)
-		if err != nil {
-			return err
-		}
-		for _, c := range stored {
-			counts[c.PIN] = c.N
-		}
-	}
 	var accesses []audit.Access
-	seen := make(map[string]bool, len(recs))
+	accessed := append([]string{"status"}, marks.claimed...)
 	start := j.ResultBytes
 	var written int64
 	var line []byte
 	for i := range b.items {
 		it := &b.items[i]
-		result, fields, reason := e.decide(it, recs, counts)
+		result, fields, reason := e.decide(it, recs, marks)
 		sum.add(result)
 		line = appendResult(line[:0], it, result, fields, reason)
 		k, err := w.Write(line)
@@ -753,11 +740,12 @@ func (e *Engine) answer(ctx context.Context, j *store.VerifyJob, b batch, sum *J
 		if err != nil {
 			return err
 		}
-		if rec := recs[it.sub.PIN]; it.err == nil && rec != nil && !seen[rec.PIN] {
-			seen[rec.PIN] = true
+		// One entry per person and job, at the first line that names the
+		// person, listing what any line of the job claims.
+		if rec := recs[it.sub.PIN]; it.err == nil && rec != nil && marks.isFirst(it.line) {
 			accesses = append(accesses, audit.Access{
 				ActorKind: actorKind(j), Actor: j.Client, Agency: strings.TrimPrefix(j.Agency, CLIAgency), Purpose: j.Purpose, CaseRef: j.ID,
-				PIN: rec.PIN, Fields: append([]string{"status"}, it.sub.Claim.Claimed()...), Action: "verify",
+				PIN: rec.PIN, Fields: accessed, Action: "verify",
 			})
 		}
 	}
@@ -790,10 +778,6 @@ func (e *Engine) answer(ctx context.Context, j *store.VerifyJob, b batch, sum *J
 			return err
 		}
 	}
-	changed := make([]store.PINCount, 0, len(counts))
-	for p, c := range counts {
-		changed = append(changed, store.PINCount{PIN: p, N: c})
-	}
 	next := *j
 	next.State, next.Version = StateRunning, j.Version+1
 	next.Offset += b.bytes
@@ -801,13 +785,8 @@ func (e *Engine) answer(ctx context.Context, j *store.VerifyJob, b batch, sum *J
 	next.ResultBytes = start + written
 	next.UpdatedAt = e.opts.Now().UTC()
 	next.Summary, _ = json.Marshal(sum)
-	if err := e.st.SaveVerifyJob(ctx, next, changed); err != nil {
+	if err := e.st.SaveVerifyJob(ctx, next); err != nil {
 		return err
-	}
-	if filter != nil {
-		for _, p := range alive {
-			filter.add(p)
-		}
 	}
 	*j = next
 	e.notify(next)
@@ -828,7 +807,7 @@ func actorKind(j *store.VerifyJob) string {
 }
 
 // decide answers one line.
-func (e *Engine) decide(it *item, recs map[string]*Record, counts map[string]int) (result string, fields []string, reason string) {
+func (e *Engine) decide(it *item, recs map[string]*Record, marks *lineMarks) (result string, fields []string, reason string) {
 	if it.err != nil {
 		r := it.err.Reason
 		if it.err.Field != "" {
@@ -848,8 +827,7 @@ func (e *Engine) decide(it *item, recs map[string]*Record, counts map[string]int
 	case rec.State == registry.Missing:
 		return ResultMissing, nil, ""
 	}
-	counts[rec.PIN]++
-	if counts[rec.PIN] > e.opts.SubscriptionLimit {
+	if marks.isOver(it.line) {
 		return ResultOverLimit, nil, ""
 	}
 	for i, x := range judge(&it.sub.Claim, rec) {
@@ -915,7 +893,7 @@ func (e *Engine) Cancel(ctx context.Context, agency, id string) (store.VerifyJob
 		}
 		now := e.opts.Now().UTC()
 		j.State, j.Version, j.UpdatedAt, j.FinishedAt = StateCancelled, j.Version+1, now, now
-		err = e.st.SaveVerifyJob(ctx, j, nil)
+		err = e.st.SaveVerifyJob(ctx, j)
 		if errors.Is(err, store.ErrConflict) && try < 10 {
 			continue // the runner checkpointed in between: read again
 		}
@@ -923,12 +901,7 @@ func (e *Engine) Cancel(ctx context.Context, agency, id string) (store.VerifyJob
 			return j, err
 		}
 		e.log.InfoContext(ctx, "match: job cancelled", "job", j.ID)
-		if err := e.st.DeleteSubscriptionCounts(ctx, j.ID); err != nil {
-			e.log.WarnContext(ctx, "match: job counts not deleted", "job", j.ID, "error", err)
-		}
-		if err := os.Remove(e.inputPath(j.ID)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			e.log.WarnContext(ctx, "match: job input not removed", "job", j.ID, "error", err)
-		}
+		e.removeInput(ctx, j.ID)
 		return j, nil
 	}
 }

@@ -5,17 +5,42 @@ import (
 	"time"
 )
 
+// snapshotKey is the context key of ShareSnapshot.
+type snapshotKey struct{}
+
+// SnapshotToken names one run of batched reads that may share a snapshot.
+type SnapshotToken struct{ _ byte }
+
+// ShareSnapshot marks ctx as the context of one long run of VerifyRows
+// batches (a bulk verification job) whose reads may come from one read
+// snapshot of the registry, renewed at least every few seconds (the backend
+// says how old it may be), instead of a fresh one per batch. A backend
+// whose readers lose their page cache at every commit of another
+// connection (SQLite in WAL mode) then keeps it across batches while the
+// job writes its checkpoints. A run never shares a snapshot with another
+// run: each call returns a new token.
+func ShareSnapshot(ctx context.Context) context.Context {
+	return context.WithValue(ctx, snapshotKey{}, &SnapshotToken{})
+}
+
+// SharedSnapshot returns the token ShareSnapshot put in ctx, or nil.
+func SharedSnapshot(ctx context.Context) *SnapshotToken {
+	t, _ := ctx.Value(snapshotKey{}).(*SnapshotToken)
+	return t
+}
+
 // Verification keeps what demographic verification needs besides the
 // registry: a batched read of the current records of many PINs, the state of
-// bulk verification jobs with their checkpoints, the per-job subscription
-// counts that find a PIN on too many subscriptions, and the per-agency daily
+// bulk verification jobs with their checkpoints, and the per-agency daily
 // quota of partial-match requests. Package match owns the meaning of every
 // value; the store keeps them.
 type Verification interface {
 	// VerifyRows returns the current record of each of pins that is on the
 	// registry (in any state), in no particular order: one query for a whole
 	// batch, so that a bulk job does not pay a round trip per line. Data (the
-	// person's document) is filled only when withData is true.
+	// person's document) is filled only when withData is true. Under a
+	// ctx marked by ShareSnapshot, a batch may be read from a snapshot a few
+	// seconds old.
 	VerifyRows(ctx context.Context, pins []string, withData bool) ([]VerifyRow, error)
 
 	// CreateVerifyJob records a new job with Version 1; ErrExists if the id
@@ -30,17 +55,8 @@ type Verification interface {
 	// oldest first: the work a starting process resumes.
 	PendingVerifyJobs(ctx context.Context) ([]VerifyJob, error)
 	// SaveVerifyJob writes j, whose Version must be the stored version + 1
-	// (ErrConflict otherwise, ErrNotFound if there is no such job), and in
-	// the same transaction sets the subscription count of each of counts
-	// for the job. The checkpoint (input offset, result length) and the
-	// counts it depends on are therefore durable together or not at all.
-	// Counts are absolute values, so writing the same ones again is harmless.
-	SaveVerifyJob(ctx context.Context, j VerifyJob, counts []PINCount) error
-	// SubscriptionCounts returns the counts stored for a job's PINs, in no
-	// particular order; a PIN without a count is left out.
-	SubscriptionCounts(ctx context.Context, job string, pins []string) ([]PINCount, error)
-	// DeleteSubscriptionCounts removes a finished job's counts.
-	DeleteSubscriptionCounts(ctx context.Context, job string) error
+	// (ErrConflict otherwise, ErrNotFound if there is no such job).
+	SaveVerifyJob(ctx context.Context, j VerifyJob) error
 
 	// TakeQuota reserves up to n units of counter key (an agency and a
 	// day) without taking it beyond limit, and returns how many it reserved
@@ -59,12 +75,6 @@ type VerifyRow struct {
 	Sex       string
 	State     string // alive, dead, missing
 	Data      []byte
-}
-
-// PINCount is how many lines of one job named a PIN so far.
-type PINCount struct {
-	PIN string
-	N   int
 }
 
 // VerifyJob is the state of one bulk verification job. Times are kept to

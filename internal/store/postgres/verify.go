@@ -97,62 +97,35 @@ func (s *Store) PendingVerifyJobs(ctx context.Context) ([]store.VerifyJob, error
 		WHERE state IN ('queued', 'running') ORDER BY created_at, id`)
 }
 
-// SaveVerifyJob implements store.Verification: the job's row at the
-// expected version and the counts (sorted upsert from two arrays, so that
-// concurrent writers lock rows in one order) in one transaction.
-func (s *Store) SaveVerifyJob(ctx context.Context, j store.VerifyJob, counts []store.PINCount) error {
+// SaveVerifyJob implements store.Verification: the job's row is updated
+// only at the expected version; when nothing was updated, a second read
+// tells a stale version from a missing job.
+func (s *Store) SaveVerifyJob(ctx context.Context, j store.VerifyJob) error {
 	if j.Summary == nil {
 		j.Summary = []byte{}
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE verify_jobs SET agency = $1, client = $2, purpose = $3, format = $4,
-			state = $5, version = $6, input_bytes = $7, offset_bytes = $8, lines = $9, result_bytes = $10,
-			summary = $11, error = $12, owner = $13, lease_until = $14, updated_at = $15, finished_at = $16
-			WHERE id = $17 AND version = $18`,
-			j.Agency, j.Client, j.Purpose, j.Format, j.State, j.Version, j.InputBytes, j.Offset, j.Lines,
-			j.ResultBytes, j.Summary, j.Error, j.Owner, optTime(j.LeaseUntil), j.UpdatedAt, optTime(j.FinishedAt),
-			j.ID, j.Version-1)
+	tag, err := s.pool.Exec(ctx, `UPDATE verify_jobs SET agency = $1, client = $2, purpose = $3, format = $4,
+		state = $5, version = $6, input_bytes = $7, offset_bytes = $8, lines = $9, result_bytes = $10,
+		summary = $11, error = $12, owner = $13, lease_until = $14, updated_at = $15, finished_at = $16
+		WHERE id = $17 AND version = $18`,
+		j.Agency, j.Client, j.Purpose, j.Format, j.State, j.Version, j.InputBytes, j.Offset, j.Lines,
+		j.ResultBytes, j.Summary, j.Error, j.Owner, optTime(j.LeaseUntil), j.UpdatedAt, optTime(j.FinishedAt),
+		j.ID, j.Version-1)
+	if err != nil {
+		return wrapErr("save verify job", err)
+	}
+	if tag.RowsAffected() == 0 {
+		var v int64
+		err := s.pool.QueryRow(ctx, `SELECT version FROM verify_jobs WHERE id = $1`, j.ID).Scan(&v)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return sentinel("save verify job", store.ErrNotFound)
+		}
 		if err != nil {
 			return wrapErr("save verify job", err)
 		}
-		if tag.RowsAffected() == 0 {
-			var v int64
-			err := tx.QueryRow(ctx, `SELECT version FROM verify_jobs WHERE id = $1`, j.ID).Scan(&v)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return sentinel("save verify job", store.ErrNotFound)
-			}
-			return sentinel("save verify job", store.ErrConflict)
-		}
-		if len(counts) == 0 {
-			return nil
-		}
-		pins := make([]string, len(counts))
-		ns := make([]int32, len(counts))
-		for i, c := range counts {
-			pins[i], ns[i] = c.PIN, int32(c.N)
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO verify_counts (job, pin, n)
-			SELECT $1, p, n FROM unnest($2::text[], $3::int[]) AS c(p, n) ORDER BY p
-			ON CONFLICT (job, pin) DO UPDATE SET n = excluded.n`, j.ID, pins, ns)
-		return wrapErr("save verify job counts", err)
-	})
-}
-
-// SubscriptionCounts implements store.Verification.
-func (s *Store) SubscriptionCounts(ctx context.Context, job string, pins []string) ([]store.PINCount, error) {
-	if len(pins) == 0 {
-		return nil, nil
+		return sentinel("save verify job", store.ErrConflict)
 	}
-	return all(ctx, s.pool, "subscription counts", func(row pgx.Row) (store.PINCount, error) {
-		var c store.PINCount
-		return c, row.Scan(&c.PIN, &c.N)
-	}, `SELECT pin, n FROM verify_counts WHERE job = $1 AND pin = ANY($2::text[])`, job, pins)
-}
-
-// DeleteSubscriptionCounts implements store.Verification.
-func (s *Store) DeleteSubscriptionCounts(ctx context.Context, job string) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM verify_counts WHERE job = $1`, job)
-	return wrapErr("delete subscription counts", err)
+	return nil
 }
 
 // TakeQuota implements store.Verification: the counter's row is made to

@@ -75,6 +75,15 @@ func TestReadPlans(t *testing.T) {
 			t.Errorf("%s\nplan:\n%s\nwant a search on %s", tc.q, plan, tc.index)
 		}
 	}
+	// Verification reads only the covering index, for one PIN or a batch.
+	for _, tc := range []struct {
+		q   string
+		arg string
+	}{{qVerifyRow, "p"}, {qVerifyRows, `["p","q"]`}} {
+		if plan := queryPlan(t, s, tc.q, tc.arg); !strings.Contains(plan, "SEARCH persons USING COVERING INDEX persons_verify (pin=?)") {
+			t.Errorf("%s\nplan:\n%s\nwant a search of the covering index persons_verify", tc.q, plan)
+		}
+	}
 	for _, tc := range []struct {
 		q     store.EventQuery
 		index string

@@ -35,7 +35,10 @@ type Store struct {
 	r *sql.DB
 
 	rq stmtCache
-	ws writeStmts
+	// snap is the read snapshot that a bulk verification job's batches
+	// share (verify.go).
+	snap batchSnapshot
+	ws   writeStmts
 	// dossiers groups concurrent new dossiers into shared transactions.
 	dossiers dossierBatcher
 	// log is the access log's own file (accessfile.go).
@@ -177,6 +180,9 @@ func (s *Store) open(ctx context.Context) error {
 		return err
 	}
 	s.rq.db = s.r
+	if err := s.snap.open(s.path, s.cfg); err != nil {
+		return err
+	}
 	if s.log.r, err = openReaders(s.log.path, acfg); err != nil {
 		return err
 	}
@@ -281,6 +287,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // last connection also checkpoints a file's WAL into it.
 func (s *Store) Close() error {
 	var errs []error
+	errs = append(errs, s.snap.close())
 	if s.r != nil {
 		s.rq.close()
 		errs = append(errs, s.r.Close())

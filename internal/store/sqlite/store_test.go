@@ -224,6 +224,12 @@ func TestLoader_DefersIndexesOnEmptyRegistry(t *testing.T) {
 	if rows, err := s.SearchPersons(ctx, store.PersonQuery{NameKey: "tran", Limit: 100}); err != nil || len(rows) != 50 {
 		t.Errorf("search during load = %d rows, %v", len(rows), err)
 	}
+	// Verification names its covering index, which the load has dropped.
+	for _, pins := range [][]string{{"079190000007"}, {"079190000007", "079190000008"}} {
+		if rows, err := s.VerifyRows(store.ShareSnapshot(ctx), pins, false); err != nil || len(rows) != len(pins) {
+			t.Errorf("verify rows during load = %d rows, %v", len(rows), err)
+		}
+	}
 	if got := pragmaOf(t, s.w, "synchronous"); got != "2" {
 		t.Errorf("writer synchronous after a Load = %s, want 2 (FULL)", got)
 	}

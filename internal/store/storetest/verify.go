@@ -16,7 +16,7 @@ import (
 var verifyTests = []conformanceTest{
 	{"VerifyRows", testVerifyRows},
 	{"VerifyJobLifecycle", testVerifyJobLifecycle},
-	{"VerifyJobCheckpointAtomic", testVerifyJobCheckpointAtomic},
+	{"VerifyRowsSharedSnapshot", testVerifyRowsSharedSnapshot},
 	{"VerifyQuota", testVerifyQuota},
 }
 
@@ -109,17 +109,17 @@ func testVerifyJobLifecycle(t *testing.T, s store.Store) {
 	j.State, j.Version, j.Offset, j.Lines, j.ResultBytes = "running", 2, 500, 10, 321
 	j.Summary = []byte(`{"MATCH":10}`)
 	j.LeaseUntil = t0.Add(time.Minute).Truncate(time.Microsecond)
-	if err := s.SaveVerifyJob(ctx, j, []store.PINCount{{PIN: "079190000001", N: 2}}); err != nil {
+	if err := s.SaveVerifyJob(ctx, j); err != nil {
 		t.Fatalf("SaveVerifyJob: %v", err)
 	}
 	stale := j
 	stale.Offset = 900
-	if err := s.SaveVerifyJob(ctx, stale, nil); !errors.Is(err, store.ErrConflict) {
+	if err := s.SaveVerifyJob(ctx, stale); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("SaveVerifyJob(stale version) err = %v, want ErrConflict", err)
 	}
 	ghost := newJob("nope", "viettel", t0)
 	ghost.Version = 2
-	if err := s.SaveVerifyJob(ctx, ghost, nil); !errors.Is(err, store.ErrNotFound) {
+	if err := s.SaveVerifyJob(ctx, ghost); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("SaveVerifyJob(missing job) err = %v, want ErrNotFound", err)
 	}
 	got, _ := s.VerifyJob(ctx, "j1")
@@ -132,7 +132,7 @@ func testVerifyJobLifecycle(t *testing.T, s store.Store) {
 		t.Errorf("PendingVerifyJobs = %v, %v", ids(pending), err)
 	}
 	got.State, got.Version, got.FinishedAt = "done", 3, t0.Add(time.Hour)
-	if err := s.SaveVerifyJob(ctx, got, nil); err != nil {
+	if err := s.SaveVerifyJob(ctx, got); err != nil {
 		t.Fatal(err)
 	}
 	pending, _ = s.PendingVerifyJobs(ctx)
@@ -140,19 +140,6 @@ func testVerifyJobLifecycle(t *testing.T, s store.Store) {
 		t.Errorf("PendingVerifyJobs still lists a finished job: %v", ids(pending))
 	}
 
-	counts, err := s.SubscriptionCounts(ctx, "j1", []string{"079190000001", "079190000002"})
-	if err != nil || len(counts) != 1 || counts[0] != (store.PINCount{PIN: "079190000001", N: 2}) {
-		t.Errorf("SubscriptionCounts = %v, %v", counts, err)
-	}
-	if c, _ := s.SubscriptionCounts(ctx, "j2", []string{"079190000001"}); len(c) != 0 {
-		t.Errorf("another job sees the counts: %v", c)
-	}
-	if err := s.DeleteSubscriptionCounts(ctx, "j1"); err != nil {
-		t.Fatal(err)
-	}
-	if c, _ := s.SubscriptionCounts(ctx, "j1", []string{"079190000001"}); len(c) != 0 {
-		t.Errorf("counts after delete: %v", c)
-	}
 }
 
 func ids(js []store.VerifyJob) []string {
@@ -163,36 +150,42 @@ func ids(js []store.VerifyJob) []string {
 	return out
 }
 
-// testVerifyJobCheckpointAtomic checks that counts are written only with
-// the job's checkpoint: a save refused for its version leaves them as they were.
-func testVerifyJobCheckpointAtomic(t *testing.T, s store.Store) {
+// testVerifyRowsSharedSnapshot checks what store.ShareSnapshot allows and
+// no more: the batches of one run may read an older snapshot, but a new run
+// sees every change committed before it started, and a single PIN is always
+// read fresh.
+func testVerifyRowsSharedSnapshot(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	j := newJob("j1", "viettel", t0)
-	if err := s.CreateVerifyJob(ctx, j); err != nil {
-		t.Fatal(err)
+	pins := []string{"079190000001", "079190000002"}
+	put(t, s,
+		person(pins[0], 1, "nguyen van an", change("e1", "2026-01-01", t0)),
+		person(pins[1], 1, "tran thi binh", change("e2", "2026-01-01", t0)))
+	run := store.ShareSnapshot(ctx)
+	if rows, err := s.VerifyRows(run, pins, false); err != nil || len(rows) != 2 {
+		t.Fatalf("VerifyRows in a run = %v, %v", rows, err)
 	}
-	j.Version = 2
-	many := make([]store.PINCount, 5000)
-	pins := make([]string, len(many))
-	for i := range many {
-		many[i] = store.PINCount{PIN: fmt.Sprintf("0791900%05d", i), N: 1}
-		pins[i] = many[i].PIN
-	}
-	if err := s.SaveVerifyJob(ctx, j, many); err != nil {
-		t.Fatal(err)
-	}
-	many[0].N = 7
-	if err := s.SaveVerifyJob(ctx, j, many); !errors.Is(err, store.ErrConflict) { // version 2 again
-		t.Fatalf("err = %v, want ErrConflict", err)
-	}
-	c, err := s.SubscriptionCounts(ctx, "j1", pins)
-	if err != nil || len(c) != len(pins) {
-		t.Fatalf("SubscriptionCounts = %d, %v; want %d", len(c), err, len(pins))
-	}
-	for _, x := range c {
-		if x.N != 1 {
-			t.Fatalf("count of a refused save was written: %+v", x)
+	dead := person(pins[1], 2, "tran thi binh", change("e3", "2026-02-01", t0))
+	dead.State = "dead"
+	put(t, s, dead)
+	state := func(rows []store.VerifyRow) string {
+		for _, r := range rows {
+			if r.PIN == pins[1] {
+				return r.State
+			}
 		}
+		return "absent"
+	}
+	if rows, err := s.VerifyRows(run, pins, false); err != nil || state(rows) != "alive" && state(rows) != "dead" {
+		t.Errorf("VerifyRows in the same run = %v, %v", rows, err)
+	}
+	if rows, err := s.VerifyRows(store.ShareSnapshot(ctx), pins, false); err != nil || state(rows) != "dead" {
+		t.Errorf("a new run reads state %q (%v), want dead: it must not share the last run's snapshot", state(rows), err)
+	}
+	if rows, err := s.VerifyRows(run, pins[1:], false); err != nil || state(rows) != "dead" {
+		t.Errorf("one PIN in a run reads state %q (%v), want dead", state(rows), err)
+	}
+	if rows, err := s.VerifyRows(ctx, pins, false); err != nil || state(rows) != "dead" {
+		t.Errorf("outside a run: state %q (%v), want dead", state(rows), err)
 	}
 }
 
