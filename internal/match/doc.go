@@ -30,14 +30,19 @@
 //
 // # Bulk jobs
 //
-// An uploaded CSV or NDJSON file is stored on disk, then read in batches:
-// each batch's PINs are looked up in one store query, its lines answered,
-// its accesses recorded in the access log, its results appended to the
-// result file and synced, and then the job's checkpoint (input offset,
-// result length, summary, and the per-PIN subscription counts the batch
-// changed) is committed in one transaction. A job resumed after a crash
-// truncates the result file to the checkpointed length and reads on from
-// the checkpointed offset, so no line is answered twice and none is lost.
-// Memory is bounded by the batch size whatever the file's size: the
-// counts that find a PIN on too many subscriptions live in the store.
+// An uploaded CSV or NDJSON file is stored on disk. A first pass reads it
+// whole and marks, two bits per line, the lines over the subscription limit
+// (OVER_LIMIT) and the first line of each PIN: the lines' PINs are spread
+// over partitions by a hash (spilled to files beyond a few thousand lines
+// each) and each partition is counted in one map, so memory is bounded by
+// a partition whatever the number of distinct PINs; the marks are kept in a
+// file beside the input (marks.go). Then the file is read in batches: each
+// batch's PINs are looked up in one store query (the batches of one job may
+// share a read snapshot a few seconds old, store.ShareSnapshot), its lines
+// answered, the people it names for the first time recorded in the access
+// log (one entry per person and job), its results appended to the result
+// file and synced, and then the job's checkpoint (input offset, result
+// length, summary) is committed. A job resumed after a crash truncates the
+// result file to the checkpointed length and reads on from the checkpointed
+// offset, so no line is answered twice and none is lost.
 package match
