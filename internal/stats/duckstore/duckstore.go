@@ -252,6 +252,9 @@ func (s *Store) appendRows(ctx context.Context, table string, n int, row func(i 
 
 // Apply merges a feed batch and moves the cursor, in one transaction.
 func (s *Store) Apply(ctx context.Context, b stats.Batch) error {
+	if err := s.writable("apply"); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, q := range []string{`DELETE FROM stage_people`, `DELETE FROM stage_events`} {
@@ -408,6 +411,9 @@ type loader struct {
 
 // Rebuild creates empty replacement tables; the loader appends into them.
 func (s *Store) Rebuild(ctx context.Context) (stats.Loader, error) {
+	if err := s.writable("rebuild"); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	for _, q := range []string{
 		`CREATE OR REPLACE TABLE people_new (` + peopleCols + `)`,
@@ -502,6 +508,9 @@ func (l *loader) Abort() error {
 // ReplaceSides replaces the side tables in one transaction, and updates
 // the people whose extras changed.
 func (s *Store) ReplaceSides(ctx context.Context, sd stats.Sides) error {
+	if err := s.writable("replace sides"); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.appendSides(ctx, sd); err != nil {
@@ -547,6 +556,9 @@ func (s *Store) AccessCursor(ctx context.Context) (int64, error) {
 // AddTraffic adds traffic counts and moves the access cursor, in one
 // transaction.
 func (s *Store) AddTraffic(ctx context.Context, t []stats.Traffic, cursor int64) error {
+	if err := s.writable("add traffic"); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.w.ExecContext(ctx, `DELETE FROM stage_traffic`); err != nil {
@@ -562,6 +574,9 @@ func (s *Store) AddTraffic(ctx context.Context, t []stats.Traffic, cursor int64)
 
 // ReplaceSource replaces a side table's rows in one transaction.
 func (s *Store) ReplaceSource(ctx context.Context, src stats.SourceTable, rows [][]any) error {
+	if err := s.writable("replace source"); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cols := strings.Join(src.Columns, ", ")
