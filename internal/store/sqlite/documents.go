@@ -263,15 +263,7 @@ func (s *Store) CountDocuments(ctx context.Context, col store.DocumentColumn, pr
 
 // DeleteDataKey implements store.Documents.
 func (s *Store) DeleteDataKey(ctx context.Context, id int64) error {
-	var n int64
-	err := retry(ctx, func() error {
-		res, err := s.w.ExecContext(ctx, `DELETE FROM data_keys WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	}, isBusy)
+	n, err := s.execAffected(ctx, `DELETE FROM data_keys WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete data key: %w", err)
 	}

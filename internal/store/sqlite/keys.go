@@ -37,16 +37,8 @@ func (s *Store) AddDataKey(ctx context.Context, k store.DataKey) error {
 
 // RewrapDataKey implements store.DataKeys.
 func (s *Store) RewrapDataKey(ctx context.Context, oldKEK string, k store.DataKey) error {
-	var n int64
-	err := retry(ctx, func() error {
-		res, err := s.w.ExecContext(ctx, `UPDATE data_keys SET kek_id = ?, wrapped = ?
-			WHERE id = ? AND kek_id = ?`, k.KEKID, k.Wrapped, k.ID, oldKEK)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	}, isBusy)
+	n, err := s.execAffected(ctx, `UPDATE data_keys SET kek_id = ?, wrapped = ?
+		WHERE id = ? AND kek_id = ?`, k.KEKID, k.Wrapped, k.ID, oldKEK)
 	if err != nil {
 		return fmt.Errorf("sqlite: rewrap data key: %w", err)
 	}
@@ -61,4 +53,19 @@ func (s *Store) RewrapDataKey(ctx context.Context, oldKEK string, k store.DataKe
 		return fmt.Errorf("sqlite: rewrap data key: %w", store.ErrNotFound)
 	}
 	return fmt.Errorf("sqlite: rewrap data key: %w", store.ErrConflict)
+}
+
+// execAffected runs one statement on the writer, retried while another
+// process holds the write lock, and returns the rows it changed.
+func (s *Store) execAffected(ctx context.Context, q string, args ...any) (int64, error) {
+	var n int64
+	err := retry(ctx, func() error {
+		res, err := s.w.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	}, isBusy)
+	return n, err
 }
