@@ -175,12 +175,24 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	for _, t := range req.UILocales {
 		a.UILocales = append(a.UILocales, t.String())
 	}
-	if err := s.p.putAuthRequest(ctx, a); err != nil {
+	if err := s.p.putAuthRequest(store.WithoutSync(ctx), a); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
+// Durability. A flow writes its request (pending), the sign-in's
+// completion with the code's hash, the code's use, then the tokens. The
+// first three commit without waiting for the disk (store.WithoutSync):
+// they are atomic and at once visible to every process sharing the store,
+// so a code is single-use across processes as before, and only a crash of
+// the machine (SQLite) or of the database server (PostgreSQL) can lose
+// them. Losing a pending or completed request means the citizen signs in
+// again (the relying party's code, if it had one, is refused as unknown);
+// the tokens are committed with a sync, which in both databases makes every
+// earlier commit durable too, so a code that was exchanged stays marked
+// used and a replay is still refused and revokes the tokens. Consents,
+// tokens, revocations and the access log keep their synced commits.
 func (p *Provider) putAuthRequest(ctx context.Context, a *authRequest) error {
 	b, err := json.Marshal(a)
 	if err != nil {
@@ -224,7 +236,10 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	if code == "" || len(code) > 2000 {
 		return nil, oidc.ErrInvalidGrant().WithDescription("invalid code")
 	}
-	r, err := s.p.st.UseOIDCAuthCode(ctx, hashValue(code))
+	// The use commits without a sync: the access token that follows is
+	// committed with one, which makes the use durable with it, and a use
+	// lost with no token after it in a crash was never answered.
+	r, err := s.p.st.UseOIDCAuthCode(store.WithoutSync(ctx), hashValue(code))
 	if errors.Is(err, store.ErrConflict) {
 		n, rerr := s.p.revokeTokens(ctx, store.OIDCTokenQuery{GrantID: r.ID})
 		if rerr != nil {
@@ -264,7 +279,7 @@ func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
 		}
 		data = b
 	}
-	return s.p.st.SetOIDCAuthCode(ctx, id, hashValue(code), data)
+	return s.p.st.SetOIDCAuthCode(store.WithoutSync(ctx), id, hashValue(code), data)
 }
 
 // DeleteAuthRequest keeps the request: its used code must stay known until

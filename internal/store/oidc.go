@@ -11,6 +11,10 @@ import (
 // provider's signing keys. Values that act as credentials (codes, refresh
 // tokens) are stored as hashes computed by the caller; the store never sees
 // them in the clear.
+//
+// The writes of an authorization request before its code is exchanged
+// (PutOIDCAuthRequest, SetOIDCAuthCode, UseOIDCAuthCode) honour
+// WithoutSync: see there.
 type OIDC interface {
 	// PutOIDCAuthRequest creates an authorization request or replaces the
 	// one with the same ID (its Data, ExpiresAt); CodeHash and CodeUsed are
@@ -132,4 +136,27 @@ type OIDCKey struct {
 	CreatedAt    time.Time
 	SignUntil    time.Time
 	PublishUntil time.Time
+}
+
+type withoutSyncKey struct{}
+
+// WithoutSync marks ctx for OIDC writes that may commit without waiting for
+// the disk (SQLite synchronous=NORMAL for that commit, PostgreSQL
+// synchronous_commit=off for that transaction). Such a commit is atomic and
+// at once visible to every process, like any other; only a crash of the
+// machine (SQLite) or of the database server (PostgreSQL) within a moment
+// of it may lose it, and then no later commit survives either: both
+// databases write one log in order, and a synced commit makes every commit
+// before it durable. The provider uses it only for the states of an
+// authorization request before tokens exist: losing one means the citizen
+// signs in again, and the token issued from a code is committed with a sync,
+// which makes the code's use durable with it.
+func WithoutSync(ctx context.Context) context.Context {
+	return context.WithValue(ctx, withoutSyncKey{}, true)
+}
+
+// SyncSkipped reports whether ctx was marked by WithoutSync.
+func SyncSkipped(ctx context.Context) bool {
+	v, _ := ctx.Value(withoutSyncKey{}).(bool)
+	return v
 }

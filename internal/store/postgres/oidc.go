@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dancu/dancu/internal/store"
 )
@@ -68,10 +70,12 @@ func (s *Store) PutOIDCAuthRequest(ctx context.Context, r store.OIDCAuthRequest)
 	if r.ID == "" || r.ClientID == "" {
 		return errors.New("postgres: put oidc auth request: id and client id are required")
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO oidc_auth_requests (id, client_id, data, created_at, expires_at)
+	return wrapErr("put oidc auth request", s.oidcWrite(ctx, func(q oidcQuerier) error {
+		_, err := q.Exec(ctx, `INSERT INTO oidc_auth_requests (id, client_id, data, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
-		r.ID, r.ClientID, r.Data, r.CreatedAt.UTC(), r.ExpiresAt.UTC())
-	return wrapErr("put oidc auth request", err)
+			r.ID, r.ClientID, r.Data, r.CreatedAt.UTC(), r.ExpiresAt.UTC())
+		return err
+	}))
 }
 
 // OIDCAuthRequest implements store.OIDC.
@@ -86,8 +90,13 @@ func (s *Store) SetOIDCAuthCode(ctx context.Context, id, codeHash string, data [
 		return errors.New("postgres: set oidc auth code: empty code hash")
 	}
 	now := time.Now().UTC()
-	tag, err := s.pool.Exec(ctx, `UPDATE oidc_auth_requests SET code_hash = $1, data = COALESCE($4, data)
+	var tag pgconn.CommandTag
+	err := s.oidcWrite(ctx, func(q oidcQuerier) error {
+		var err error
+		tag, err = q.Exec(ctx, `UPDATE oidc_auth_requests SET code_hash = $1, data = COALESCE($4, data)
 		WHERE id = $2 AND expires_at > $3 AND code_hash IS NULL`, codeHash, id, now, data)
+		return err
+	})
 	if sqlState(err) == codeUniqueViolation {
 		return sentinel("set oidc auth code", store.ErrExists)
 	}
@@ -111,8 +120,13 @@ func (s *Store) SetOIDCAuthCode(ctx context.Context, id, codeHash string, data [
 // UseOIDCAuthCode implements store.OIDC.
 func (s *Store) UseOIDCAuthCode(ctx context.Context, codeHash string) (store.OIDCAuthRequest, error) {
 	now := time.Now().UTC()
-	r, err := scanOIDCRequest(s.pool.QueryRow(ctx, `UPDATE oidc_auth_requests SET code_used = true
+	var r store.OIDCAuthRequest
+	err := s.oidcWrite(ctx, func(q oidcQuerier) error {
+		var err error
+		r, err = scanOIDCRequest(q.QueryRow(ctx, `UPDATE oidc_auth_requests SET code_used = true
 		WHERE code_hash = $1 AND expires_at > $2 AND NOT code_used RETURNING `+oidcReqCols, codeHash, now))
+		return err
+	})
 	if err == nil {
 		return r, nil
 	}
@@ -281,4 +295,75 @@ func (s *Store) PurgeOIDC(ctx context.Context, before time.Time) (int64, error) 
 		total += tag.RowsAffected()
 	}
 	return total, nil
+}
+
+// oidcQuerier is what a write of the provider's runs its one statement on:
+// the pool, or a batch that turned the commit's wait off first.
+type oidcQuerier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// oidcWrite runs fn, whose one statement is its own transaction. When ctx
+// is marked store.WithoutSync, the statement goes after set_config(
+// 'synchronous_commit', 'off', true) in one batch, which pgx sends in one
+// round trip and the server runs as one implicit transaction: the commit
+// is at once visible to every process but does not wait for the WAL flush
+// (the WAL writer flushes it within wal_writer_delay, and any later
+// synchronous commit flushes the WAL up to itself, this commit included).
+// A crash of the server in between can lose it, never half of it.
+func (s *Store) oidcWrite(ctx context.Context, fn func(q oidcQuerier) error) error {
+	if !store.SyncSkipped(ctx) {
+		return fn(s.pool)
+	}
+	return fn(unsyncedQuerier{s.pool})
+}
+
+// unsyncedQuerier runs each statement in its own batch after turning the
+// commit's wait off.
+type unsyncedQuerier struct{ pool *pgxpool.Pool }
+
+func (u unsyncedQuerier) send(ctx context.Context, sql string, args []any) pgx.BatchResults {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT set_config('synchronous_commit', 'off', true)`)
+	b.Queue(sql, args...)
+	br := u.pool.SendBatch(ctx, b)
+	return br
+}
+
+func (u unsyncedQuerier) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	br := u.send(ctx, sql, args)
+	_, err := br.Exec()
+	var tag pgconn.CommandTag
+	if err == nil {
+		tag, err = br.Exec()
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
+}
+
+func (u unsyncedQuerier) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return unsyncedRow{u, ctx, sql, args}
+}
+
+// unsyncedRow sends its batch when scanned, as pgx's rows do.
+type unsyncedRow struct {
+	u    unsyncedQuerier
+	ctx  context.Context
+	sql  string
+	args []any
+}
+
+func (r unsyncedRow) Scan(dest ...any) error {
+	br := r.u.send(r.ctx, r.sql, r.args)
+	_, err := br.Exec()
+	if err == nil {
+		err = br.QueryRow().Scan(dest...)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -71,7 +72,7 @@ func (s *Store) PutOIDCAuthRequest(ctx context.Context, r store.OIDCAuthRequest)
 	if err != nil {
 		return oidcErr("put oidc auth request", err)
 	}
-	return oidcErr("put oidc auth request", inWriteTx(ctx, s.w, func(tx *sql.Tx) error {
+	return oidcErr("put oidc auth request", inOIDCWriteTx(ctx, s.w, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO oidc_auth_requests (id, client_id, data, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
 			r.ID, r.ClientID, r.Data, created, expires)
@@ -90,7 +91,7 @@ func (s *Store) SetOIDCAuthCode(ctx context.Context, id, codeHash string, data [
 	if codeHash == "" {
 		return errors.New("sqlite: set oidc auth code: empty code hash")
 	}
-	return oidcErr("set oidc auth code", inWriteTx(ctx, s.w, func(tx *sql.Tx) error {
+	return oidcErr("set oidc auth code", inOIDCWriteTx(ctx, s.w, func(tx *sql.Tx) error {
 		var has sql.NullString
 		err := tx.QueryRowContext(ctx, `SELECT code_hash FROM oidc_auth_requests WHERE id = ? AND expires_at > ?`,
 			id, time.Now().UnixNano()).Scan(&has)
@@ -119,7 +120,7 @@ func (s *Store) SetOIDCAuthCode(ctx context.Context, id, codeHash string, data [
 // read and the update, so exactly one caller sees the code unused.
 func (s *Store) UseOIDCAuthCode(ctx context.Context, codeHash string) (store.OIDCAuthRequest, error) {
 	var r store.OIDCAuthRequest
-	err := inWriteTx(ctx, s.w, func(tx *sql.Tx) error {
+	err := inOIDCWriteTx(ctx, s.w, func(tx *sql.Tx) error {
 		var err error
 		r, err = scanOIDCRequest(tx.QueryRowContext(ctx, `SELECT `+oidcReqCols+` FROM oidc_auth_requests
 			WHERE code_hash = ? AND expires_at > ?`, codeHash, time.Now().UnixNano()))
@@ -350,4 +351,46 @@ func nanosPair(a, b time.Time) (int64, int64, error) {
 	}
 	y, err := nanos(b)
 	return x, y, err
+}
+
+// inOIDCWriteTx runs fn in a write transaction as inWriteTx does. When ctx
+// is marked store.WithoutSync the commit does not sync the WAL
+// (synchronous=NORMAL for this one transaction, on the writer connection
+// held throughout): the frames are written, and the next synced commit on
+// the file, or the next checkpoint, makes them durable in order. A crash of
+// the machine before then can lose this commit and nothing after it, never
+// leave the file inconsistent. The pragma cannot change inside a
+// transaction, hence the pinned connection.
+func inOIDCWriteTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	if !store.SyncSkipped(ctx) {
+		return inWriteTx(ctx, db, fn)
+	}
+	return retry(ctx, func() error {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+			return err
+		}
+		err = func() error {
+			tx, err := conn.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			if err := fn(tx); err != nil {
+				tx.Rollback()
+				return err
+			}
+			return tx.Commit()
+		}()
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); rerr != nil {
+			// The connection must not commit anything else without a
+			// sync: drop it (the pool opens a new one with the DSN's
+			// pragmas). The transaction's own outcome stands.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		return err
+	}, isBusy)
 }

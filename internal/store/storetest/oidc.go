@@ -15,6 +15,10 @@ func init() {
 	oidcTests = []conformanceTest{
 		{"OIDCAuthRequestLifecycle", testOIDCAuthRequest},
 		{"OIDCAuthCodeUsedOnce", testOIDCAuthCodeOnce},
+		// The same with the writes that may skip the sync: their results
+		// must not differ.
+		{"OIDCAuthRequestLifecycleWithoutSync", withoutSync(oidcAuthRequestCase)},
+		{"OIDCAuthCodeUsedOnceWithoutSync", withoutSync(oidcAuthCodeOnceCase)},
 		{"OIDCTokens", testOIDCTokens},
 		{"OIDCRefreshRotatesOnce", testOIDCRefreshOnce},
 		{"OIDCConsents", testOIDCConsents},
@@ -31,8 +35,16 @@ func authReq(id string, expires time.Time) store.OIDCAuthRequest {
 		CreatedAt: time.Now().UTC().Truncate(time.Microsecond), ExpiresAt: expires.UTC().Truncate(time.Microsecond)}
 }
 
+// withoutSync runs a case with its writes marked store.WithoutSync.
+func withoutSync(fn func(*testing.T, store.Store, context.Context)) func(*testing.T, store.Store) {
+	return func(t *testing.T, s store.Store) { fn(t, s, store.WithoutSync(context.Background())) }
+}
+
 func testOIDCAuthRequest(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	oidcAuthRequestCase(t, s, context.Background())
+}
+
+func oidcAuthRequestCase(t *testing.T, s store.Store, ctx context.Context) {
 	if _, err := s.OIDCAuthRequest(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown request: %v, want ErrNotFound", err)
 	}
@@ -80,7 +92,10 @@ func testOIDCAuthRequest(t *testing.T, s store.Store) {
 }
 
 func testOIDCAuthCodeOnce(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	oidcAuthCodeOnceCase(t, s, context.Background())
+}
+
+func oidcAuthCodeOnceCase(t *testing.T, s store.Store, ctx context.Context) {
 	if err := s.PutOIDCAuthRequest(ctx, authReq("r1", time.Now().Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
