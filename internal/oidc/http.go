@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/store"
 )
 
@@ -49,6 +51,7 @@ var assertionAlgs = []string{"RS256", "PS256", "ES256", "EdDSA"}
 // times, but not jti.
 func (p *Provider) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r, o := withOutage(r)
 		switch r.URL.Path {
 		case BasePath + "/authorize":
 			// The library answers a request it cannot redirect (unknown
@@ -56,7 +59,10 @@ func (p *Provider) guard(next http.Handler) http.Handler {
 			// get a page that says what to do instead.
 			pw := &plainErrorWriter{ResponseWriter: w}
 			next.ServeHTTP(pw, r)
-			if pw.caught {
+			if pw.caught && o.seen.Load() {
+				w.Header().Set("Retry-After", strconv.Itoa(int(api.RetryAfterUnavailable/time.Second)))
+				p.errorPage(w, r, http.StatusServiceUnavailable, func(t texts) (string, string) { return t.Error, t.Unavailable }, "", nil)
+			} else if pw.caught {
 				p.errorPage(w, r, http.StatusBadRequest, func(t texts) (string, string) { return t.Error, t.BadRequestText }, "", nil)
 			}
 			return
@@ -81,14 +87,22 @@ func (p *Provider) guard(next http.Handler) http.Handler {
 					return
 				}
 				if a := r.PostForm.Get("client_assertion"); a != "" {
-					if code, desc := p.useAssertion(r.Context(), a); code != "" {
+					if code, desc := p.useAssertion(r.Context(), a); code == errTemporarilyUnavailable {
+						writeUnavailable(w)
+						return
+					} else if code != "" {
 						writeOAuthError(w, http.StatusUnauthorized, code, desc)
 						return
 					}
 				}
 			}
 		}
-		next.ServeHTTP(w, r)
+		if r.URL.Path == BasePath+"/end_session" {
+			// Logout answers with redirects and pages: the library's own.
+			next.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(&outageWriter{ResponseWriter: w, o: o}, r)
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -451,6 +452,9 @@ func errorRedirect(a *authRequest, code, desc string) string {
 
 func (p *Provider) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	p.log.ErrorContext(r.Context(), "oidc: login", api.KeyRequestID, api.RequestID(r.Context()), "error", err)
+	if errors.Is(err, store.ErrUnavailable) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(api.RetryAfterUnavailable/time.Second)))
+	}
 	p.errorPage(w, r, http.StatusServiceUnavailable, func(t texts) (string, string) { return t.Error, t.Unavailable }, "", nil)
 }
 

@@ -251,7 +251,7 @@ func New(ctx context.Context, d Deps, o Options) (*Provider, error) {
 	if u, _ := url.Parse(o.Issuer); u.Scheme == "http" {
 		opOpts = append(opOpts, op.WithAllowInsecure())
 	}
-	p.op, err = op.NewProvider(cfg, &storage{p: p}, op.StaticIssuer(trimSlash(o.Issuer)), opOpts...)
+	p.op, err = op.NewProvider(cfg, unavailableStorage{&storage{p: p}}, op.StaticIssuer(trimSlash(o.Issuer)), opOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}
