@@ -474,10 +474,10 @@ func (s *storage) RevokeToken(ctx context.Context, tokenOrID, _, clientID string
 		return nil
 	}
 	if err != nil {
-		return oidc.ErrServerError()
+		return oidc.ErrServerError().WithParent(err)
 	}
 	if _, err := s.p.revokeTokens(ctx, q); err != nil {
-		return oidc.ErrServerError()
+		return oidc.ErrServerError().WithParent(err)
 	}
 	return nil
 }

@@ -98,6 +98,10 @@ func TestProvider_StoreUnavailable(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(rp.ID, secret)
 	checkUnavailable(t, "introspect", req)
+	req, _ = http.NewRequest("POST", e.issuer+"/oidc/revoke", strings.NewReader(url.Values{"token": {tok.AccessToken}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(rp.ID, secret)
+	checkUnavailable(t, "revoke", req)
 	st.down.Store(false)
 	if _, err := c.userinfo(tok); err != nil {
 		t.Errorf("userinfo after the outage: %v", err)
