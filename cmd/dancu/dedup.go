@@ -90,6 +90,12 @@ func dedupRegistry(ctx context.Context, st store.Store, desc string, o linkage.O
 	} else {
 		fmt.Fprintf(w, ", %s new in the review queue\n", thousands(rep.Inserted))
 	}
+	if rep.Known > 0 || rep.KnownSkipped > 0 {
+		fmt.Fprintf(w, "m estimated from %s pairs registrars merged (%d unreadable, skipped) and the reference model\n",
+			thousands(rep.Known), rep.KnownSkipped)
+	} else {
+		fmt.Fprintf(w, "m from the reference model (no pair merged in the review queue yet)\n")
+	}
 	printLinkStats(w, rep.Stats)
 	return nil
 }

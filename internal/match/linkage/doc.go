@@ -41,6 +41,13 @@
 //     the share from, and an estimation there settles on the next
 //     structure — 180,000 false candidates among 1,000,000 clean records,
 //     measured — or drives the share to 0 and hides the few duplicates.
+//     What the registry does teach is the pairs registrars merged: they
+//     are duplicates for certain, so a batch over the registry counts
+//     their levels (as the review queue recorded them) and combines the
+//     counts with ReferenceModel's m as a prior worth KnownPriorPairs
+//     pairs (MFromKnown), so that the registry's own figures take over as
+//     merges accumulate — a phone number changed since the first
+//     registration, for one, which the test bed never shows.
 //     Options.M and Options.PriorRate say which; Run with neither
 //     estimates everything but u.
 //  5. Scoring: a pair's match weight is the sum of log2(m/u) over its

@@ -149,6 +149,12 @@ func estimate(counts map[uint32]int64, start Model, iterations int, fixM bool) (
 		total += float64(n)
 	}
 	m := start
+	if total == 0 {
+		// No pair was compared (a registry of a few people): there is
+		// nothing to estimate from, and the update below would divide by
+		// zero.
+		return m, 0
+	}
 	it := 0
 	for it < iterations {
 		it++

@@ -98,12 +98,17 @@ type BatchReport struct {
 	Read     time.Duration
 	Stats    Stats
 	Model    Model
+	// Known is the number of pairs registrars merged whose levels m was
+	// estimated from (MFromKnown); KnownSkipped were merged but their
+	// evidence could not be read.
+	Known, KnownSkipped int
 }
 
-// Batch runs duplicate detection over the whole registry — with m and
-// the share of duplicates fixed to ReferenceModel's unless o.M says
-// otherwise (see Options.M and Options.Lambda), u from the registry's own
-// pairs — saves the
+// Batch runs duplicate detection over the whole registry — unless o.M
+// says otherwise, with m estimated from the duplicates registrars merged in
+// the review queue on top of ReferenceModel's (MFromKnown) and the share of
+// duplicates fixed (DefaultPriorRate); u from the registry's own pairs —
+// saves the
 // estimated model for Candidates and writes the pairs found to the review
 // queue (pairs a registrar already decided stay decided). With dryRun, it
 // writes nothing. Several processes may run it at once without harm (the
@@ -117,8 +122,13 @@ func (s *Service) Batch(ctx context.Context, o Options, dryRun bool, readProgres
 	}
 	rep := BatchReport{Records: len(recs), Read: time.Since(t)}
 	if o.M == nil {
-		ref := ReferenceModel()
-		o.M = &ref.M
+		known, skipped, err := s.KnownDuplicates(ctx)
+		if err != nil {
+			return rep, err
+		}
+		m := MFromKnown(known, ReferenceModel().M, KnownPriorPairs)
+		o.M = &m
+		rep.Known, rep.KnownSkipped = len(known), skipped
 		if o.PriorRate <= 0 {
 			o.PriorRate = DefaultPriorRate
 		}
