@@ -142,7 +142,7 @@ func TestServe_PortalSignInForOIDC(t *testing.T) {
 
 	// Signing in as an organisation: the citizen registers one in the
 	// portal, and the provider offers it (eid's organisations wired to it).
-	resp, _ = do("POST", "/portal/organisations", url.Values{"csrf": {tok[1]}, "name": {"Công ty TNHH Thử nghiệm"}, "tax_code": {"0312345678"}})
+	resp, _ = do("POST", "/portal/organisations", url.Values{"csrf": {tok[1]}, "name": {"Công ty TNHH Thử nghiệm"}, "tax_code": {"0312345673"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("register an organisation: %d", resp.StatusCode)
 	}
@@ -154,7 +154,7 @@ func TestServe_PortalSignInForOIDC(t *testing.T) {
 		}
 		resp, page = do("GET", resp.Header.Get("Location"), nil)
 	}
-	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `name="organisation" value="O0312345678"`) || !strings.Contains(page, "Công ty TNHH Thử nghiệm") {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `name="organisation" value="O0312345673"`) || !strings.Contains(page, "Công ty TNHH Thử nghiệm") {
 		t.Errorf("sign-in as an organisation: %d, the organisation not offered:\n%.2000s", resp.StatusCode, page)
 	}
 	if strings.Contains(s.stderr.String(), pin) {

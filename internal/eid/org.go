@@ -33,6 +33,35 @@ func NormalizeTaxCode(s string) (string, bool) {
 	return s, true
 }
 
+// taxCodeWeights weigh the first nine digits of a tax code for its check
+// digit, the tenth: 10 - (weighted sum mod 11). A sum that leaves 0 would
+// need a check digit of 10, so such numbers are never issued. This is the
+// rule python-stdnum's vn.mst implements; it holds for all 161 published
+// codes of its test file and for well-known enterprises' codes (tests).
+var taxCodeWeights = [9]int{31, 29, 23, 19, 17, 13, 7, 5, 3}
+
+// CheckTaxCode returns a tax code in its written form (NormalizeTaxCode)
+// after checking what can be checked offline: the check digit, a serial
+// number (digits 3 to 9) other than zero, and a dependent unit's number
+// other than 000. It catches typing mistakes, not codes that were never
+// issued or were closed: only the tax authority's register knows those,
+// and dancu runs without the internet. The InputError names the field
+// "tax_code" for the form, "tax_code_check" for the other checks.
+func CheckTaxCode(s string) (string, error) {
+	tc, ok := NormalizeTaxCode(s)
+	if !ok {
+		return "", &InputError{"tax_code", "must be 10 digits, or 10 digits, a hyphen and 3 digits"}
+	}
+	sum := 0
+	for i, w := range taxCodeWeights {
+		sum += w * int(tc[i]-'0')
+	}
+	if want := 10 - sum%11; want == 10 || int(tc[9]-'0') != want || tc[2:9] == "0000000" || strings.HasSuffix(tc, "-000") {
+		return "", &InputError{"tax_code_check", "is not a valid tax code: its check digit (the tenth) does not match the first nine, or its serial or unit number is zero"}
+	}
+	return tc, nil
+}
+
 // RegisterOrganisation creates an organisation's account, registered by its
 // legal representative from their level-2 account (Decree 69/2024). The
 // account's id is derived from the tax code, so an organisation has one
@@ -49,9 +78,9 @@ func (s *Service) RegisterOrganisation(ctx context.Context, c Citizen, name, tax
 	if utf8.RuneCountInString(name) < 2 || utf8.RuneCountInString(name) > 200 || !utf8.ValidString(name) {
 		return nil, &InputError{"name", "is required, 2 to 200 characters"}
 	}
-	tc, ok := NormalizeTaxCode(taxCode)
-	if !ok {
-		return nil, &InputError{"tax_code", "must be 10 digits, or 10 digits, a hyphen and 3 digits"}
+	tc, err := CheckTaxCode(taxCode)
+	if err != nil {
+		return nil, err
 	}
 	now := s.now().UTC()
 	a := &Account{

@@ -556,23 +556,23 @@ func TestService_RegisterOrganisation(t *testing.T) {
 	ctx := context.Background()
 	e.register(t)
 	sess := e.signIn(t, browser)
-	if _, err := e.s.RegisterOrganisation(ctx, sess.Citizen, "Công ty TNHH Hoà Bình", "0312345678", browser); !errors.Is(err, ErrLevel) {
+	if _, err := e.s.RegisterOrganisation(ctx, sess.Citizen, "Công ty TNHH Hoà Bình", "0312345673", browser); !errors.Is(err, ErrLevel) {
 		t.Errorf("from level 1: %v, want ErrLevel", err)
 	}
 	if _, err := e.s.RaiseLevel(ctx, Check{Officer: "an.nv", PIN: pinAdult, Card: card}); err != nil {
 		t.Fatal(err)
 	}
 	var ie *InputError
-	for _, tc := range []string{"12345", "0312345678-1", "03123456789", "031234567a"} {
+	for _, tc := range []string{"12345", "0312345673-1", "03123456739", "031234567a"} {
 		if _, err := e.s.RegisterOrganisation(ctx, sess.Citizen, "Công ty", tc, browser); !errors.As(err, &ie) || ie.Field != "tax_code" {
 			t.Errorf("tax code %q: %v, want InputError on tax_code", tc, err)
 		}
 	}
-	o, err := e.s.RegisterOrganisation(ctx, sess.Citizen, "Công ty TNHH Hoà Bình", "0312345678-001", browser)
+	o, err := e.s.RegisterOrganisation(ctx, sess.Citizen, "Công ty TNHH Hoà Bình", "0312345673-001", browser)
 	if err != nil || o.Kind != KindOrganisation || o.Representative != sess.Citizen.AccountID || o.Level != Level2 {
 		t.Fatalf("RegisterOrganisation = %+v, %v", o, err)
 	}
-	if _, err := e.s.RegisterOrganisation(ctx, sess.Citizen, "Again", "0312345678-001", browser); !errors.Is(err, ErrExists) {
+	if _, err := e.s.RegisterOrganisation(ctx, sess.Citizen, "Again", "0312345673-001", browser); !errors.Is(err, ErrExists) {
 		t.Errorf("same tax code again: %v, want ErrExists", err)
 	}
 	orgs, err := e.s.Organisations(ctx, sess.Citizen.AccountID)
@@ -610,7 +610,7 @@ func TestService_HandOver(t *testing.T) {
 			if _, err := e.s.RaiseLevel(ctx, Check{Officer: "an.nv", PIN: pinAdult, Card: card}); err != nil {
 				t.Fatal(err)
 			}
-			org, err := e.s.RegisterOrganisation(ctx, sess.Citizen, "Công ty TNHH Hoà Bình", "0312345678", browser)
+			org, err := e.s.RegisterOrganisation(ctx, sess.Citizen, "Công ty TNHH Hoà Bình", "0312345673", browser)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -622,7 +622,7 @@ func TestService_HandOver(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := Handover{Check: Check{Officer: "an.nv", Station: "CA phường Bến Nghé", PIN: pinOther, Card: cardOther},
-				TaxCode: "0312345678", Document: "Quyết định số 12/2026/QĐ-HĐTV"}
+				TaxCode: "0312345673", Document: "Quyết định số 12/2026/QĐ-HĐTV"}
 			errInput := errors.New("an InputError")
 			for name, tt := range map[string]struct {
 				mutate func(*Handover)
@@ -676,8 +676,8 @@ func TestService_HandOver(t *testing.T) {
 			}
 			for acct, want := range map[string]Event{
 				org.ID:                 {Type: EventRepresentativeChanged, Officer: "an.nv", Detail: h.Document},
-				sess.Citizen.AccountID: {Type: EventOrganisationHandedOver, Officer: "an.nv", Detail: "0312345678"},
-				next.Account.ID:        {Type: EventOrganisationReceived, Officer: "an.nv", Detail: "0312345678"},
+				sess.Citizen.AccountID: {Type: EventOrganisationHandedOver, Officer: "an.nv", Detail: "0312345673"},
+				next.Account.ID:        {Type: EventOrganisationReceived, Officer: "an.nv", Detail: "0312345673"},
 			} {
 				evs, _, err := e.s.Events(ctx, acct, 0, 1)
 				if err != nil || len(evs) != 1 || evs[0].Type != want.Type || evs[0].Officer != want.Officer || evs[0].Detail != want.Detail || evs[0].Station != h.Station {
@@ -754,7 +754,7 @@ func TestClient(t *testing.T) {
 // FuzzNormalizeTaxCode checks that what is accepted is returned as given
 // and accepted again.
 func FuzzNormalizeTaxCode(f *testing.F) {
-	for _, s := range []string{"0312345678", "0312345678-001", "-", "0312345678-", ""} {
+	for _, s := range []string{"0312345673", "0312345673-001", "-", "0312345673-", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -856,4 +856,67 @@ func TestService_SetCookie(t *testing.T) {
 			t.Errorf("%s: cookie %+v", tc.name, c)
 		}
 	}
+}
+
+func TestCheckTaxCode(t *testing.T) {
+	// Published codes of well-known enterprises (Vietcombank, Viettel,
+	// VNPT, Petrolimex, Vinamilk, FPT, Hoà Phát) and branch codes from
+	// python-stdnum's test file: all must pass.
+	for _, tc := range []string{"0100112437", "0100109106", "0100684378", "0100107370", "0300588569", "0101248141",
+		"0900189284", "0100233488", "0314409058-002", "2000102580-005", "8463763902"} {
+		if got, err := CheckTaxCode(tc); err != nil || got != tc {
+			t.Errorf("CheckTaxCode(%q) = %q, %v, want it accepted", tc, got, err)
+		}
+	}
+	tests := []struct {
+		in, field string
+	}{
+		{"0100112438", "tax_code_check"},     // last digit changed
+		{"0100233480", "tax_code_check"},     // python-stdnum's bad checksum
+		{"0101112437", "tax_code_check"},     // a digit changed
+		{"1000112437", "tax_code_check"},     // two digits swapped
+		{"0100000008", "tax_code_check"},     // serial number zero
+		{"0314409058-000", "tax_code_check"}, // unit number zero
+		{"0312341020", "tax_code_check"},     // sum ≡ 0 mod 11 would need a check digit of 10
+		{"010011243", "tax_code"},
+		{"0100112437-01", "tax_code"},
+		{"01001124x7", "tax_code"},
+	}
+	for _, tt := range tests {
+		_, err := CheckTaxCode(tt.in)
+		var ie *InputError
+		if !errors.As(err, &ie) || ie.Field != tt.field {
+			t.Errorf("CheckTaxCode(%q) = %v, want an InputError on %s", tt.in, err, tt.field)
+		}
+	}
+}
+
+// FuzzCheckTaxCode checks that an accepted code passes the form check and
+// that changing any one of its first ten digits makes it fail: a mod-11
+// check digit with these weights catches every single-digit mistake.
+func FuzzCheckTaxCode(f *testing.F) {
+	for _, s := range []string{"0100112437", "0314409058-002", "0312341020", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := CheckTaxCode(s)
+		if err != nil {
+			return
+		}
+		if n, ok := NormalizeTaxCode(got); !ok || n != got {
+			t.Fatalf("CheckTaxCode(%q) = %q, which NormalizeTaxCode gives as %q, %v", s, got, n, ok)
+		}
+		for i := range 10 {
+			for d := byte('0'); d <= '9'; d++ {
+				if d == got[i] {
+					continue
+				}
+				b := []byte(got)
+				b[i] = d
+				if _, err := CheckTaxCode(string(b)); err == nil {
+					t.Fatalf("CheckTaxCode accepts both %q and %q", got, b)
+				}
+			}
+		}
+	})
 }

@@ -350,7 +350,7 @@ type fakeLinked struct{ calls int }
 
 func (f *fakeLinked) LinkedRecords(context.Context, string) ([]LinkedRecord, error) {
 	f.calls++
-	return []LinkedRecord{{Source: "health_insurance", Key: "HS4010123456789", Fields: [][2]string{{"valid_to", "2026-12-31"}}}}, nil
+	return []LinkedRecord{{Source: "health_insurance", Key: "HS4010123456589", Fields: [][2]string{{"valid_to", "2026-12-31"}}}}, nil
 }
 
 func TestHandler_MyDataLinkedAtLevel2(t *testing.T) {
@@ -359,13 +359,13 @@ func TestHandler_MyDataLinkedAtLevel2(t *testing.T) {
 	e.h.d.Linked = linked
 	b := e.browser(t)
 	b.register()
-	if _, body := b.get("/portal/me"); strings.Contains(body, "HS4010123456789") || linked.calls != 0 {
+	if _, body := b.get("/portal/me"); strings.Contains(body, "HS4010123456589") || linked.calls != 0 {
 		t.Error("linked data read or shown at level 1")
 	}
 	if _, err := e.eid.RaiseLevel(context.Background(), eid.Check{Officer: "an.nv", PIN: pinAdult, Card: card}); err != nil {
 		t.Fatal(err)
 	}
-	if _, body := b.get("/portal/me"); !strings.Contains(body, "HS4010123456789") || !strings.Contains(body, "health_insurance") {
+	if _, body := b.get("/portal/me"); !strings.Contains(body, "HS4010123456589") || !strings.Contains(body, "health_insurance") {
 		t.Error("linked data not shown at level 2")
 	}
 }
@@ -424,19 +424,23 @@ func TestHandler_OrganisationApps(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := b.csrf()
-	if resp, body := b.post("/portal/organisations", url.Values{"csrf": {tok}, "name": {"Công ty TNHH Hoà Bình"}, "tax_code": {"0312345678"}}); resp.StatusCode != http.StatusSeeOther {
+	// A typing mistake in the tax code is caught by its check digit.
+	if resp, body := b.post("/portal/organisations", url.Values{"csrf": {tok}, "name": {"Công ty TNHH Hoà Bình"}, "tax_code": {"0312345678"}}); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "chữ số kiểm tra") {
+		t.Errorf("a tax code with a wrong check digit: %d, want 422 saying so:\n%.300s", resp.StatusCode, body)
+	}
+	if resp, body := b.post("/portal/organisations", url.Values{"csrf": {tok}, "name": {"Công ty TNHH Hoà Bình"}, "tax_code": {"0312345673"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("register the organisation: %d %.300s", resp.StatusCode, body)
 	}
 	_, body := b.get("/portal/organisations")
-	if !strings.Contains(body, "Thuế điện tử") || !strings.Contains(body, `name="org" value="O0312345678"`) {
+	if !strings.Contains(body, "Thuế điện tử") || !strings.Contains(body, `name="org" value="O0312345673"`) {
 		t.Fatalf("the organisation's connected app is not listed:\n%s", body)
 	}
 	// A citizen who does not represent the organisation cannot revoke.
 	if resp, _ := b.post("/portal/organisations/apps/revoke", url.Values{"csrf": {tok}, "org": {"O0399999999"}, "app": {"thue"}}); resp.StatusCode != http.StatusForbidden || len(e.apps.revoked) != 0 {
 		t.Errorf("revoke for an organisation not represented: %d, revoked %v", resp.StatusCode, e.apps.revoked)
 	}
-	resp, _ := b.post("/portal/organisations/apps/revoke", url.Values{"csrf": {tok}, "org": {"O0312345678"}, "app": {"thue"}})
-	if resp.StatusCode != http.StatusSeeOther || len(e.apps.holders) != 1 || e.apps.holders[0] != "O0312345678" || e.apps.revoked[0] != "thue" {
+	resp, _ := b.post("/portal/organisations/apps/revoke", url.Values{"csrf": {tok}, "org": {"O0312345673"}, "app": {"thue"}})
+	if resp.StatusCode != http.StatusSeeOther || len(e.apps.holders) != 1 || e.apps.holders[0] != "O0312345673" || e.apps.revoked[0] != "thue" {
 		t.Errorf("revoke: %d, for %v of %v", resp.StatusCode, e.apps.revoked, e.apps.holders)
 	}
 }

@@ -232,12 +232,12 @@ func TestHandler_HandOver(t *testing.T) {
 	if _, err := e.eid.RaiseLevel(ctx, eid.Check{Officer: "test", PIN: pinHCM, Card: pinHCM}); err != nil {
 		t.Fatal(err)
 	}
-	org, err := e.eid.RegisterOrganisation(ctx, eid.Citizen{AccountID: former.ID}, "Công ty Cổ phần Sông Hồng", "0101234567", eid.Client{})
+	org, err := e.eid.RegisterOrganisation(ctx, eid.Citizen{AccountID: former.ID}, "Công ty Cổ phần Sông Hồng", "0101234565", eid.Client{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	form := func(mut func(url.Values)) url.Values {
-		f := url.Values{"tax_code": {"0101234567"}, "pin": {pinHN}, "card": {pinHN}, "face": {"on"},
+		f := url.Values{"tax_code": {"0101234565"}, "pin": {pinHN}, "card": {pinHN}, "face": {"on"},
 			"station": {"CA phường Ba Đình"}, "document": {"Nghị quyết HĐQT số 05/2026"}}
 		if mut != nil {
 			mut(f)
