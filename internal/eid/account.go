@@ -60,6 +60,9 @@ type Account struct {
 	// Representative is the citizen account that registered an
 	// organisation's account (its legal representative).
 	Representative string `json:"representative,omitempty"`
+	// Closed is set when an organisation's account was closed (Disabled is
+	// then set too).
+	Closed *Closure `json:"closed,omitempty"`
 
 	version int64
 }

@@ -29,6 +29,10 @@ const (
 	// former and the new representative's (Detail: the tax code).
 	EventOrganisationHandedOver = "organisation_handed_over"
 	EventOrganisationReceived   = "organisation_received"
+	// EventOrganisationClosed is the organisation's and its
+	// representative's: its account was closed (on the organisation's,
+	// Detail is the reason; on the representative's, the tax code).
+	EventOrganisationClosed = "organisation_closed"
 )
 
 // Event is one event of an account, as shown to its holder. It holds no

@@ -180,6 +180,9 @@ func (s *Service) HandOver(ctx context.Context, h Handover) (*Account, error) {
 	if org.Kind != KindOrganisation {
 		return nil, ErrNotFound
 	}
+	if org.Closed != nil {
+		return nil, ErrClosed
+	}
 	next, err := s.AccountByPIN(ctx, h.PIN)
 	if err != nil {
 		return nil, err
@@ -192,6 +195,9 @@ func (s *Service) HandOver(ctx context.Context, h Handover) (*Account, error) {
 	}
 	var former string
 	org, err = s.update(ctx, orgID, func(a *Account) error {
+		if a.Closed != nil {
+			return ErrClosed
+		}
 		former = a.Representative
 		a.Representative = next.ID
 		return nil

@@ -43,6 +43,9 @@ var (
 	ErrCheck = errors.New("eid: the in-person check does not match the registry")
 	// ErrExists: the account (or the organisation's) already exists.
 	ErrExists = errors.New("eid: account already exists")
+	// ErrClosed: the organisation's account is closed; nothing more can be
+	// done with it (a closed account is never reopened: its history stays).
+	ErrClosed = errors.New("eid: the organisation's account is closed")
 )
 
 // InputError is a request the person can correct: a short password, a

@@ -96,6 +96,15 @@ func (f *fakeApps) Revoke(_ context.Context, c eid.Citizen, id string) error {
 	return nil
 }
 
+// RevokeAccount implements eid.Grants: every consent of the account.
+func (f *fakeApps) RevokeAccount(_ context.Context, accountID string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.holders = append(f.holders, accountID)
+	f.revoked = append(f.revoked, "*")
+	return nil
+}
+
 // env is a portal over a real store, a real access log and the eid
 // service, with fakes at the registry and SMS boundaries.
 type env struct {
@@ -123,7 +132,7 @@ func newEnv(t *testing.T, sections ...Section) *env {
 	e := &env{sms: &fakeSMS{}, apps: &fakeApps{}, log: l}
 	cfg := eid.DefaultConfig()
 	cfg.Params = credential.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
-	e.eid = eid.New(eid.Deps{Store: st, Nonces: st, People: people(), SMS: e.sms, Recorder: l}, cfg)
+	e.eid = eid.New(eid.Deps{Store: st, Nonces: st, People: people(), SMS: e.sms, Recorder: l, Grants: e.apps}, cfg)
 	e.h = New(Deps{EID: e.eid, People: people(), Tracker: l, Apps: e.apps})
 	for _, s := range sections {
 		e.h.AddSection(s)

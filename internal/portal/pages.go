@@ -439,6 +439,8 @@ func (h *Handler) orgs(w http.ResponseWriter, r *http.Request) {
 		notice = c.T("orgs.done")
 	case r.URL.Query().Get("revoked") == "1":
 		notice = c.T("apps.revoked")
+	case r.URL.Query().Get("closed") == "1":
+		notice = c.T("orgs.closed_done")
 	}
 	h.orgsPage(w, r, http.StatusOK, orgsView{}, notice, "")
 }
@@ -454,7 +456,7 @@ func (h *Handler) orgsPage(w http.ResponseWriter, r *http.Request, status int, v
 	v.Level2 = rq.citizen.Level >= eid.Level2
 	for _, o := range list {
 		row := orgRow{Account: o}
-		if h.d.Apps != nil {
+		if h.d.Apps != nil && o.Closed == nil {
 			if row.Apps, err = h.d.Apps.List(r.Context(), eid.Citizen{AccountID: o.ID}); err != nil {
 				h.serverError(w, r, err)
 				return
@@ -483,6 +485,40 @@ func (h *Handler) revokeOrgApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, prefix+"organisations?revoked=1", http.StatusSeeOther)
+}
+
+// closeOrg closes an organisation's account at its current
+// representative's request, once they typed its tax code to confirm (the
+// closing cannot be undone).
+func (h *Handler) closeOrg(w http.ResponseWriter, r *http.Request) {
+	rq := reqOf(r)
+	c := catalogueFor(rq.lang)
+	org, err := h.d.EID.Represented(r.Context(), r.PostFormValue("org"), rq.citizen.AccountID)
+	if errors.Is(err, eid.ErrNotFound) {
+		h.forbidden(w, r)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if strings.TrimSpace(r.PostFormValue("confirm")) != org.Organisation.TaxCode {
+		h.orgsPage(w, r, http.StatusUnprocessableEntity, orgsView{}, "", c.T("orgs.close_mismatch"))
+		return
+	}
+	_, err = h.d.EID.CloseOrganisation(r.Context(), rq.citizen, org.ID, r.PostFormValue("reason"), eid.ClientOf(r))
+	switch {
+	case err == nil:
+		http.Redirect(w, r, prefix+"organisations?closed=1", http.StatusSeeOther)
+	case errors.Is(err, eid.ErrNotFound):
+		h.forbidden(w, r) // closed or handed over in the meantime
+	default:
+		if msg := errText(c, err, time.Now()); msg != "" {
+			h.orgsPage(w, r, http.StatusUnprocessableEntity, orgsView{}, "", msg)
+			return
+		}
+		h.serverError(w, r, err)
+	}
 }
 
 func (h *Handler) registerOrg(w http.ResponseWriter, r *http.Request) {

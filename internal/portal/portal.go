@@ -201,6 +201,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	route("GET "+prefix+"organisations", h.orgs, true)
 	route("POST "+prefix+"organisations", h.registerOrg, true)
 	route("POST "+prefix+"organisations/apps/revoke", h.revokeOrgApp, true)
+	route("POST "+prefix+"organisations/close", h.closeOrg, true)
 	for _, s := range h.sections {
 		mux.Handle(prefix+s.Name+"/", h.chain(cop.Handler(s.Handler), s.SignIn || s.MinLevel > 0, s.MinLevel))
 	}

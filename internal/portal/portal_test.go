@@ -445,6 +445,61 @@ func TestHandler_OrganisationApps(t *testing.T) {
 	}
 }
 
+// The representative closes the organisation's account from its page,
+// after typing its tax code; no one else can, and a closed account is
+// shown as closed, without its apps or the form.
+func TestHandler_CloseOrganisation(t *testing.T) {
+	e := newEnv(t)
+	e.apps.apps = []ConnectedApp{{ID: "thue", Name: "Thuế điện tử", Purpose: "Khai thuế", Scopes: []string{"organisation"}}}
+	b := e.browser(t)
+	b.register()
+	ctx := context.Background()
+	if _, err := e.eid.RaiseLevel(ctx, eid.Check{Officer: "an.nv", PIN: pinAdult, Card: card}); err != nil {
+		t.Fatal(err)
+	}
+	tok := b.csrf()
+	if resp, _ := b.post("/portal/organisations", url.Values{"csrf": {tok}, "name": {"Công ty TNHH Hoà Bình"}, "tax_code": {"0312345673"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("register the organisation: %d", resp.StatusCode)
+	}
+	if _, body := b.get("/portal/organisations"); !strings.Contains(body, `id="close-O0312345673"`) {
+		t.Fatalf("no closing form for the organisation:\n%s", body)
+	}
+	close := func(org, confirm string) (*http.Response, string) {
+		return b.post("/portal/organisations/close", url.Values{"csrf": {tok}, "org": {org}, "confirm": {confirm}, "reason": {"Giải thể"}})
+	}
+	if resp, body := close("O0312345673", "0312345670"); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "không khớp") {
+		t.Errorf("closing with a wrong confirmation: %d, want 422 saying so", resp.StatusCode)
+	}
+	if resp, _ := close("O0399999999", "0399999999"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("closing an organisation not represented: %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := b.post("/portal/organisations/close", url.Values{"org": {"O0312345673"}, "confirm": {"0312345673"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("closing without the CSRF token: %d, want 403", resp.StatusCode)
+	}
+	if org, err := e.eid.Account(ctx, "O0312345673"); err != nil || org.Closed != nil || len(e.apps.holders) != 0 {
+		t.Fatalf("a refused closing changed the account (%+v, %v) or revoked %v", org, err, e.apps.holders)
+	}
+	resp, _ := close("O0312345673", " 0312345673 ")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/portal/organisations?closed=1" {
+		t.Fatalf("closing: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if len(e.apps.holders) != 1 || e.apps.holders[0] != "O0312345673" {
+		t.Errorf("grants revoked for %v, want the organisation's", e.apps.holders)
+	}
+	_, body := b.get("/portal/organisations?closed=1")
+	for _, want := range []string{"Đã đóng tài khoản của tổ chức", `class="org org-closed"`, "Đã đóng ngày", "Giải thể"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page after closing lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `id="close-O0312345673"`) || strings.Contains(body, "Thuế điện tử") {
+		t.Error("a closed organisation still has its closing form or its apps")
+	}
+	if _, body := b.get("/portal/events"); !strings.Contains(body, "Đóng tài khoản của tổ chức") {
+		t.Error("the closing is not in the representative's account activity")
+	}
+}
+
 // The language and CSRF cookies are the whole site's (the provider's
 // consent page is drawn in the portal's layout). A browser still holding
 // the language cookie of the portal's old path, which it would send first,

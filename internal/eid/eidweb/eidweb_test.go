@@ -295,3 +295,76 @@ func TestHandler_HandOver(t *testing.T) {
 		t.Errorf("organisation's last event = %+v", evs)
 	}
 }
+
+// An officer closes an organisation's account on a document: refused
+// without one, for an unknown organisation, and outside the officer's
+// units (the representative's residence); done, its grants are revoked,
+// its representative no longer acts for it, and the read of the
+// representative's account is in the access log. Closing it again says it
+// was closed.
+func TestHandler_CloseOrganisation(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	reg := func(pin, name, taxCode string) (*eid.Account, *eid.Account) {
+		rep, _ := e.eid.AccountByPIN(ctx, pin)
+		if _, err := e.eid.RaiseLevel(ctx, eid.Check{Officer: "test", PIN: pin, Card: pin}); err != nil {
+			t.Fatal(err)
+		}
+		org, err := e.eid.RegisterOrganisation(ctx, eid.Citizen{AccountID: rep.ID}, name, taxCode, eid.Client{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep, org
+	}
+	rep, org := reg(pinHN, "Công ty Cổ phần Sông Hồng", "0101234565")
+	reg(pinHCM, "Công ty TNHH Hoà Bình", "0312345673")
+	form := func(taxCode, doc string) url.Values {
+		return url.Values{"tax_code": {taxCode}, "station": {"CA phường Ba Đình"}, "document": {doc}}
+	}
+	const doc = "Thông báo giải thể số 45/2026/TB-ĐKKD"
+	tests := []struct {
+		name   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"no document", form("0101234565", " "), 422, "Hãy nhập văn bản làm căn cứ"},
+		{"bad tax code", form("01012", doc), 422, "Mã số thuế gồm 10 chữ số"},
+		{"unknown organisation", form("0109999999", doc), 404, "Không có tổ chức với mã số thuế này"},
+		{"outside the scope", form("0312345673", doc), 403, "không cư trú trong địa bàn"},
+	}
+	for _, tt := range tests {
+		resp, body := e.post(prefix+"close-org", "registrar", tt.form)
+		if resp.StatusCode != tt.status || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %d, want %d and %q", tt.name, resp.StatusCode, tt.status, tt.want)
+		}
+	}
+	if len(e.grants.ids) != 0 {
+		t.Fatalf("a refused closing revoked %v", e.grants.ids)
+	}
+	resp, body := e.post(prefix+"close-org", "registrar", form("0101234565", doc))
+	if resp.StatusCode != 200 || !strings.Contains(body, "Đã đóng tài khoản của tổ chức") {
+		t.Fatalf("closing: %d\n%s", resp.StatusCode, body)
+	}
+	if _, err := e.eid.Represented(ctx, org.ID, rep.ID); !errors.Is(err, eid.ErrNotFound) {
+		t.Errorf("the representative still acts for the closed organisation: %v", err)
+	}
+	if len(e.grants.ids) != 1 || e.grants.ids[0] != org.ID {
+		t.Errorf("grants revoked: %v", e.grants.ids)
+	}
+	var read bool
+	for _, ac := range e.rec.All() {
+		read = read || ac.Purpose == "eid_org_close" && ac.PIN == pinHN && ac.Actor == "registrar1" && ac.Action == "write"
+	}
+	if !read {
+		t.Error("the closing is not in the access log of the representative")
+	}
+	evs, _, _ := e.eid.Events(ctx, org.ID, 0, 1)
+	if len(evs) != 1 || evs[0].Type != eid.EventOrganisationClosed || evs[0].Officer != "registrar1" || evs[0].Detail != doc {
+		t.Errorf("organisation's last event = %+v", evs)
+	}
+	resp, body = e.post(prefix+"close-org", "registrar", form("0101234565", doc))
+	if resp.StatusCode != 409 || !strings.Contains(body, "đã bị đóng") || len(e.grants.ids) != 2 {
+		t.Errorf("closing again: %d, revoked %v; want 409 and the grants revoked again", resp.StatusCode, e.grants.ids)
+	}
+}
