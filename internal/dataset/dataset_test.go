@@ -245,6 +245,43 @@ func TestService_Upload(t *testing.T) {
 	}
 }
 
+// TestService_UploadLogDown: a batch's writes are recorded before it is
+// written, so with the access log refusing, the upload fails and nothing
+// lands; once the log is back, the same upload lands with an entry per
+// person.
+func TestService_UploadLogDown(t *testing.T) {
+	st := backends(t)["sqlite"]
+	ctx := context.Background()
+	loadPeople(t, st, 3*BatchLines)
+	rec := &audittest.Recorder{}
+	svc, d := newService(t, st, rec)
+	var in strings.Builder
+	for i := range 3 * BatchLines {
+		in.WriteString(siLine(i, "active") + "\n")
+	}
+	rec.Fail(errors.New("log down"))
+	if _, err := svc.Upload(ctx, d, "vss", strings.NewReader(in.String()), nil); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Upload with the log down: %v, want ErrUnavailable", err)
+	}
+	if _, err := st.DatasetRecord(ctx, "vss-si", "SI000000"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a record landed without its access-log entry: %v", err)
+	}
+	rec.Fail(nil)
+	got, err := svc.Upload(ctx, d, "vss", strings.NewReader(in.String()), nil)
+	if err != nil || got.Inserted != 3*BatchLines {
+		t.Fatalf("Upload after the log is back: %+v, %v", got, err)
+	}
+	people := map[string]bool{}
+	for _, a := range rec.Take() {
+		if a.Action == "write" {
+			people[a.PIN] = true
+		}
+	}
+	if len(people) != 3*BatchLines {
+		t.Errorf("%d people with write entries, want %d", len(people), 3*BatchLines)
+	}
+}
+
 func TestService_UploadCapsErrors(t *testing.T) {
 	st := backends(t)["sqlite"]
 	svc, d := newService(t, st, &audittest.Recorder{})

@@ -60,12 +60,13 @@ func (s *Service) Put(ctx context.Context, d *Dataset, source, key, pin string, 
 	if len(found) == 0 {
 		return PutResult{}, lineErr("pin", reasonNotInRegistry)
 	}
+	// The entry is durable before the write, as in Upload.
+	if err := s.recordWrites(ctx, d, []string{pin}); err != nil {
+		return PutResult{}, err
+	}
 	c, err := s.st.UpsertDatasetRecords(ctx, []store.DatasetRecord{{Dataset: d.Name, Key: key, PIN: pin, Source: source,
 		Hash: hashRecord(pin, data), Data: data}})
 	if err != nil {
-		return PutResult{}, err
-	}
-	if err := s.recordWrites(ctx, d, []string{pin}); err != nil {
 		return PutResult{}, err
 	}
 	out := PutResult{Key: key, Outcome: "unchanged"}

@@ -66,10 +66,14 @@ type batch struct {
 // Upload streams NDJSON records from r into dataset d as agency source,
 // which the caller has checked may write it (CanWrite). Three stages run at
 // once, each batch of up to BatchLines lines passing through them in turn:
-// one goroutine parses, one checks the batch's PINs against the registry (a
-// read, on the store's read pool), and the calling goroutine writes the
-// batch in one transaction. The writer is the bound, so it does nothing the
-// other stages can do. progress, if not nil, is called after each batch
+// one goroutine parses; one checks the batch's PINs against the registry (a
+// read, on the store's read pool) and records the batch's writes in the
+// access log; and the calling goroutine writes the batch in one
+// transaction. The writer is the bound, so it does nothing the other stages
+// can do: the access log's commit (a sync of its own file) overlaps the
+// writer's work on the batch before, and a batch's entries are durable
+// before its records are committed, so a crash can leave an entry for a
+// write that did not happen but never a write without its entry. progress, if not nil, is called after each batch
 // with the lines read so far. A failure of the store ends the upload with
 // the summary of what was committed before it; running the same upload
 // again is safe.
@@ -97,7 +101,10 @@ func (s *Service) Upload(ctx context.Context, d *Dataset, source string, r io.Re
 			if checkErr != nil {
 				continue // drain, so that the parser ends
 			}
-			if checkErr = s.checkPINs(ctx, &b, &cerrs); checkErr != nil {
+			if checkErr = s.checkPINs(ctx, &b, &cerrs); checkErr == nil {
+				checkErr = s.recordBatch(ctx, d, b)
+			}
+			if checkErr != nil {
 				cancel()
 				continue
 			}
@@ -114,7 +121,7 @@ func (s *Service) Upload(ctx context.Context, d *Dataset, source string, r io.Re
 		if writeErr != nil {
 			continue // drain, so that the checker ends
 		}
-		n, err := s.writeBatch(ctx, d, b)
+		n, err := s.writeBatch(ctx, b)
 		if err != nil {
 			writeErr = err
 			cancel()
@@ -263,20 +270,24 @@ func (s *Service) checkPINs(ctx context.Context, b *batch, errs *errorList) erro
 	return nil
 }
 
-// writeBatch upserts a checked batch and records the writes in the access
-// log.
-func (s *Service) writeBatch(ctx context.Context, d *Dataset, b batch) (store.UpsertCounts, error) {
+// recordBatch records the writes of a checked batch in the access log, one
+// entry per person, before the batch goes to the writer.
+func (s *Service) recordBatch(ctx context.Context, d *Dataset, b batch) error {
 	if len(b.recs) == 0 {
-		return store.UpsertCounts{}, nil
-	}
-	counts, err := s.st.UpsertDatasetRecords(ctx, b.recs)
-	if err != nil {
-		return counts, err
+		return nil
 	}
 	written := make([]string, len(b.recs))
 	for i := range b.recs {
 		written[i] = b.recs[i].PIN
 	}
 	slices.Sort(written)
-	return counts, s.recordWrites(ctx, d, slices.Compact(written))
+	return s.recordWrites(ctx, d, slices.Compact(written))
+}
+
+// writeBatch upserts a checked and recorded batch.
+func (s *Service) writeBatch(ctx context.Context, b batch) (store.UpsertCounts, error) {
+	if len(b.recs) == 0 {
+		return store.UpsertCounts{}, nil
+	}
+	return s.st.UpsertDatasetRecords(ctx, b.recs)
 }
