@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/dancu/dancu/internal/exchange"
@@ -41,6 +42,8 @@ type policy struct {
 	types   []string
 	fields  []string
 	access  []string // the fields as the access log lists them
+
+	sorted atomic.Pointer[[]string] // releasedSorted's answer
 }
 
 // newPolicy derives the policy of an agency's purpose from its grants, or

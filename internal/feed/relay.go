@@ -491,13 +491,9 @@ func (w *sender) record(ctx context.Context, pol *policy, rows []store.OutboxRow
 // send makes one delivery attempt. The error says what went wrong in a
 // few words (a status code, a timeout), never what was sent.
 func (w *sender) send(ctx context.Context, pol *policy, row *store.OutboxRow) error {
-	ev, err := pol.event(row)
+	body, err := pol.webhookMessage(row)
 	if err != nil {
 		return errors.New("undecodable outbox message")
-	}
-	body, err := webhookBody(row, ev)
-	if err != nil {
-		return errors.New("unencodable message")
 	}
 	id := webhookID(row.Seq)
 	ts := w.r.svc.now().Unix()
@@ -507,10 +503,14 @@ func (w *sender) send(ctx context.Context, pol *policy, row *store.OutboxRow) er
 	if err != nil {
 		return errors.New("invalid subscription url")
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HeaderID, id)
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(HeaderSignature, sign(w.key, id, ts, body))
+	// The header map is filled directly under the canonical names, which
+	// Set would work out again for every message.
+	req.Header = http.Header{
+		"Content-Type":     {"application/json"},
+		canonicalID:        {id},
+		canonicalTimestamp: {strconv.FormatInt(ts, 10)},
+		canonicalSignature: {sign(w.key, id, ts, body)},
+	}
 	resp, err := w.r.cfg.Client.Do(req)
 	if err != nil {
 		var ne net.Error

@@ -17,6 +17,13 @@ const (
 	HeaderSignature = "webhook-signature"
 )
 
+// The header names as net/http keys them (textproto.CanonicalMIMEHeaderKey).
+const (
+	canonicalID        = "Webhook-Id"
+	canonicalTimestamp = "Webhook-Timestamp"
+	canonicalSignature = "Webhook-Signature"
+)
+
 // secretPrefix marks a symmetric Standard Webhooks secret; the rest is the
 // key in standard base64.
 const secretPrefix = "whsec_"

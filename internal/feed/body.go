@@ -1,0 +1,293 @@
+package feed
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dancu/dancu/internal/exchange"
+	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/store"
+)
+
+// personField is a top-level field of registry.Person by its JSON name.
+type personField struct {
+	index int
+	typ   reflect.Type
+}
+
+// personFields maps each top-level JSON name of registry.Person to its
+// field, built from the JSON tags as exchange does for the grants.
+var personFields = func() map[string]personField {
+	m := map[string]personField{}
+	t := reflect.TypeFor[registry.Person]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			m[name] = personField{index: i, typ: t.Field(i).Type}
+		}
+	}
+	return m
+}()
+
+// releasedSorted returns the names of the person's released fields, pin
+// and status included, in the order json.Marshal writes a map's keys
+// (sorted), worked out once per policy.
+func (p *policy) releasedSorted() []string {
+	if s := p.sorted.Load(); s != nil {
+		return *s
+	}
+	names := append([]string{exchange.FieldPIN, exchange.FieldStatus}, p.fields...)
+	slices.Sort(names)
+	names = slices.Compact(names)
+	p.sorted.Store(&names)
+	return names
+}
+
+// webhookMessage returns the body a receiver gets for an outbox row: the
+// bytes webhookBody(row, p.event(row)) gives, made without decoding the
+// whole person. The person's top-level members are found by a scan and
+// only the released ones are decoded (each into its registry.Person field,
+// then encoded again exactly as FilterPerson does), which is most of the
+// cost of a message saved on a full record. A document the scan does not
+// take as it is — a member name that is not exactly one of the expected
+// ones, a repeated member, a missing or null person — goes the old way, so
+// the scan never has to match the decoder on anything unusual. One
+// difference is deliberate: a value the decoder would refuse in a field the
+// agency does not receive no longer holds the message back.
+func (p *policy) webhookMessage(row *store.OutboxRow) ([]byte, error) {
+	if b, ok := p.webhookMessageFast(row); ok {
+		return b, nil
+	}
+	ev, err := p.event(row)
+	if err != nil {
+		return nil, err
+	}
+	return webhookBody(row, ev)
+}
+
+// outboxFields are the top-level members of an outbox document.
+var outboxFields = []string{"event_id", "event_type", "effective_date", "version", "person"}
+
+func (p *policy) webhookMessageFast(row *store.OutboxRow) ([]byte, bool) {
+	if !json.Valid(row.Data) {
+		return nil, false
+	}
+	var top [5][]byte // by outboxFields' order
+	var buf [8]rawMember
+	members, ok := scanObject(row.Data, buf[:0])
+	if !ok {
+		return nil, false
+	}
+	for _, m := range members {
+		i := slices.Index(outboxFields, m.name)
+		if i < 0 || top[i] != nil {
+			return nil, false
+		}
+		top[i] = m.raw
+	}
+	if top[4] == nil || top[4][0] != '{' {
+		return nil, false // no person, or null: the decoder's error
+	}
+	var eventID, eventType string
+	var version int64
+	if top[0] != nil && json.Unmarshal(top[0], &eventID) != nil {
+		return nil, false
+	}
+	if top[1] != nil && json.Unmarshal(top[1], &eventType) != nil {
+		return nil, false
+	}
+	if top[3] != nil && json.Unmarshal(top[3], &version) != nil {
+		return nil, false
+	}
+	var pbuf [48]rawMember
+	person, ok := scanObject(top[4], pbuf[:0])
+	if !ok {
+		return nil, false
+	}
+	for i, m := range person {
+		if _, known := personFields[m.name]; !known {
+			return nil, false
+		}
+		for _, n := range person[:i] {
+			if n.name == m.name {
+				return nil, false
+			}
+		}
+	}
+
+	out := make([]byte, 0, 256+len(row.Data)/2)
+	out = append(out, `{"type":`...)
+	out = appendJSON(out, "person."+eventType)
+	out = append(out, `,"timestamp":`...)
+	ts, err := row.CreatedAt.UTC().MarshalJSON()
+	if err != nil {
+		return nil, false
+	}
+	out = append(out, ts...)
+	out = append(out, `,"data":{"seq":`...)
+	out = strconv.AppendInt(out, row.Seq, 10)
+	out = append(out, `,"event_id":`...)
+	out = appendJSON(out, eventID)
+	out = append(out, `,"event_type":`...)
+	out = appendJSON(out, eventType)
+	out = append(out, `,"effective_date":`...)
+	if top[2] == nil {
+		out = append(out, "null"...)
+	} else {
+		// As json.Marshal writes a RawMessage: compacted, HTML-escaped.
+		b, err := json.Marshal(json.RawMessage(top[2]))
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, b...)
+	}
+	out = append(out, `,"version":`...)
+	out = strconv.AppendInt(out, version, 10)
+	out = append(out, `,"person":{`...)
+	first := true
+	for _, name := range p.releasedSorted() {
+		f, known := personFields[name]
+		if !known {
+			continue // as FilterPerson: a grant's unknown name releases nothing
+		}
+		v := reflect.New(f.typ)
+		for _, m := range person {
+			if m.name == name {
+				if json.Unmarshal(m.raw, v.Interface()) != nil {
+					return nil, false
+				}
+				break
+			}
+		}
+		if v.Elem().IsZero() && name != exchange.FieldStatus {
+			continue
+		}
+		b, err := json.Marshal(v.Elem().Interface())
+		if err != nil {
+			return nil, false
+		}
+		if !first {
+			out = append(out, ',')
+		}
+		first = false
+		out = appendJSON(out, name)
+		out = append(out, ':')
+		out = append(out, b...)
+	}
+	out = append(out, "}}}"...)
+	return out, true
+}
+
+// appendJSON appends s as json.Marshal encodes a string (HTML-escaped).
+func appendJSON(dst []byte, s string) []byte {
+	b, _ := json.Marshal(s) // a string always encodes
+	return append(dst, b...)
+}
+
+// rawMember is one member of a JSON object: its name and its value's bytes.
+type rawMember struct {
+	name string
+	raw  []byte
+}
+
+// scanObject appends the members of the JSON object data to dst in
+// document order. data must be valid JSON (json.Valid), so that the scan
+// only has to find where each value ends. A member name with an escape is
+// reported as a failure: the caller then decodes the old way.
+func scanObject(data []byte, dst []rawMember) ([]rawMember, bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return dst, false
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return dst, true
+	}
+	for i < len(data) {
+		end := skipValue(data, i)
+		if end < 0 || data[i] != '"' {
+			return dst, false
+		}
+		name := data[i+1 : end-1]
+		if bytes.IndexByte(name, '\\') >= 0 {
+			return dst, false
+		}
+		i = skipSpace(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return dst, false
+		}
+		i = skipSpace(data, i+1)
+		end = skipValue(data, i)
+		if end < 0 {
+			return dst, false
+		}
+		dst = append(dst, rawMember{name: string(name), raw: data[i:end]})
+		i = skipSpace(data, end)
+		if i >= len(data) {
+			return dst, false
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case '}':
+			return dst, true
+		default:
+			return dst, false
+		}
+	}
+	return dst, false
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index just past the valid JSON value starting at
+// data[i], or -1.
+func skipValue(data []byte, i int) int {
+	if i >= len(data) {
+		return -1
+	}
+	depth := 0
+	for ; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					i++
+				}
+			}
+			if i >= len(data) {
+				return -1
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i // the end of a number or literal in an object or array
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',', ' ', '\t', '\n', '\r', ':':
+			if depth == 0 {
+				return i // the end of a number or literal
+			}
+		}
+	}
+	if depth == 0 {
+		return i // a number or literal at the end of data
+	}
+	return -1
+}
