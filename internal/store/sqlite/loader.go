@@ -31,59 +31,56 @@ var (
 	loadSubjectCols = []string{"seq", "pin"}
 )
 
-// loadRows is how many rows one INSERT statement carries. A multi-row INSERT
-// pays the database/sql and statement overhead once per chunk instead of once
-// per row: 256 rows a statement took about 10% less CPU per person than one
-// (BenchmarkLoader), 16 and 64 in between.
-const loadRows = 256
-
 // registryTables are the tables whose secondary indexes a load on an empty
 // registry defers.
 var registryTables = []string{"persons", "person_versions", "households",
 	"household_versions", "events", "event_subjects"}
 
-// table is one loader insert: a multi-row statement for full chunks, prepared
-// once per loader, and the SQL for any shorter tail.
+// table is one loader insert: all of a batch's rows for the table go in one
+// INSERT ... SELECT from a virtual table that serves them from Go
+// (rowsource.go), so that no value is bound as a parameter.
+//
+// OR ROLLBACK: a failed insert ends the whole transaction, which is what
+// Load does with any error anyway, and it spares SQLite the statement
+// journal that the default (roll back only this statement) needs: a copy of
+// every page the statement changes, which cost a tenth of the load.
 type table struct {
-	name string
-	cols []string
-	full *sql.Stmt
+	name   string
+	cols   []string
+	src    string // the virtual table's name in the temp schema
+	create string // its CREATE VIRTUAL TABLE
+	insert string // INSERT OR ROLLBACK INTO name (cols) SELECT * FROM temp.src
 }
 
-// insertSQL returns a multi-row INSERT. OR ROLLBACK: a failed insert ends the
-// whole transaction, which is what Load does with any error anyway, and it
-// spares SQLite the statement journal that the default (roll back only this
-// statement) needs: a copy of every page a multi-row statement changes, which
-// cost a tenth of the load.
-func insertSQL(name string, cols []string, rows int) string {
-	row := "(" + strings.Repeat("?, ", len(cols)-1) + "?)"
-	var b strings.Builder
-	b.WriteString("INSERT OR ROLLBACK INTO " + name + " (" + strings.Join(cols, ", ") + ") VALUES ")
-	for i := range rows {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(row)
+func newTable(name string, cols []string) *table {
+	src := newRowSourceName(name)
+	return &table{
+		name: name, cols: cols, src: src,
+		create: "CREATE VIRTUAL TABLE IF NOT EXISTS temp." + src + " USING " + rowSourceModule + "(" + strconv.Itoa(len(cols)) + ")",
+		insert: "INSERT OR ROLLBACK INTO " + name + " (" + strings.Join(cols, ", ") + ") SELECT * FROM temp." + src,
 	}
-	return b.String()
 }
 
-// insert writes rows (len(args) is a multiple of the column count) in chunks
-// of loadRows.
-func (t *table) insert(ctx context.Context, tx *sql.Tx, args []any) error {
-	n := len(t.cols)
-	chunk := loadRows * n
-	full := tx.StmtContext(ctx, t.full)
-	for len(args) >= chunk {
-		if _, err := full.ExecContext(ctx, args[:chunk]...); err != nil {
-			return err
-		}
-		args = args[chunk:]
-	}
+// load writes rows (len(args) is a multiple of the column count) in one
+// statement. The source table is created on the writer connection the
+// first time (temp tables belong to a connection, and the pool may hand
+// over a new one), and is dropped with the connection or at Close.
+func (t *table) load(ctx context.Context, tx *sql.Tx, args []any) error {
 	if len(args) == 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, insertSQL(t.name, t.cols, len(args)/n), args...)
+	for i, v := range args {
+		var err error
+		if args[i], err = sourceValue(v); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, t.create); err != nil {
+		return err
+	}
+	rowSources.Store(t.src, &rowSet{vals: args, cols: len(t.cols)})
+	defer rowSources.Delete(t.src)
+	_, err := tx.ExecContext(ctx, t.insert)
 	return err
 }
 
@@ -148,14 +145,8 @@ func (s *Store) NewLoader(ctx context.Context) (store.Loader, error) {
 		{&l.events, "events", loadEventCols},
 		{&l.subjects, "event_subjects", loadSubjectCols},
 	} {
-		st, err := s.w.PrepareContext(ctx, insertSQL(t.name, t.cols, loadRows))
-		if err == nil {
-			*t.dst = &table{name: t.name, cols: t.cols, full: st}
-			l.tables = append(l.tables, *t.dst)
-			continue
-		}
-		l.Close(ctx)
-		return nil, fmt.Errorf("sqlite: new loader: %w", err)
+		*t.dst = newTable(t.name, t.cols)
+		l.tables = append(l.tables, *t.dst)
 	}
 	return l, nil
 }
@@ -418,7 +409,7 @@ func (l *loader) loadPersons(ctx context.Context, tx *sql.Tx, groups [][]*store.
 		args = append(args, c.PIN, c.Version, vid, c.NameKey, c.NameFold, c.BirthYear,
 			c.BirthDate, c.Sex, c.Province, c.Commune, c.State, c.HouseholdID)
 	}
-	if err := l.persons.insert(ctx, tx, args); err != nil {
+	if err := l.persons.load(ctx, tx, args); err != nil {
 		if isUniqueViolation(err) {
 			return fmt.Errorf("a PIN is already used: %w", store.ErrExists)
 		}
@@ -438,7 +429,7 @@ func (l *loader) loadPersons(ctx context.Context, tx *sql.Tx, groups [][]*store.
 			vid++
 		}
 	}
-	if err := l.personVersions.insert(ctx, tx, args); err != nil {
+	if err := l.personVersions.load(ctx, tx, args); err != nil {
 		return err
 	}
 	l.args = args[:0]
@@ -458,7 +449,7 @@ func (l *loader) loadHouseholds(ctx context.Context, tx *sql.Tx, groups [][]*sto
 		c := g[len(g)-1]
 		args = append(args, c.ID, c.Version, vid)
 	}
-	if err := l.households.insert(ctx, tx, args); err != nil {
+	if err := l.households.load(ctx, tx, args); err != nil {
 		if isUniqueViolation(err) {
 			return fmt.Errorf("a household id is already used: %w", store.ErrExists)
 		}
@@ -477,7 +468,7 @@ func (l *loader) loadHouseholds(ctx context.Context, tx *sql.Tx, groups [][]*sto
 			vid++
 		}
 	}
-	err = l.householdVersions.insert(ctx, tx, args)
+	err = l.householdVersions.load(ctx, tx, args)
 	l.args = args[:0]
 	return err
 }
@@ -506,7 +497,7 @@ func (l *loader) loadEvents(ctx context.Context, tx *sql.Tx, events []store.Even
 		args = append(args, seq, e.ID, e.Type, e.Actor, e.Reason, e.EffectiveDate, at,
 			subjects, e.Request, e.Result)
 	}
-	if err := l.events.insert(ctx, tx, args); err != nil {
+	if err := l.events.load(ctx, tx, args); err != nil {
 		if isUniqueViolation(err) {
 			return fmt.Errorf("an event id is already used: %w", store.ErrExists)
 		}
@@ -520,7 +511,7 @@ func (l *loader) loadEvents(ctx context.Context, tx *sql.Tx, events []store.Even
 		}
 		seq++
 	}
-	err = l.subjects.insert(ctx, tx, args)
+	err = l.subjects.load(ctx, tx, args)
 	l.args = args[:0]
 	return err
 }
@@ -535,11 +526,13 @@ func (l *loader) Close(ctx context.Context) error {
 		return nil
 	}
 	l.closed = true
-	for _, t := range l.tables {
-		t.full.Close()
-	}
 	l.args = nil
 	var err error
+	for _, t := range l.tables {
+		// The source tables hold nothing, and would go with the writer
+		// connection anyway: a failure to drop one is no failure of the load.
+		l.s.w.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp."+t.src)
+	}
 	if l.relaxed {
 		// Still with the rollback journal if the load had it: an index
 		// is all new pages, written once.
