@@ -89,8 +89,8 @@ type rowSourceTable struct {
 
 // BestIndex leaves SQLite's default plan: a full scan, in order.
 func (t *rowSourceTable) BestIndex(*vtab.IndexInfo) error { return nil }
-func (t *rowSourceTable) Disconnect() error             { return nil }
-func (t *rowSourceTable) Destroy() error                { return nil }
+func (t *rowSourceTable) Disconnect() error               { return nil }
+func (t *rowSourceTable) Destroy() error                  { return nil }
 
 // Open starts a scan of the rows set for the table now; a table with no
 // rows set reads as empty.
