@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -57,8 +58,22 @@ func (p *Provider) guard(next http.Handler) http.Handler {
 			// The library answers a request it cannot redirect (unknown
 			// client, unregistered redirect URI) with plain text; citizens
 			// get a page that says what to do instead.
+			//
+			// The library then redirects the browser to the login page; the
+			// page is served at once instead, with the request just
+			// created: one round trip and one read of the store less per
+			// sign-in. The page's answers (a code, the consent page, the
+			// portal's sign-in) do not depend on where it is served.
+			r, pend := withPending(r)
 			pw := &plainErrorWriter{ResponseWriter: w}
 			next.ServeHTTP(pw, r)
+			if pw.login != nil {
+				r2 := r.Clone(r.Context())
+				r2.URL = pw.login
+				r2.RequestURI = pw.login.RequestURI()
+				p.loginPageWith(w, r2, pend.a)
+				return
+			}
 			if pw.caught && o.seen.Load() {
 				w.Header().Set("Retry-After", strconv.Itoa(int(api.RetryAfterUnavailable/time.Second)))
 				p.errorPage(w, r, http.StatusServiceUnavailable, func(t texts) (string, string) { return t.Error, t.Unavailable }, "", nil)
@@ -209,10 +224,12 @@ func (p *Provider) RevokeApp(ctx context.Context, accountID, clientID string) er
 }
 
 // plainErrorWriter holds back a plain-text 400 so that the caller can
-// answer with an HTML page instead; anything else passes through.
+// answer with an HTML page instead, and the redirect to the login page so
+// that the caller can serve it; anything else passes through.
 type plainErrorWriter struct {
 	http.ResponseWriter
 	caught, passed bool
+	login          *url.URL
 }
 
 func (w *plainErrorWriter) WriteHeader(code int) {
@@ -220,6 +237,14 @@ func (w *plainErrorWriter) WriteHeader(code int) {
 		w.caught = true
 		w.Header().Del("Content-Type")
 		return
+	}
+	if loc := w.Header().Get("Location"); !w.passed && code == http.StatusFound && strings.HasPrefix(loc, LoginPath+"?") {
+		if u, err := url.Parse(loc); err == nil && u.Path == LoginPath {
+			w.login, w.caught = u, true
+			w.Header().Del("Location")
+			w.Header().Del("Content-Type")
+			return
+		}
 	}
 	w.passed = true
 	w.ResponseWriter.WriteHeader(code)

@@ -210,8 +210,21 @@ func (p *Provider) errorPage(w http.ResponseWriter, r *http.Request, status int,
 // authorization request: sign-in (through the portal), the level check,
 // consent.
 func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
+	p.loginPageWith(w, r, nil)
+}
+
+// loginPageWith is the login page, with the request when the caller has
+// it at hand (the authorization endpoint that just created it).
+func (p *Provider) loginPageWith(w http.ResponseWriter, r *http.Request, created *authRequest) {
 	ctx := r.Context()
-	a, rp, ok := p.loadRequest(w, r, r.URL.Query().Get("id"))
+	var a *authRequest
+	var rp *RP
+	var ok bool
+	if id := r.URL.Query().Get("id"); created != nil && created.ID == id {
+		a, rp, ok = p.checkRequest(w, r, created)
+	} else {
+		a, rp, ok = p.loadRequest(w, r, id)
+	}
 	if !ok {
 		return
 	}
@@ -220,6 +233,10 @@ func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
 	if !signedIn || p.tooOld(a, u) {
 		if none {
 			p.redirectError(w, r, a, "login_required", "the citizen must sign in")
+			return
+		}
+		if err := p.ensureStored(ctx, a); err != nil {
+			p.storeFailed(w, r, a, err)
 			return
 		}
 		next := LoginPath + "?id=" + url.QueryEscape(a.ID)
@@ -269,6 +286,10 @@ func (p *Provider) loginPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.redirectError(w, r, a, "consent_required", "the citizen has not agreed to share these attributes")
+		return
+	}
+	if err := p.ensureStored(ctx, a); err != nil {
+		p.storeFailed(w, r, a, err)
 		return
 	}
 	// The decision's answer redirects to the relying party, which the
@@ -391,6 +412,12 @@ func (p *Provider) loadRequest(w http.ResponseWriter, r *http.Request, id string
 		p.serverError(w, r, err)
 		return nil, nil, false
 	}
+	return p.checkRequest(w, r, a)
+}
+
+// checkRequest refuses a request already completed, or whose relying party
+// is gone or disabled.
+func (p *Provider) checkRequest(w http.ResponseWriter, r *http.Request, a *authRequest) (*authRequest, *RP, bool) {
 	if a.Completed {
 		p.errorPage(w, r, http.StatusBadRequest, func(t texts) (string, string) { return t.Expired, t.ExpiredText }, "", a.UILocales)
 		return nil, nil, false
@@ -448,6 +475,18 @@ func errorRedirect(a *authRequest, code, desc string) string {
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// storeFailed answers a request that could not be written: an outage goes
+// back to the relying party as temporarily_unavailable (RFC 6749
+// §4.1.2.1), anything else is a server error.
+func (p *Provider) storeFailed(w http.ResponseWriter, r *http.Request, a *authRequest, err error) {
+	if errors.Is(err, store.ErrUnavailable) {
+		p.log.WarnContext(r.Context(), "oidc: authorization request not stored", api.KeyRequestID, api.RequestID(r.Context()), "error", err)
+		p.redirectError(w, r, a, errTemporarilyUnavailable, unavailableDesc)
+		return
+	}
+	p.serverError(w, r, err)
 }
 
 func (p *Provider) serverError(w http.ResponseWriter, r *http.Request, err error) {

@@ -57,6 +57,12 @@ type authRequest struct {
 	// Organisation is set on a sign-in as an organisation: AccountID is
 	// then the organisation's, PIN and Level the representative's.
 	Organisation *actingFor `json:"organisation,omitempty"`
+
+	// unsaved marks a request not written yet: the authorization endpoint
+	// serves the login page at once, which writes it only when the browser
+	// must come back for it (sign-in, consent); completed there and then,
+	// it is written once, with its code.
+	unsaved bool
 }
 
 func (a *authRequest) GetID() string          { return a.ID }
@@ -175,15 +181,22 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	for _, t := range req.UILocales {
 		a.UILocales = append(a.UILocales, t.String())
 	}
-	if err := s.p.putAuthRequest(store.WithoutSync(ctx), a); err != nil {
+	if h, ok := ctx.Value(pendingKey{}).(*pending); ok {
+		a.unsaved = true
+		h.a = a
+		return a, nil
+	}
+	if err := s.p.putAuthRequest(ctx, a, ""); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
-// Durability. A flow writes its request (pending), the sign-in's
-// completion with the code's hash, the code's use, then the tokens. The
-// first three commit without waiting for the disk (store.WithoutSync):
+// Durability. A flow writes its request (pending) when the browser must
+// come back for it (sign-in, consent), its completion with the code's
+// hash (or both at once when the citizen is signed in and has agreed
+// before: one write), the code's use, then the tokens. All but the tokens
+// commit without waiting for the disk (store.WithoutSync):
 // they are atomic and at once visible to every process sharing the store,
 // so a code is single-use across processes as before, and only a crash of
 // the machine (SQLite) or of the database server (PostgreSQL) can lose
@@ -193,13 +206,26 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 // earlier commit durable too, so a code that was exchanged stays marked
 // used and a replay is still refused and revokes the tokens. Consents,
 // tokens, revocations and the access log keep their synced commits.
-func (p *Provider) putAuthRequest(ctx context.Context, a *authRequest) error {
+func (p *Provider) putAuthRequest(ctx context.Context, a *authRequest, codeHash string) error {
 	b, err := json.Marshal(a)
 	if err != nil {
 		return err
 	}
-	return p.st.PutOIDCAuthRequest(ctx, store.OIDCAuthRequest{ID: a.ID, ClientID: a.ClientID, Data: b,
-		CreatedAt: a.CreatedAt, ExpiresAt: a.CreatedAt.Add(p.opts.AuthRequestTTL)})
+	err = p.st.PutOIDCAuthRequest(store.WithoutSync(ctx), store.OIDCAuthRequest{ID: a.ID, ClientID: a.ClientID, CodeHash: codeHash,
+		Data: b, CreatedAt: a.CreatedAt, ExpiresAt: a.CreatedAt.Add(p.opts.AuthRequestTTL)})
+	if err == nil {
+		a.unsaved = false
+	}
+	return err
+}
+
+// ensureStored writes a request the browser will come back for, if it is
+// not written yet.
+func (p *Provider) ensureStored(ctx context.Context, a *authRequest) error {
+	if !a.unsaved {
+		return nil
+	}
+	return p.putAuthRequest(ctx, a, "")
 }
 
 func decodeAuthRequest(r store.OIDCAuthRequest) (*authRequest, error) {
@@ -264,6 +290,17 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	return a, nil
 }
 
+type pendingKey struct{}
+
+// pending carries, from CreateAuthRequest back to the authorization
+// endpoint's handler, the request it stored (see guard).
+type pending struct{ a *authRequest }
+
+func withPending(r *http.Request) (*http.Request, *pending) {
+	h := &pending{}
+	return r.WithContext(context.WithValue(r.Context(), pendingKey{}, h)), h
+}
+
 // completedKey carries, from the login page to SaveAuthCode, the request
 // its sign-in just completed, so that the completion and the code are one
 // write.
@@ -273,6 +310,9 @@ type completedKey struct{}
 func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
 	var data []byte
 	if a, ok := ctx.Value(completedKey{}).(*authRequest); ok && a.ID == id {
+		if a.unsaved {
+			return s.p.putAuthRequest(ctx, a, hashValue(code))
+		}
 		b, err := json.Marshal(a)
 		if err != nil {
 			return err

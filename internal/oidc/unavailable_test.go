@@ -75,6 +75,17 @@ func TestProvider_StoreUnavailable(t *testing.T) {
 
 	// Token: a code obtained while the store was up, exchanged while down.
 	code := c.login(br, "st-2", "n", v)
+
+	// Authorization with the consent remembered: the code cannot be
+	// written.
+	st.down.Store(true)
+	status, loc, body, _ = c.authorize(br, "st-3", "n", v)
+	if status != http.StatusFound || loc == nil || loc.Query().Get("error") != "temporarily_unavailable" ||
+		loc.Query().Get("state") != "st-3" || loc.Query().Get("code") != "" {
+		t.Fatalf("authorize with consent during an outage: %d %v\n%s", status, loc, body)
+	}
+	st.down.Store(false)
+
 	st.down.Store(true)
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {rp.RedirectURIs[0]}, "code_verifier": {v}}
 	req, _ := http.NewRequest("POST", e.issuer+"/oidc/token", strings.NewReader(form.Encode()))

@@ -18,7 +18,9 @@ import (
 type OIDC interface {
 	// PutOIDCAuthRequest creates an authorization request or replaces the
 	// one with the same ID (its Data, ExpiresAt); CodeHash and CodeUsed are
-	// left as they are on a replace.
+	// left as they are on a replace. A new request may come with its
+	// CodeHash (a request completed before it was first written); a code
+	// hash already taken is ErrExists.
 	PutOIDCAuthRequest(ctx context.Context, r OIDCAuthRequest) error
 	// OIDCAuthRequest returns a request by ID, or ErrNotFound (also once it
 	// has expired).

@@ -71,9 +71,12 @@ func (s *Store) PutOIDCAuthRequest(ctx context.Context, r store.OIDCAuthRequest)
 		return errors.New("postgres: put oidc auth request: id and client id are required")
 	}
 	return wrapErr("put oidc auth request", s.oidcWrite(ctx, func(q oidcQuerier) error {
-		_, err := q.Exec(ctx, `INSERT INTO oidc_auth_requests (id, client_id, data, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
-			r.ID, r.ClientID, r.Data, r.CreatedAt.UTC(), r.ExpiresAt.UTC())
+		_, err := q.Exec(ctx, `INSERT INTO oidc_auth_requests (id, client_id, code_hash, data, created_at, expires_at)
+		VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6) ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
+			r.ID, r.ClientID, r.CodeHash, r.Data, r.CreatedAt.UTC(), r.ExpiresAt.UTC())
+		if sqlState(err) == codeUniqueViolation {
+			return store.ErrExists
+		}
 		return err
 	}))
 }

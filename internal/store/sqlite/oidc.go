@@ -73,9 +73,12 @@ func (s *Store) PutOIDCAuthRequest(ctx context.Context, r store.OIDCAuthRequest)
 		return oidcErr("put oidc auth request", err)
 	}
 	return oidcErr("put oidc auth request", inOIDCWriteTx(ctx, s.w, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO oidc_auth_requests (id, client_id, data, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
-			r.ID, r.ClientID, r.Data, created, expires)
+		_, err := tx.ExecContext(ctx, `INSERT INTO oidc_auth_requests (id, client_id, code_hash, data, created_at, expires_at)
+			VALUES (?, ?, NULLIF(?, ''), ?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
+			r.ID, r.ClientID, r.CodeHash, r.Data, created, expires)
+		if isUniqueViolation(err) {
+			return store.ErrExists
+		}
 		return err
 	}))
 }

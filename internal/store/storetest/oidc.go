@@ -82,6 +82,20 @@ func oidcAuthRequestCase(t *testing.T, s store.Store, ctx context.Context) {
 	if got, _ := s.OIDCAuthRequest(ctx, "r1"); got.CodeHash != "h1" || got.CodeUsed {
 		t.Errorf("code after replace = %q used %v", got.CodeHash, got.CodeUsed)
 	}
+	// A request written for the first time with its code.
+	withCode := authReq("r3", time.Now().Add(time.Hour))
+	withCode.CodeHash = "h3"
+	if err := s.PutOIDCAuthRequest(ctx, withCode); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.UseOIDCAuthCode(ctx, "h3"); err != nil || got.ID != "r3" || string(got.Data) != `{"v":1}` {
+		t.Errorf("code written with its request: %+v, %v", got, err)
+	}
+	taken := authReq("r4", time.Now().Add(time.Hour))
+	taken.CodeHash = "h3"
+	if err := s.PutOIDCAuthRequest(ctx, taken); !errors.Is(err, store.ErrExists) {
+		t.Errorf("a new request with a code hash already taken: %v, want ErrExists", err)
+	}
 	expired := authReq("r2", time.Now().Add(-time.Second))
 	if err := s.PutOIDCAuthRequest(ctx, expired); err != nil {
 		t.Fatal(err)
