@@ -152,11 +152,19 @@ func startStats(ctx context.Context, cfg config.Config, st store.Store, srv *api
 	} else {
 		close(done)
 	}
+	// Today's (and, before midnight, the next day's) pre-aggregated counts
+	// are made in the background, so that no query waits for them.
+	counted := make(chan struct{})
+	go func() {
+		defer close(counted)
+		svc.RunPreaggregation(fctx, stats.PreaggregateOptions{Logger: logger})
+	}()
 	addAreaFigures(st, logger)
 	wh.AddSection(statshttp.NewConsole(svc, wh, feedStatus).Section())
 	return func() {
 		cancel()
 		<-done
+		<-counted
 		an.Close()
 	}, nil
 }

@@ -60,6 +60,9 @@ type Store interface {
 	// most keep days, dropping the least recently asked for; keep < 1
 	// holds none. The first call for a day counts every person once.
 	Preaggregate(ctx context.Context, day time.Time, keep int) (bool, error)
+	// Holds reports whether the store holds counts as of day, counting
+	// nothing (a held day is then the most recently asked for).
+	Holds(day time.Time) bool
 	// Aggregate runs one grouped count: the columns are the dimension
 	// expressions, then the measure expressions, in order.
 	Aggregate(ctx context.Context, q Aggregation) ([][]any, error)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dancu/dancu/internal/registry"
@@ -75,6 +76,9 @@ type Service struct {
 	now                  func() time.Time
 	// preDays is how many as-of days the store keeps pre-aggregated.
 	preDays int
+	// bg is the background counter while RunPreaggregation runs.
+	bgMu sync.Mutex
+	bg   *precounter
 }
 
 // DefaultPreaggregatedDays is how many as-of days a Service has the store
@@ -303,13 +307,21 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 
 // plan returns the query of an indicator without its dimensions, and each
 // dimension's expression: from the pre-aggregated counts when the store
-// holds the as-of day (the first query of a day has it count them), else
-// from a scan of the people. Both give the same table.
+// holds the as-of day, else from a scan of the people. Both give the same
+// table. A day not held is counted in the background while
+// RunPreaggregation runs (precount.go), else by this query.
 func (s *Service) plan(ctx context.Context, ind *Indicator, q *Query) (Aggregation, func(string) string, error) {
 	if ind.Pre != nil && s.preDays > 0 {
-		held, err := s.store.Preaggregate(ctx, q.AsOf, s.preDays)
-		if err != nil {
-			return Aggregation{}, nil, err
+		held := s.store.Holds(q.AsOf)
+		if !held {
+			if bg := s.background(); bg != nil {
+				bg.ask(q.AsOf, s.Today())
+			} else {
+				var err error
+				if held, err = s.store.Preaggregate(ctx, q.AsOf, s.preDays); err != nil {
+					return Aggregation{}, nil, err
+				}
+			}
 		}
 		if held {
 			p := ind.Pre

@@ -42,15 +42,26 @@ func benchStore(b *testing.B, n int) *Store {
 	b.Helper()
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "bench.duckdb")
+	// DANCU_STATS_BENCH_KEEP=1 keeps the file in DANCU_STATS_BENCH_DIR for
+	// the next run, which reuses it (loading 10M people takes minutes);
+	// its pre-aggregated days are dropped so that every run starts alike.
+	keep := os.Getenv("DANCU_STATS_BENCH_KEEP") == "1"
 	if d := os.Getenv("DANCU_STATS_BENCH_DIR"); d != "" {
 		path = filepath.Join(d, fmt.Sprintf("bench-%d.duckdb", n))
+		if keep {
+			if s := reuseBenchStore(b, path, n); s != nil {
+				return s
+			}
+		}
 		os.Remove(path)
 		os.Remove(path + ".wal")
-		b.Cleanup(func() { os.Remove(path); os.Remove(path + ".wal") })
+		if !keep {
+			b.Cleanup(func() { os.Remove(path); os.Remove(path + ".wal") })
+		}
 	}
 	// DANCU_STATS_BENCH_MEMORY bounds DuckDB's memory ("4GB"); the machine
 	// is shared.
-	s, err := Open(ctx, path, Options{MemoryLimit: os.Getenv("DANCU_STATS_BENCH_MEMORY")})
+	s, err := Open(ctx, path, benchOptions())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -127,6 +138,37 @@ func benchStore(b *testing.B, n int) *Store {
 	s.db.QueryRow(`SELECT count(*) FROM people`).Scan(&people)
 	in, _ := s.Info(ctx)
 	b.Logf("loaded %d people (%d generated, the rest copies) in %s; file %d MB", people, seed, time.Since(start).Round(time.Second), in.FileBytes>>20)
+	return s
+}
+
+func benchOptions() Options {
+	return Options{MemoryLimit: os.Getenv("DANCU_STATS_BENCH_MEMORY")}
+}
+
+// reuseBenchStore opens a kept benchmark file holding n people, with no
+// day held; nil if there is none.
+func reuseBenchStore(b *testing.B, path string, n int) *Store {
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, path, benchOptions())
+	if err != nil {
+		b.Logf("kept benchmark file not reused: %v", err)
+		return nil
+	}
+	var people int64
+	s.db.QueryRow(`SELECT count(*) FROM people`).Scan(&people)
+	if people < int64(n) {
+		s.Close()
+		return nil
+	}
+	if err := s.exec(ctx, "bench: drop held days", []string{`DELETE FROM pre_days`, `DELETE FROM pre_people`, `DELETE FROM pre_links`}); err != nil {
+		b.Fatal(err)
+	}
+	s.pre.used = map[time.Time]time.Time{}
+	b.Cleanup(func() { s.Close() })
+	b.Logf("reused %s: %d people", filepath.Base(path), people)
 	return s
 }
 

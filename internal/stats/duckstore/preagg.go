@@ -160,6 +160,18 @@ func (s *Store) holding() bool {
 	return len(s.pre.used) > 0
 }
 
+// Holds reports whether the store holds counts as of day.
+func (s *Store) Holds(day time.Time) bool {
+	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	_, ok := s.pre.used[day]
+	if ok {
+		s.pre.used[day] = time.Now()
+	}
+	return ok
+}
+
 // Preaggregate makes the store hold counts as of day, keeping at most keep
 // days, and reports whether it holds them (false when keep < 1).
 func (s *Store) Preaggregate(ctx context.Context, day time.Time, keep int) (bool, error) {
