@@ -53,6 +53,7 @@ func Protect(axes []Axis, coords [][]int, counts []int64, threshold int64) []boo
 	stride := make([]uint64, len(axes))
 	m := uint64(1)
 	for d := len(axes) - 1; d >= 0; d-- {
+		// (Keys fit in 64 bits: the axes are a table's observed values.)
 		stride[d] = m
 		m *= uint64(max(axes[d].Size, 1))
 	}
@@ -63,23 +64,22 @@ func Protect(axes []Axis, coords [][]int, counts []int64, threshold int64) []boo
 		}
 		return k
 	}
-	index := make(map[uint64]int, n)
-	// lines[d] maps a cell's key with coordinate d zeroed, plus its group,
-	// to the cells on that line.
-	lines := make([]map[[2]uint64][]int, len(axes))
-	for d := range axes {
-		lines[d] = map[[2]uint64][]int{}
-	}
-	lineKey := func(i, d int) [2]uint64 {
-		c := coords[i]
-		return [2]uint64{key(c) - uint64(c[d])*stride[d], uint64(axes[d].group(c[d]))}
-	}
+	// index finds a cell by its key; lines[d] the cells on each line
+	// along dimension d (a line: the cells that differ only in
+	// coordinate d, within one group of d).
+	index := newCellIndex(n, m)
 	for i, c := range coords {
-		index[key(c)] = i
-		for d := range axes {
-			lk := lineKey(i, d)
-			lines[d][lk] = append(lines[d][lk], i)
-		}
+		index.put(key(c), i)
+	}
+	lines := make([]lineSet, len(axes))
+	for d := range axes {
+		// A line's key is a cell's key with coordinate d replaced by the
+		// first value of its group (0 when the axis has one group).
+		rep := groupFirsts(axes[d])
+		lines[d] = newLineSet(n, func(i int) uint64 {
+			c := coords[i]
+			return key(c) - uint64(c[d])*stride[d] + uint64(rep(c[d]))*stride[d]
+		})
 	}
 	var primary []int
 	for i, v := range counts {
@@ -92,6 +92,7 @@ func Protect(axes []Axis, coords [][]int, counts []int64, threshold int64) []boo
 	sort.Slice(primary, func(a, b int) bool { return counts[primary[a]] < counts[primary[b]] })
 	covered := make([]bool, n)
 	corner := make([]int, len(axes))
+	best5 := make([]int, 0, maxAlternatives)
 	for _, p := range primary {
 		if covered[p] {
 			continue
@@ -101,18 +102,12 @@ func Protect(axes []Axis, coords [][]int, counts []int64, threshold int64) []boo
 		var dims []int
 		var alts [][]int
 		for d := range axes {
-			var a []int
-			for _, j := range lines[d][lineKey(p, d)] {
-				if j != p {
-					a = append(a, j)
-				}
-			}
+			a := cheapest(lines[d].of(p), p, sup, counts, best5[:0])
 			if len(a) == 0 {
 				continue
 			}
-			sort.Slice(a, func(x, y int) bool { return cost(sup, counts, a[x]) < cost(sup, counts, a[y]) })
 			vals := make([]int, 0, maxAlternatives)
-			for _, j := range a[:min(len(a), maxAlternatives)] {
+			for _, j := range a {
 				vals = append(vals, coords[j][d])
 			}
 			dims = append(dims, d)
@@ -137,7 +132,7 @@ func Protect(axes []Axis, coords [][]int, counts []int64, threshold int64) []boo
 						corner[d] = alts[k][choice[k]]
 					}
 				}
-				j, found := index[key(corner)]
+				j, found := index.get(key(corner))
 				if !found || counts[j] <= 0 {
 					ok = false
 					break
@@ -167,7 +162,7 @@ func Protect(axes []Axis, coords [][]int, counts []int64, threshold int64) []boo
 			continue
 		}
 		for _, d := range dims {
-			for _, j := range lines[d][lineKey(p, d)] {
+			for _, j := range lines[d].of(p) {
 				sup[j] = true
 			}
 		}
@@ -182,4 +177,131 @@ func cost(sup []bool, counts []int64, j int) int64 {
 		return 0
 	}
 	return counts[j]
+}
+
+// cheapest returns the (at most maxAlternatives) cells of line other than
+// p that cost least to suppress, cheapest first, ties in line order,
+// appended to out. (A selection, not a sort of the line: a commune's line
+// within its province holds a hundred cells, and this runs for every
+// primary cell.)
+func cheapest(line []int32, p int, sup []bool, counts []int64, out []int) []int {
+	for _, j32 := range line {
+		j := int(j32)
+		if j == p {
+			continue
+		}
+		c := cost(sup, counts, j)
+		if len(out) == maxAlternatives && c >= cost(sup, counts, out[len(out)-1]) {
+			continue
+		}
+		if len(out) < maxAlternatives {
+			out = append(out, j)
+		}
+		// Insert j after every cell costing no more.
+		k := len(out) - 1
+		for k > 0 && cost(sup, counts, out[k-1]) > c {
+			out[k] = out[k-1]
+			k--
+		}
+		out[k] = j
+	}
+	return out
+}
+
+// denseLimit is the largest table (the product of its axes' sizes) whose
+// cells are found through an array rather than a map: 4 MiB of int32. (A
+// variable so that tests run both.)
+var denseLimit uint64 = 1 << 20
+
+// cellIndex maps a cell's key to its position.
+type cellIndex struct {
+	dense  []int32 // position+1, 0 for none
+	sparse map[uint64]int
+}
+
+func newCellIndex(n int, size uint64) *cellIndex {
+	if size <= denseLimit {
+		return &cellIndex{dense: make([]int32, size)}
+	}
+	return &cellIndex{sparse: make(map[uint64]int, n)}
+}
+
+func (x *cellIndex) put(k uint64, i int) {
+	if x.dense != nil {
+		x.dense[k] = int32(i + 1)
+		return
+	}
+	x.sparse[k] = i
+}
+
+func (x *cellIndex) get(k uint64) (int, bool) {
+	if x.dense != nil {
+		if k >= uint64(len(x.dense)) || x.dense[k] == 0 {
+			return 0, false
+		}
+		return int(x.dense[k]) - 1, true
+	}
+	i, ok := x.sparse[k]
+	return i, ok
+}
+
+// lineSet holds the cells of every line along one dimension: cells sorted
+// by line, then position, and for each cell its line's bounds.
+type lineSet struct {
+	cells      []int32
+	start, end []int32 // by cell
+}
+
+func newLineSet(n int, lineKey func(i int) uint64) lineSet {
+	type kc struct {
+		k uint64
+		i int32
+	}
+	byLine := make([]kc, n)
+	for i := range byLine {
+		byLine[i] = kc{lineKey(i), int32(i)}
+	}
+	slices.SortFunc(byLine, func(a, b kc) int {
+		if a.k != b.k {
+			if a.k < b.k {
+				return -1
+			}
+			return 1
+		}
+		return int(a.i - b.i)
+	})
+	ls := lineSet{cells: make([]int32, n), start: make([]int32, n), end: make([]int32, n)}
+	for lo := 0; lo < n; {
+		hi := lo + 1
+		for hi < n && byLine[hi].k == byLine[lo].k {
+			hi++
+		}
+		for j := lo; j < hi; j++ {
+			ls.cells[j] = byLine[j].i
+			ls.start[byLine[j].i], ls.end[byLine[j].i] = int32(lo), int32(hi)
+		}
+		lo = hi
+	}
+	return ls
+}
+
+// of returns the cells on cell i's line, i included, in position order.
+func (ls lineSet) of(i int) []int32 { return ls.cells[ls.start[i]:ls.end[i]] }
+
+// groupFirsts returns, for an axis, the first value of each value's group.
+func groupFirsts(a Axis) func(v int) int {
+	if a.Group == nil {
+		return func(int) int { return 0 }
+	}
+	first := map[int]int{}
+	rep := make([]int, len(a.Group))
+	for v, g := range a.Group {
+		if f, ok := first[g]; ok {
+			rep[v] = f
+		} else {
+			first[g] = v
+			rep[v] = v
+		}
+	}
+	return func(v int) int { return rep[v] }
 }

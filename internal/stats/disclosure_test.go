@@ -3,6 +3,7 @@ package stats
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -239,6 +240,7 @@ func TestProtect_NothingRecoverable(t *testing.T) {
 		{"many small", []Axis{{Size: 6}, {Size: 4}}, 0.5},
 		{"three dimensions", []Axis{{Size: 4}, {Size: 2}, {Size: 5}}, 0.15},
 		{"communes in provinces by sex", []Axis{{Size: len(provinces), Group: provinces}, {Size: 2}}, 0.3},
+		{"communes in interleaved provinces by sex", []Axis{{Size: 9, Group: []int{0, 1, 0, 2, 1, 2, 0, 1, 2}}, {Size: 2}}, 0.3},
 		{"one dimension", []Axis{{Size: 12}}, 0.2},
 	}
 	for _, tc := range cases {
@@ -310,4 +312,22 @@ func count(b []bool) int {
 		}
 	}
 	return n
+}
+
+// Cells found through the array and through the map give the same
+// decisions (large tables use the map).
+func TestProtect_DenseAndSparseAgree(t *testing.T) {
+	groups := []int{0, 1, 0, 2, 1, 2, 0, 1, 2, 3, 3, 0}
+	axes := []Axis{{Size: len(groups), Group: groups}, {Size: 7}, {Size: 2}}
+	for seed := range uint64(20) {
+		tb := randomTable(rand.New(rand.NewPCG(seed, 11)), axes, 0.3)
+		dense := Protect(tb.axes, tb.coords, tb.counts, 10)
+		old := denseLimit
+		denseLimit = 0
+		sparse := Protect(tb.axes, tb.coords, tb.counts, 10)
+		denseLimit = old
+		if !slices.Equal(dense, sparse) {
+			t.Fatalf("seed %d: the array and the map disagree", seed)
+		}
+	}
 }
