@@ -63,6 +63,10 @@ type Store interface {
 	// Holds reports whether the store holds counts as of day, counting
 	// nothing (a held day is then the most recently asked for).
 	Holds(day time.Time) bool
+	// Version identifies the store's content: it changes after every
+	// write that may change an indicator (a later Version than one read
+	// before a query means the query may be out of date).
+	Version() int64
 	// Aggregate runs one grouped count: the columns are the dimension
 	// expressions, then the measure expressions, in order.
 	Aggregate(ctx context.Context, q Aggregation) ([][]any, error)

@@ -79,6 +79,8 @@ type Service struct {
 	// bg is the background counter while RunPreaggregation runs.
 	bgMu sync.Mutex
 	bg   *precounter
+	// cache keeps recent results by query and store version (cache.go).
+	cache *resultCache
 }
 
 // DefaultPreaggregatedDays is how many as-of days a Service has the store
@@ -97,7 +99,8 @@ func NewService(st Store, threshold, minPublic int64) *Service {
 	if minPublic <= 0 {
 		minPublic = 10 * threshold
 	}
-	return &Service{store: st, threshold: threshold, minPublic: minPublic, now: time.Now, preDays: DefaultPreaggregatedDays}
+	return &Service{store: st, threshold: threshold, minPublic: minPublic, now: time.Now, preDays: DefaultPreaggregatedDays,
+		cache: newResultCache()}
 }
 
 // SetPreaggregatedDays sets how many as-of days the store keeps
@@ -120,7 +123,8 @@ func (s *Service) Today() time.Time {
 // maxDims bounds the dimensions of one table.
 const maxDims = 4
 
-// Query computes one indicator.
+// Query computes one indicator. Results may be shared between callers
+// (they are cached): a caller must not modify one.
 func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 	ind := Lookup(q.Indicator)
 	if ind == nil {
@@ -192,6 +196,24 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 	if len(dims) > maxDims+2 {
 		return nil, invalid(400, "by", "too many dimensions with the filters")
 	}
+	if bg := s.background(); bg != nil && ind.Pre != nil && s.preDays > 0 && !s.store.Holds(q.AsOf) {
+		// Asked, cached or not: the background counter counts days asked
+		// for again.
+		bg.ask(q.AsOf, s.Today())
+	}
+	key, version := cacheKey(&q), s.store.Version()
+	if res := s.cache.get(key, version); res != nil {
+		return res, nil
+	}
+	res, err := s.compute(ctx, ind, q, dims, filterDims)
+	if err == nil {
+		s.cache.put(key, version, res)
+	}
+	return res, err
+}
+
+// compute answers a validated query.
+func (s *Service) compute(ctx context.Context, ind *Indicator, q Query, dims, filterDims []string) (*Result, error) {
 	agg, dimExpr, err := s.plan(ctx, ind, &q)
 	if err != nil {
 		return nil, err
@@ -235,14 +257,19 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 	}
 	nd, nm := len(dims), len(ind.Measures)
 	labels := make([][]string, len(raw))
+	labelSlab := make([]string, len(raw)*nd)
 	counts := make([][]int64, nm)
 	for m := range counts {
 		counts[m] = make([]int64, len(raw))
 	}
+	dimOf := make([]*Dim, nd)
+	for j, d := range dims {
+		dimOf[j] = ind.dim(d)
+	}
 	for i, r := range raw {
-		labels[i] = make([]string, nd)
-		for j, d := range dims {
-			labels[i][j] = label(ind.dim(d), r[j])
+		labels[i] = labelSlab[i*nd : (i+1)*nd : (i+1)*nd]
+		for j := range dims {
+			labels[i][j] = label(dimOf[j], r[j])
 		}
 		for m := range nm {
 			counts[m][i], _ = asInt(r[nd+m])
@@ -267,8 +294,13 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 			}
 		}
 	}
-	// The slice the filters select.
+	// The slice the filters select. The rows' slices are cut from slabs.
 	var selected int64
+	countSlab := make([]*int64, len(raw)*nm)
+	ratioSlab := make([]*float64, len(raw)*len(ind.Ratios))
+	if len(raw) > 0 {
+		res.Rows = make([]Row, 0, len(raw))
+	}
 	for i := range raw {
 		keep := true
 		for j, d := range dims {
@@ -283,7 +315,9 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 		if nm > 0 {
 			selected += counts[0][i]
 		}
-		row := Row{Dims: labels[i][:len(q.By)], Counts: make([]*int64, nm), Ratios: make([]*float64, len(ind.Ratios))}
+		nr := len(ind.Ratios)
+		row := Row{Dims: labels[i][:len(q.By):len(q.By)], Counts: countSlab[i*nm : (i+1)*nm : (i+1)*nm],
+			Ratios: ratioSlab[i*nr : (i+1)*nr : (i+1)*nr]}
 		for m := range nm {
 			if q.Exact || !sup[m][i] {
 				row.Counts[m] = &counts[m][i]
@@ -314,9 +348,7 @@ func (s *Service) plan(ctx context.Context, ind *Indicator, q *Query) (Aggregati
 	if ind.Pre != nil && s.preDays > 0 {
 		held := s.store.Holds(q.AsOf)
 		if !held {
-			if bg := s.background(); bg != nil {
-				bg.ask(q.AsOf, s.Today())
-			} else {
+			if s.background() == nil {
 				var err error
 				if held, err = s.store.Preaggregate(ctx, q.AsOf, s.preDays); err != nil {
 					return Aggregation{}, nil, err

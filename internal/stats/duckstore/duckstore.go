@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -38,7 +39,13 @@ type Store struct {
 	// it, taken after mu when both are.
 	pmu sync.Mutex
 	pre preState
+	// version counts the writes (stats.Store.Version); each write adds
+	// one when it ends, committed or not.
+	version atomic.Int64
 }
+
+// Version identifies the store's content.
+func (s *Store) Version() int64 { return s.version.Load() }
 
 var _ stats.Store = (*Store)(nil)
 
@@ -257,6 +264,7 @@ func (s *Store) Apply(ctx context.Context, b stats.Batch) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.version.Add(1)
 	for _, q := range []string{`DELETE FROM stage_people`, `DELETE FROM stage_events`} {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
 			return wrap("apply", err)
@@ -461,6 +469,7 @@ func (l *loader) Commit(ctx context.Context, cursor, accessCursor int64) error {
 	}
 	l.done = true
 	defer l.s.mu.Unlock()
+	defer l.s.version.Add(1)
 	w := l.s.w
 	steps := append([]string{`BEGIN TRANSACTION`}, swapSides()...)
 	steps = append(steps, `DROP TABLE people`,
@@ -513,6 +522,7 @@ func (s *Store) ReplaceSides(ctx context.Context, sd stats.Sides) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.version.Add(1)
 	if err := s.appendSides(ctx, sd); err != nil {
 		return wrap("side tables", err)
 	}
@@ -561,6 +571,7 @@ func (s *Store) AddTraffic(ctx context.Context, t []stats.Traffic, cursor int64)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.version.Add(1)
 	if _, err := s.w.ExecContext(ctx, `DELETE FROM stage_traffic`); err != nil {
 		return wrap("traffic", err)
 	}
@@ -579,6 +590,7 @@ func (s *Store) ReplaceSource(ctx context.Context, src stats.SourceTable, rows [
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.version.Add(1)
 	cols := strings.Join(src.Columns, ", ")
 	tmp := "src_" + src.Name + "_new"
 	if _, err := s.w.ExecContext(ctx, `CREATE OR REPLACE TABLE `+tmp+` (`+cols+`)`); err != nil {
@@ -633,17 +645,26 @@ func (s *Store) Aggregate(ctx context.Context, q stats.Aggregation) ([][]any, er
 		return nil, wrap("aggregate", err)
 	}
 	defer rows.Close()
+	// The rows' values are cut from slabs, and scanned through one set of
+	// pointers: the finest tables have over 100,000 rows.
 	var out [][]any
+	var slab []any
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
 	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, wrap("aggregate", err)
 		}
-		out = append(out, vals)
+		if len(slab) < len(cols) {
+			slab = make([]any, len(cols)*min(max(len(out), 64), 16384))
+		}
+		row := slab[:len(cols):len(cols)]
+		slab = slab[len(cols):]
+		copy(row, vals)
+		out = append(out, row)
 	}
 	return out, wrap("aggregate", rows.Err())
 }
