@@ -147,7 +147,7 @@ func TestServe_PortalSignInForOIDC(t *testing.T) {
 		t.Fatalf("register an organisation: %d", resp.StatusCode)
 	}
 	q.Set("scope", "openid organisation")
-	resp, _ = do("GET", "/oidc/authorize?"+q.Encode(), nil)
+	resp, page = do("GET", "/oidc/authorize?"+q.Encode(), nil)
 	for range 3 {
 		if resp.StatusCode != http.StatusFound {
 			break
