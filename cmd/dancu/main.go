@@ -28,6 +28,7 @@ var commands = []command{
 	{"client", "manage agencies' API clients: add, list, disable, enable, keys", runClient},
 	{"grant", "manage agencies' purpose-bound grants: set, list", runGrant},
 	{"dataset", "manage linked datasets: add, list, upload", runDataset},
+	{"eid", "organisations' electronic identification accounts: handover, close-org (an officer's in-person acts)", runEID},
 	{"rp", "manage relying parties of the OpenID Connect provider: add, list, disable, enable, keys, secret", runRP},
 	{"bench", "drive a running server with a mix of requests and report latency", runBench},
 	{"backup", "write an online, consistent snapshot of the SQLite store", runBackup},

@@ -106,12 +106,13 @@ func (h *Handler) check(r *http.Request) (eid.Check, view) {
 	v := view{PIN: strings.TrimSpace(r.PostFormValue("pin")), Card: strings.TrimSpace(r.PostFormValue("card")), Station: strings.TrimSpace(r.PostFormValue("station"))}
 	return eid.Check{
 		Officer: o.ID, Station: v.Station, PIN: v.PIN, Card: v.Card, RequestID: o.RequestID,
-		Authorize: func(p *registry.Person) error { return o.Authorize(staff.VerifyIdentity, residenceUnits(p)) },
+		Authorize: func(p *registry.Person) error { return o.Authorize(staff.VerifyIdentity, ResidenceUnits(p)) },
 	}, v
 }
 
-// residenceUnits are the units a person lives in, for the officer's scope.
-func residenceUnits(p *registry.Person) []staff.Unit {
+// ResidenceUnits are the units a person lives in, for the officer's scope
+// (the console's, and dancu eid's on the command line).
+func ResidenceUnits(p *registry.Person) []staff.Unit {
 	var out []staff.Unit
 	for _, res := range []*registry.Residence{p.PermanentResidence, p.TemporaryResidence, p.CurrentResidence} {
 		if res != nil {
@@ -159,7 +160,7 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request) {
 	v := view{PIN: pin}
 	sup, err := h.eid.SupportView(r.Context(), eid.Check{
 		Officer: o.ID, PIN: pin, RequestID: o.RequestID,
-		Authorize: func(p *registry.Person) error { return o.Authorize(staff.VerifyIdentity, residenceUnits(p)) },
+		Authorize: func(p *registry.Person) error { return o.Authorize(staff.VerifyIdentity, ResidenceUnits(p)) },
 	})
 	if err != nil {
 		h.fail(w, r, v, err)
@@ -244,7 +245,7 @@ func (h *Handler) closeOrg(w http.ResponseWriter, r *http.Request) {
 	_, err := h.eid.CloseOrganisationByOfficer(r.Context(), eid.OfficerClosure{
 		Officer: o.ID, Station: strings.TrimSpace(r.PostFormValue("station")), RequestID: o.RequestID,
 		TaxCode: v.CloseTaxCode, Document: v.CloseDocument,
-		Authorize: func(p *registry.Person) error { return o.Authorize(staff.VerifyIdentity, residenceUnits(p)) },
+		Authorize: func(p *registry.Person) error { return o.Authorize(staff.VerifyIdentity, ResidenceUnits(p)) },
 	})
 	var ie *eid.InputError
 	switch {
