@@ -16,6 +16,10 @@
 // its representative, an officer checks the new one in person with the chip
 // card and the document of the change (HandOver): the former one loses the
 // organisation at once, and Grants revokes what relying parties hold for it.
+// Its representative (CloseOrganisation) or an officer on a document
+// (CloseOrganisationByOfficer) closes the account for good: disabled, marked
+// closed, its sessions ended and its grants revoked. CheckTaxCode checks a
+// tax code's check digit at registration; lookups take any well-formed code.
 //
 // # The contract other packages use
 //
