@@ -40,9 +40,13 @@ type Options struct {
 	// soon as IndexBatch entries wait. Default 1s; negative disables it
 	// (listings stay complete, scanning the unindexed tail).
 	IndexEvery time.Duration
-	// IndexBatch bounds the entries indexed in one transaction. Default
-	// 65536: the larger the batch, the fewer times each index page is
-	// written, but on SQLite appends wait while it commits.
+	// IndexBatch bounds the entries indexed in one transaction; the
+	// indexer also runs as soon as this many wait. Default 512: on SQLite
+	// the appends wait while an index transaction holds the file's writer,
+	// and each entry dirties about a page of the index (its key is a
+	// pseudonym, so entries land on random pages), so a second's worth at
+	// thousands of reads a second held the appends for tens to hundreds of
+	// milliseconds. Larger batches write some pages fewer times.
 	IndexBatch int
 	// Logger receives failures of the background signer and indexer; nil
 	// discards.
@@ -118,7 +122,7 @@ func Open(ctx context.Context, st Store, opts Options) (*Log, error) {
 		opts.IndexEvery = time.Second
 	}
 	if opts.IndexBatch <= 0 {
-		opts.IndexBatch = 65536
+		opts.IndexBatch = 512
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

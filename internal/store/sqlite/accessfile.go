@@ -20,6 +20,8 @@ type accessFile struct {
 	path string
 	w, r *sql.DB
 	ws   accessStmts
+	// ckpt checkpoints the file's WAL in the background (walcheckpoint.go).
+	ckpt *walCheckpointer
 }
 
 // accessStmts are the append's statements, prepared once on the access
@@ -56,6 +58,8 @@ func accessConfig(cfg config) config {
 	c := cfg
 	c.writeCacheKiB = min(cfg.writeCacheKiB, 8<<10)
 	c.readCacheKiB = min(cfg.readCacheKiB, 8<<10)
+	// Its WAL is checkpointed in the background (walcheckpoint.go).
+	c.walAutoCheckpoint = accessAutoCheckpoint
 	return c
 }
 
@@ -176,6 +180,7 @@ func readLogState(ctx context.Context, tx *sql.Tx) (logState, error) {
 // closeAccessFile closes the access file's pools, readers first.
 func (a *accessFile) close() error {
 	var errs []error
+	errs = append(errs, a.ckpt.close())
 	if a.r != nil {
 		errs = append(errs, a.r.Close())
 	}

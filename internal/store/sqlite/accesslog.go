@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -53,6 +54,7 @@ func (s *Store) AppendAccess(ctx context.Context, b store.AccessBatch) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: append access: %w", err)
 	}
+	s.log.ckpt.committed()
 	return nil
 }
 
@@ -174,12 +176,20 @@ ORDER BY idx DESC LIMIT ?3`
 // IndexAccesses implements store.AccessLog. The entries are read back from
 // access_log (recent pages, still in the cache) and inserted in pseudonym
 // order, so each page of the index is written once per call.
+//
+// It shares the access file's one writer connection with the appends, which
+// wait meanwhile, so callers keep max small (audit.Options.IndexBatch) and
+// its transaction does not sync the WAL (synchronous=NORMAL): the next
+// append's commit syncs the file, its frames included, and until then a
+// power loss can only take this transaction back, index and marker
+// together. An index update that synced on its own put a second sync in the
+// appends' way every second.
 func (s *Store) IndexAccesses(ctx context.Context, max int) (int64, error) {
 	if max <= 0 {
 		return 0, errors.New("sqlite: index accesses: max must be positive")
 	}
 	var indexed int64
-	err := inWriteTx(ctx, s.log.w, func(tx *sql.Tx) error {
+	err := inWriteTxUnsynced(ctx, s.log.w, func(tx *sql.Tx) error {
 		var size int64
 		if err := tx.QueryRowContext(ctx, `SELECT i.indexed, l.size FROM access_index_state i, access_log_state l
 			WHERE i.id = 1 AND l.id = 1`).Scan(&indexed, &size); err != nil {
@@ -202,7 +212,43 @@ func (s *Store) IndexAccesses(ctx context.Context, max int) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: index accesses: %w", err)
 	}
+	s.log.ckpt.committed()
 	return indexed, nil
+}
+
+// inWriteTxUnsynced is inWriteTx with synchronous=NORMAL for the one
+// transaction: in WAL mode its commit writes the WAL without syncing it.
+// Only for writes that may be lost together with a crash and that a later
+// synced commit on the same file makes durable. The connection goes back to
+// the pool with synchronous=FULL, or not at all.
+func inWriteTxUnsynced(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+		return err
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); err != nil {
+			// A writer that does not sync must not commit an append:
+			// discard the connection; the pool opens a new one (FULL, from
+			// the DSN).
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	return retry(ctx, func() error {
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	}, isBusy)
 }
 
 // MissingFromAccessIndex implements store.AccessLog: one pass over the
@@ -330,6 +376,7 @@ func (s *Store) PutCheckpoint(ctx context.Context, c store.Checkpoint) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: put checkpoint: %w", err)
 	}
+	s.log.ckpt.committed()
 	return nil
 }
 

@@ -60,6 +60,9 @@ type config struct {
 	readCacheKiB  int
 	// accessLogPath overrides AccessLogPath(path).
 	accessLogPath string
+	// walAutoCheckpoint, when positive, sets the writer's automatic
+	// checkpoint threshold in pages (SQLite's default is 1,000).
+	walAutoCheckpoint int
 }
 
 const (
@@ -186,6 +189,11 @@ func (s *Store) open(ctx context.Context) error {
 	if s.log.r, err = openReaders(s.log.path, acfg); err != nil {
 		return err
 	}
+	if acfg.walAutoCheckpoint > 0 {
+		if s.log.ckpt, err = startWALCheckpointer(s.log.path, acfg); err != nil {
+			return err
+		}
+	}
 	if err := s.ws.list().prepare(ctx, s.w); err != nil {
 		return err
 	}
@@ -262,6 +270,9 @@ func dsn(path string, cfg config, readOnly bool) string {
 		// FULL syncs the WAL at every commit: an acknowledged write survives
 		// a power loss, not only a crash of the process.
 		q.Add("_pragma", "synchronous(FULL)")
+		if cfg.walAutoCheckpoint > 0 {
+			q.Add("_pragma", "wal_autocheckpoint("+strconv.Itoa(cfg.walAutoCheckpoint)+")")
+		}
 		q.Add("_pragma", "cache_size(-"+strconv.Itoa(cfg.writeCacheKiB)+")")
 		// Lets CREATE INDEX sort with a helper thread.
 		q.Add("_pragma", "threads(2)")
