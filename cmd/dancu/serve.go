@@ -103,6 +103,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 		return err
 	}
 	metrics := api.NewMetricsRegistry()
+	metrics.MustRegister(accessLog.Collectors()...)
 	limits := api.RateLimit{
 		PerAddress:     ratelimit.New(float64(cfg.RateLimit.PerAddress), cfg.RateLimit.AddressBurst, 1<<20),
 		PerAgency:      ratelimit.New(float64(cfg.RateLimit.PerAgency), cfg.RateLimit.AgencyBurst, 1<<14),

@@ -86,6 +86,8 @@ type Log struct {
 	// worth of entries waits beyond it.
 	indexed  atomic.Int64
 	indexNow chan struct{}
+
+	metrics *metrics
 }
 
 // request is one Record call waiting for its batch to commit.
@@ -140,6 +142,7 @@ func Open(ctx context.Context, st Store, opts Options) (*Log, error) {
 		reqs: make(chan *request, 4096),
 		stop: make(chan struct{}), exited: make(chan struct{}),
 		indexNow: make(chan struct{}, 1),
+		metrics:  newMetrics(),
 	}
 	if err := l.load(ctx); err != nil {
 		return nil, err
@@ -213,6 +216,7 @@ func (l *Log) Record(ctx context.Context, accesses ...Access) error {
 		return ErrClosed
 	default:
 	}
+	defer since(l.metrics.record, time.Now())
 	select {
 	case l.reqs <- req:
 	case <-l.stop:
@@ -301,7 +305,10 @@ func (l *Log) committer(commits <-chan []*request, committed chan<- struct{}) {
 		for _, r := range batch {
 			n += len(r.leaves)
 		}
+		start := time.Now()
 		err := l.commit(context.Background(), batch, n)
+		since(l.metrics.commit, start)
+		l.metrics.batch.Observe(float64(n))
 		for _, r := range batch {
 			r.done <- err
 		}
@@ -514,7 +521,9 @@ func (l *Log) catchUpIndex(timeout time.Duration) {
 	defer cancel()
 	for {
 		prev := l.indexed.Load()
+		start := time.Now()
 		n, err := l.st.IndexAccesses(ctx, l.opts.IndexBatch)
+		since(l.metrics.index, start)
 		if err != nil {
 			l.log.Error("access log person index not updated", "error", err)
 			return
