@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -20,6 +21,9 @@ type walCheckpointer struct {
 	kick chan struct{}
 	stop chan struct{}
 	done chan struct{}
+	// closeOnce lets the store's Close run more than once.
+	closeOnce sync.Once
+	closeErr  error
 	// runs, pages and nanos count the checkpoints run, the pages they
 	// copied into the file and the time they took (WALCheckpointStats).
 	runs, pages, nanos atomic.Int64
@@ -97,9 +101,12 @@ func (c *walCheckpointer) close() error {
 	if c == nil {
 		return nil
 	}
-	close(c.stop)
-	<-c.done
-	return c.db.Close()
+	c.closeOnce.Do(func() {
+		close(c.stop)
+		<-c.done
+		c.closeErr = c.db.Close()
+	})
+	return c.closeErr
 }
 
 // WALCheckpointStats are the access file's background checkpoints since

@@ -57,3 +57,15 @@ func TestIndexAccesses_LeavesWriterSynced(t *testing.T) {
 		t.Fatalf("PersonAccesses = %d entries, %v; want 10", len(got), err)
 	}
 }
+
+// Close may run twice (tests and deferred cleanups do).
+func TestClose_Twice(t *testing.T) {
+	s, err := Open(context.Background(), t.TempDir()+"/dancu.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+}
