@@ -4,6 +4,7 @@ package feed
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/store"
+	"github.com/dancu/dancu/internal/synth"
 )
 
 // BenchmarkRelayWebhooks measures outbox to webhooks: events committed to
@@ -26,13 +29,66 @@ func BenchmarkRelayWebhooks(b *testing.B) {
 	for _, bk := range backends() {
 		for _, workers := range []int{16, 32} {
 			b.Run(fmt.Sprintf("%s/workers=%d", bk.name, workers), func(b *testing.B) {
-				benchRelay(b, bk, workers, 2000)
+				benchRelay(b, bk, workers, 2000, nil)
 			})
+		}
+		// Full registry records (synthetic people with residences,
+		// relatives and documents) instead of the small record above.
+		b.Run(fmt.Sprintf("%s/full-records/workers=32", bk.name), func(b *testing.B) {
+			benchRelay(b, bk, 32, 2000, synthPeople(b, 10000))
+		})
+	}
+}
+
+// synthPeople returns the documents of n synthetic people.
+func synthPeople(b *testing.B, n int) [][]byte {
+	var docs [][]byte
+	_, err := synth.Batches(context.Background(), synth.Options{Citizens: n, Seed: 3}, func(bt store.Batch) error {
+		for _, pv := range bt.Persons {
+			if len(docs) < n {
+				docs = append(docs, pv.Data)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return docs
+}
+
+// appendDocEvents writes outbox rows about the given people, as
+// appendEventsFrom does with its small record.
+func appendDocEvents(b *testing.B, st store.Store, docs [][]byte, first, count int) {
+	ctx := context.Background()
+	types := []string{"death", "marriage"}
+	const chunk = 500
+	for start := first; start < first+count; start += chunk {
+		err := st.Update(ctx, func(tx store.Tx) error {
+			for i := start; i < min(start+chunk, first+count); i++ {
+				doc := docs[i%len(docs)]
+				var p struct {
+					PIN string `json:"pin"`
+				}
+				if err := json.Unmarshal(doc, &p); err != nil {
+					return err
+				}
+				typ := types[i%len(types)]
+				data := fmt.Appendf(nil, `{"event_id":"e%d","event_type":%q,"effective_date":"2026-01-02","version":%d,"person":%s}`,
+					i, typ, i/len(docs)+1, doc)
+				if err := tx.AppendOutbox(ctx, store.OutboxRow{EventID: fmt.Sprintf("e%d", i), EventType: typ, PIN: p.PIN, Data: data}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
 		}
 	}
 }
 
-func benchRelay(b *testing.B, bk backend, workers, batch int) {
+func benchRelay(b *testing.B, bk backend, workers, batch int, docs [][]byte) {
 	ctx := context.Background()
 	st := bk.open(b)
 	log, err := audit.Open(ctx, st, audit.Options{})
@@ -72,7 +128,11 @@ func benchRelay(b *testing.B, bk backend, workers, batch int) {
 	var elapsed, cpu time.Duration
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		appendEventsFrom(b, st, i*perIter, perIter, 10000)
+		if docs == nil {
+			appendEventsFrom(b, st, i*perIter, perIter, 10000)
+		} else {
+			appendDocEvents(b, st, docs, i*perIter, perIter)
+		}
 		b.StartTimer()
 		start, cpu0 := time.Now(), processCPU()
 		rctx, cancel := context.WithCancel(ctx)
