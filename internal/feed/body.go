@@ -7,11 +7,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dancu/dancu/internal/exchange"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/store"
 )
+
+var stringType = reflect.TypeFor[string]()
 
 // personField is a top-level field of registry.Person by its JSON name.
 type personField struct {
@@ -94,13 +97,13 @@ func (p *policy) webhookMessageFast(row *store.OutboxRow) ([]byte, bool) {
 	}
 	var eventID, eventType string
 	var version int64
-	if top[0] != nil && json.Unmarshal(top[0], &eventID) != nil {
+	if top[0] != nil && !decodeString(top[0], &eventID) {
 		return nil, false
 	}
-	if top[1] != nil && json.Unmarshal(top[1], &eventType) != nil {
+	if top[1] != nil && !decodeString(top[1], &eventType) {
 		return nil, false
 	}
-	if top[3] != nil && json.Unmarshal(top[3], &version) != nil {
+	if top[3] != nil && !decodeInt(top[3], &version) {
 		return nil, false
 	}
 	var pbuf [48]rawMember
@@ -154,6 +157,30 @@ func (p *policy) webhookMessageFast(row *store.OutboxRow) ([]byte, bool) {
 		if !known {
 			continue // as FilterPerson: a grant's unknown name releases nothing
 		}
+		if f.typ == stringType {
+			// A plain string field (most of a grant): no reflection, and
+			// encoded as json.Marshal encodes a string.
+			var str string
+			for _, m := range person {
+				if m.name == name {
+					if !decodeString(m.raw, &str) {
+						return nil, false
+					}
+					break
+				}
+			}
+			if str == "" && name != exchange.FieldStatus {
+				continue
+			}
+			if !first {
+				out = append(out, ',')
+			}
+			first = false
+			out = appendJSON(out, name)
+			out = append(out, ':')
+			out = appendJSON(out, str)
+			continue
+		}
 		v := reflect.New(f.typ)
 		for _, m := range person {
 			if m.name == name {
@@ -180,6 +207,28 @@ func (p *policy) webhookMessageFast(row *store.OutboxRow) ([]byte, bool) {
 	}
 	out = append(out, "}}}"...)
 	return out, true
+}
+
+// decodeString decodes a valid JSON value into a string as json.Unmarshal
+// does; a plain string (no escape, valid UTF-8) is taken as it is, without
+// the decoder's fixed cost.
+func decodeString(raw []byte, dst *string) bool {
+	if len(raw) >= 2 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		*dst = string(raw[1 : len(raw)-1])
+		return true
+	}
+	return json.Unmarshal(raw, dst) == nil
+}
+
+// decodeInt decodes a valid JSON value into an int64 as json.Unmarshal does:
+// digits with an optional minus sign parse directly; anything else (a
+// fraction, an exponent, out of range) goes to the decoder, which refuses it.
+func decodeInt(raw []byte, dst *int64) bool {
+	if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+		*dst = n
+		return true
+	}
+	return json.Unmarshal(raw, dst) == nil
 }
 
 // appendJSON appends s as json.Marshal encodes a string (HTML-escaped).

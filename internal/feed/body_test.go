@@ -109,6 +109,8 @@ func FuzzWebhookMessage_matchesDecoder(f *testing.F) {
 	f.Add([]byte(`{"event_id":"e1","event_type":"death","effective_date":"2026-01-02","version":2,"person":{"pin":"079190000001","full_name":"Nguyễn Văn An","status":{"state":"dead","date":"2026-01-02"},"birth_date":"1990-05"}}`))
 	f.Add([]byte(`{"event_id":"e1","event_type":"death","effective_date":null,"version":2,"person":{"pin":"1","phone":"0900","documents":[{"kind":"cccd"}]}}`))
 	f.Add([]byte(`{"event_id":"e\u00e9","event_type":"marriage","version":0,"person":{"spouse":{"pin":"2"},"sex":"female"}}`))
+	f.Add([]byte("{\"event_id\":\"e\\\"<1>\",\"event_type\":\"death\",\"version\":-0,\"person\":{\"pin\":\"1\",\"full_name\":\"A\\u00e9 \xff<b>&\",\"phone\":null}}"))
+	f.Add([]byte(`{"event_id":"e","event_type":"death","version":9223372036854775808,"person":{"full_name":""}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		row := &store.OutboxRow{Seq: 9, EventType: "death", Data: data, CreatedAt: time.Unix(1700000000, 5)}
 		for _, pol := range testPolicies() {
