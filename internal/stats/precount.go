@@ -68,8 +68,13 @@ func (s *Service) RunPreaggregation(ctx context.Context, o PreaggregateOptions) 
 		s.bg = nil
 		s.bgMu.Unlock()
 	}()
+	failed := map[time.Time]time.Time{} // days whose count failed, when
 	count := func(day time.Time, why string) {
 		if s.store.Holds(day) {
+			return
+		}
+		if at, ok := failed[day]; ok && time.Since(at) < precountGap {
+			// A failing count is not retried at the rate queries ask.
 			return
 		}
 		t0 := time.Now()
@@ -78,8 +83,10 @@ func (s *Service) RunPreaggregation(ctx context.Context, o PreaggregateOptions) 
 			return
 		}
 		if err != nil {
+			failed[day] = time.Now()
 			log.Error("stats: counting a day's pre-aggregates", "day", day.Format(time.DateOnly), "err", err)
 		} else if held {
+			delete(failed, day)
 			log.Info("stats: pre-aggregates counted", "day", day.Format(time.DateOnly), "why", why, "took", time.Since(t0).Round(time.Millisecond))
 		}
 		pc.mu.Lock()
