@@ -14,8 +14,15 @@ import (
 // pages), on the writer: the callers of that group commit, and of the batch
 // filling behind it, waited for a few megabytes of random writes and the
 // file's sync. A PASSIVE checkpoint on another connection takes no write
-// lock, so appends carry on while it runs; the writer starts the WAL from
-// its beginning again at its next commit once everything is copied.
+// lock, so appends carry on while it runs and it does the bulk of the
+// copying. It cannot restart the WAL under a steady stream of appends,
+// though (the writer starts the WAL from its beginning again only when a
+// transaction finds every frame copied, and each commit adds frames), so
+// the writer keeps an automatic checkpoint at a higher threshold: by then
+// nearly everything is copied, and it copies the rest (at most the
+// interval's frames), syncs the file and lets the next commit restart the
+// WAL. Measured on a loaded machine, the WAL grew by 7.5 MB/s at 730
+// logged reads/s with the checkpointer alone.
 type walCheckpointer struct {
 	db   *sql.DB
 	kick chan struct{}
@@ -35,9 +42,10 @@ const (
 	// pages, rarely enough that its syncs of the file stay few.
 	walCheckpointEvery = 200 * time.Millisecond
 	// accessAutoCheckpoint is the writer's own automatic checkpoint, in
-	// pages: only a safety net for a checkpointer that fell far behind (or
-	// a process that runs none), at which point a commit pays for it again.
-	accessAutoCheckpoint = 16384
+	// pages (32 MiB): it bounds the WAL and restarts it, copying only what
+	// the checkpointer has not (or everything, in a process whose
+	// checkpointer fell behind).
+	accessAutoCheckpoint = 4096
 )
 
 func startWALCheckpointer(path string, cfg config) (*walCheckpointer, error) {
