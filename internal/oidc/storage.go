@@ -22,8 +22,9 @@ import (
 )
 
 // storage implements op.Storage over the store. Every method's errors are
-// either *oidc.Error values meant for the client or plain errors, which the
-// library answers as server_error without their text.
+// either *oidc.Error values or clientErrors meant for the client, or plain
+// errors, which unavailableStorage turns into a server_error without their
+// text.
 type storage struct{ p *Provider }
 
 var _ op.Storage = (*storage)(nil)
@@ -549,13 +550,13 @@ func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) { return s.p.key
 func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	rp, err := s.p.RP(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errors.New("unknown client")
+		return nil, clientError("unknown client")
 	}
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	if rp.Status != StatusActive {
-		return nil, errors.New("unknown client")
+		return nil, clientError("unknown client")
 	}
 	return &client{rp: rp, p: s.p}, nil
 }
@@ -564,13 +565,13 @@ func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client
 func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
 	rp, err := s.p.RP(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return errors.New("unknown client")
+		return clientError("unknown client")
 	}
 	if err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
 	if rp.Status != StatusActive || rp.AuthMethod != AuthClientSecretBasic || !rp.checkSecret(secret) {
-		return errors.New("client authentication failed")
+		return clientError("client authentication failed")
 	}
 	return nil
 }
@@ -737,11 +738,11 @@ func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []
 func (s *storage) GetKeyByIDAndClientID(ctx context.Context, keyID, clientID string) (*jose.JSONWebKey, error) {
 	rp, err := s.p.RP(ctx, clientID)
 	if err != nil || rp.Status != StatusActive || rp.AuthMethod != AuthPrivateKeyJWT {
-		return nil, errors.New("unknown client")
+		return nil, clientError("unknown client")
 	}
 	k, ok := rp.publicKey(keyID)
 	if !ok {
-		return nil, errors.New("unknown key")
+		return nil, clientError("unknown key")
 	}
 	return k, nil
 }

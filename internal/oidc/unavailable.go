@@ -42,16 +42,33 @@ func withOutage(r *http.Request) (*http.Request, *outage) {
 }
 
 // unavailable turns a store outage into the OAuth error clients understand
-// and notes it on the request; any other error is returned as it is.
+// and notes it on the request. Any other plain error becomes a server_error
+// without a description: the library would otherwise answer its text, which
+// names internals, to the client. *oidc.Error values, the client-facing
+// clientError and the library's own op.ErrInvalidRefreshToken pass as they are.
 func unavailable(ctx context.Context, err error) error {
-	if err == nil || !errors.Is(err, store.ErrUnavailable) {
-		return err
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, store.ErrUnavailable) {
+		var oe *oidc.Error
+		var ce clientError
+		if errors.As(err, &oe) || errors.As(err, &ce) || errors.Is(err, op.ErrInvalidRefreshToken) {
+			return err
+		}
+		return oidc.ErrServerError().WithParent(err)
 	}
 	if o, ok := ctx.Value(outageKey{}).(*outage); ok {
 		o.seen.Store(true)
 	}
 	return &oidc.Error{ErrorType: errTemporarilyUnavailable, Description: unavailableDesc, Parent: err}
 }
+
+// clientError is a plain error whose text is meant for the client, such as
+// "unknown client": the library wraps it in its own OAuth error type.
+type clientError string
+
+func (e clientError) Error() string { return string(e) }
 
 // outageWriter answers 503 with Retry-After and the OAuth error body in
 // place of the library's answer when the request met an outage: its error

@@ -3,6 +3,7 @@ package oidc_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,10 +24,14 @@ import (
 // (a 500 during an outage becomes 503) cannot be what answers.
 type outageStore struct {
 	store.Store
-	down atomic.Bool
+	down   atomic.Bool
+	broken atomic.Bool // fail with an internal error that is not an outage
 }
 
-var errDown = fmt.Errorf("test: the database went away: %w", store.ErrUnavailable)
+var (
+	errDown   = fmt.Errorf("test: the database went away: %w", store.ErrUnavailable)
+	errBroken = errors.New("test: page 42 of table oidc_auth_requests is corrupt")
+)
 
 func (s *outageStore) PutOIDCAuthRequest(ctx context.Context, r store.OIDCAuthRequest) error {
 	if s.down.Load() {
@@ -40,6 +45,13 @@ func (s *outageStore) UseOIDCAuthCode(ctx context.Context, codeHash string) (sto
 		return store.OIDCAuthRequest{}, errDown
 	}
 	return s.Store.UseOIDCAuthCode(ctx, codeHash)
+}
+
+func (s *outageStore) PutOIDCToken(ctx context.Context, t store.OIDCToken) error {
+	if s.broken.Load() {
+		return errBroken
+	}
+	return s.Store.PutOIDCToken(ctx, t)
 }
 
 func (s *outageStore) OIDCToken(ctx context.Context, id string) (store.OIDCToken, error) {
@@ -116,6 +128,40 @@ func TestProvider_StoreUnavailable(t *testing.T) {
 	st.down.Store(false)
 	if _, err := c.userinfo(tok); err != nil {
 		t.Errorf("userinfo after the outage: %v", err)
+	}
+}
+
+// TestProvider_InternalErrorHidden checks that a store failure that is not
+// an outage is answered as server_error without its text: the library would
+// put a plain error's text in error_description.
+func TestProvider_InternalErrorHidden(t *testing.T) {
+	st := &outageStore{Store: openSQLite(t)}
+	e := newEnv(t, st)
+	rp, secret := e.addRP(oidc.RPInput{ID: "bank", Scopes: []string{"openid", "profile"}})
+	c := e.client(rp, secret, "openid", "profile")
+	br := e.signIn(userAn)
+	v := oauth2.GenerateVerifier()
+	code := c.login(br, "st-1", "n", v)
+
+	// The token cannot be written for a reason that is not an outage.
+	st.broken.Store(true)
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {rp.RedirectURIs[0]}, "code_verifier": {v}}
+	req, _ := http.NewRequest("POST", e.issuer+"/oidc/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(rp.ID, secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var m map[string]string
+	_ = json.Unmarshal(b, &m)
+	if resp.StatusCode != http.StatusInternalServerError || m["error"] != "server_error" {
+		t.Errorf("token with a broken store: %d %s; want 500 server_error", resp.StatusCode, b)
+	}
+	if strings.Contains(string(b), "corrupt") || strings.Contains(string(b), "oidc_auth_requests") {
+		t.Errorf("token with a broken store: the answer carries the internal error: %s", b)
 	}
 }
 
