@@ -93,6 +93,11 @@ func (s *Service) RegisterOrganisation(ctx context.Context, c Citizen, name, tax
 		return nil, err
 	}
 	if err := s.st.CreateEIDAccount(ctx, row); errors.Is(err, store.ErrExists) {
+		// A closed organisation's tax code is not registered again: its
+		// history stays with the closed account.
+		if old, err := s.Account(ctx, a.ID); err == nil && old.Closed != nil {
+			return nil, ErrClosed
+		}
 		return nil, ErrExists
 	} else if err != nil {
 		return nil, fmt.Errorf("eid: create organisation account: %w", err)

@@ -61,8 +61,8 @@ func checkClosed(t *testing.T, e *env, sess Session, org *Account, grants *fakeG
 	if _, err := e.s.CloseOrganisation(ctx, sess.Citizen, org.ID, "", browser); !errors.Is(err, ErrNotFound) {
 		t.Errorf("closing it again from the portal: %v, want ErrNotFound", err)
 	}
-	if _, err := e.s.RegisterOrganisation(ctx, sess.Citizen, "Again", "0312345673", browser); !errors.Is(err, ErrExists) {
-		t.Errorf("registering the closed organisation again: %v, want ErrExists", err)
+	if _, err := e.s.RegisterOrganisation(ctx, sess.Citizen, "Again", "0312345673", browser); !errors.Is(err, ErrClosed) {
+		t.Errorf("registering the closed organisation again: %v, want ErrClosed", err)
 	}
 }
 

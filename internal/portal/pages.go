@@ -533,6 +533,8 @@ func (h *Handler) registerOrg(w http.ResponseWriter, r *http.Request) {
 		h.orgsPage(w, r, http.StatusForbidden, v, "", c.T("orgs.level2"))
 	case errors.Is(err, eid.ErrExists):
 		h.orgsPage(w, r, http.StatusConflict, v, "", c.T("orgs.exists"))
+	case errors.Is(err, eid.ErrClosed):
+		h.orgsPage(w, r, http.StatusConflict, v, "", c.T("orgs.closed_exists"))
 	default:
 		if msg := errText(c, err, time.Now()); msg != "" {
 			h.orgsPage(w, r, http.StatusUnprocessableEntity, v, "", msg)

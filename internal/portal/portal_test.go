@@ -495,6 +495,9 @@ func TestHandler_CloseOrganisation(t *testing.T) {
 	if strings.Contains(body, `id="close-O0312345673"`) || strings.Contains(body, "Thuế điện tử") {
 		t.Error("a closed organisation still has its closing form or its apps")
 	}
+	if resp, body := b.post("/portal/organisations", url.Values{"csrf": {tok}, "name": {"Công ty TNHH Hoà Bình"}, "tax_code": {"0312345673"}}); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "đã bị đóng và không đăng ký lại được") {
+		t.Errorf("registering the closed organisation again: %d, want 409 saying it was closed", resp.StatusCode)
+	}
 	if _, body := b.get("/portal/events"); !strings.Contains(body, "Đóng tài khoản của tổ chức") {
 		t.Error("the closing is not in the representative's account activity")
 	}
