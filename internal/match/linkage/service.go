@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dancu/dancu/internal/match/compare"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/store"
 )
@@ -231,9 +232,14 @@ const MaxCandidates = 20
 // same name in the same year; the same surname and given name in the same
 // year; the same year and sex in the same commune of residence), compares
 // each record found with the model of the last batch, and keeps those
-// whose probability reaches minProbability (0 means 0.5). It finds less
-// than a batch does — a misspelt surname in another commune escapes it —
-// and the batch over the registry finds the rest.
+// whose probability reaches minProbability (0 means 0.5). A fourth
+// search reads the people of the same full date of birth and sex
+// nationwide (a few hundred at 10,000,000 people), keeping only those whose
+// given name agrees at least closely before anything else is decoded: a
+// misspelt surname in another commune, which the name searches and the
+// commune's cannot see. It still finds less than a batch does (a
+// misspelt surname with a partial or mistyped date in another commune
+// escapes it), and the batch over the registry finds the rest.
 func (s *Service) Candidates(ctx context.Context, p *registry.Person, minProbability float64) ([]Candidate, error) {
 	if minProbability <= 0 {
 		minProbability = 0.5
@@ -260,15 +266,26 @@ func (s *Service) Candidates(ctx context.Context, p *registry.Person, minProbabi
 		// country or the whole table.
 		queries = append(queries, store.PersonQuery{Commune: rec.Commune, BirthYear: rec.Birth.Year, Sex: string(rec.Sex), Limit: 1000})
 	}
+	// The same full date and sex anywhere: the given name must agree at
+	// least closely (checked on the row's name before its record is
+	// decoded), so that only a surname or middle name may differ.
+	byDate := -1
+	if p.BirthDate.IsFull() && rec.Sex != "" && rec.Name.Given != "" {
+		byDate = len(queries)
+		queries = append(queries, store.PersonQuery{BirthDate: p.BirthDate.String(), Sex: string(rec.Sex), Limit: 5000})
+	}
 	seen := map[string]bool{rec.PIN: true}
 	var out []Candidate
-	for _, q := range queries {
+	for i, q := range queries {
 		rows, err := s.st.SearchPersons(ctx, q)
 		if err != nil {
 			return nil, fmt.Errorf("linkage: search candidates: %w", err)
 		}
 		for _, row := range rows {
 			if seen[row.PIN] {
+				continue
+			}
+			if i == byDate && !sameGiven(&rec, row.NameFold) {
 				continue
 			}
 			seen[row.PIN] = true
@@ -343,4 +360,12 @@ func (s *Service) queue(ctx context.Context, pin string, found []registry.Possib
 		return 0, fmt.Errorf("linkage: write the queue: %w", err)
 	}
 	return len(batch), nil
+}
+
+// sameGiven reports whether the given name in a row's full name (its
+// match form) agrees with rec's at least closely: the same name, or one
+// typing error in a long one.
+func sameGiven(rec *Record, nameFold string) bool {
+	n := compare.ParseName(nameFold)
+	return compare.Part(rec.Name.GivenFold, rec.Name.Given, n.GivenFold, n.Given) >= compare.Close
 }

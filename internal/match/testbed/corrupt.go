@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/dancu/dancu/internal/pin"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/vntext"
 )
@@ -202,9 +203,20 @@ func (c *Corrupter) apply(q *registry.Person, k Kind) bool {
 			return false
 		}
 		r := *q.PermanentResidence
-		// Another commune of the same province; the code need not exist,
-		// since only its inequality matters to matching.
+		// Another commune of the same province or, one time in three, of
+		// another province (a second registration after a move across
+		// the country); the codes need not exist, since only their
+		// inequality matters to matching.
 		r.Commune += "9"
+		if c.rng.IntN(3) == 0 {
+			ps := pin.Provinces()
+			for {
+				if p := ps[c.rng.IntN(len(ps))].Code[1:]; p != r.Province {
+					r.Province = p
+					break
+				}
+			}
+		}
 		r.Address = "Số " + itoa(1+c.rng.IntN(300)) + " đường " + []string{"Lê Lợi", "Trần Hưng Đạo", "Hai Bà Trưng", "Quang Trung", "Nguyễn Huệ"}[c.rng.IntN(5)]
 		q.PermanentResidence = &r
 		return true

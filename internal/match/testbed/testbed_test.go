@@ -46,7 +46,7 @@ func TestCorrupter_Copy(t *testing.T) {
 		{ParentsMissing, func(p *registry.Person) bool { return p.Father == nil && p.Mother == nil }},
 		{Moved, func(p *registry.Person) bool {
 			r := p.PermanentResidence
-			return r.Province == "79" && r.Commune != "26734" && r.Address != "Số 12 đường Nguyễn Trãi"
+			return r.Commune != "26734" && r.Address != "Số 12 đường Nguyễn Trãi"
 		}},
 		{NameTypo, func(p *registry.Person) bool {
 			n := compare.Names(compare.ParseName(p.FullName), compare.ParseName("Nguyễn Thị Thanh Thuỷ"))
@@ -77,6 +77,27 @@ func TestCorrupter_Copy(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCorrupter_moved: a move is to another commune of the same province
+// about two times in three, and otherwise to another province.
+func TestCorrupter_moved(t *testing.T) {
+	c := NewCorrupter(5)
+	same, other := 0, 0
+	for range 3000 {
+		q, _ := c.Copy(samplePerson(), Moved)
+		switch r := q.PermanentResidence; {
+		case r.Commune == "26734":
+			t.Fatal("a move kept the commune")
+		case r.Province == "79":
+			same++
+		default:
+			other++
+		}
+	}
+	if same < 1800 || same > 2200 || other < 800 || other > 1200 {
+		t.Errorf("moves: %d in the province, %d to another; want about 2,000 and 1,000", same, other)
 	}
 }
 

@@ -18,7 +18,7 @@ func secondaryIndexes(t *testing.T, dsn string) (present, deferred int64) {
 	t.Helper()
 	present = query[int64](t, dsn, `SELECT count(*) FROM pg_indexes
 		WHERE indexname IN ('persons_name_key', 'persons_place', 'persons_household', 'events_subjects', 'events_type',
-			'person_versions_pkey', 'household_versions_pkey', 'persons_verify')`)
+			'person_versions_pkey', 'household_versions_pkey', 'persons_verify', 'persons_birth_date')`)
 	deferred = query[int64](t, dsn, `SELECT count(*) FROM deferred_indexes`)
 	return present, deferred
 }
@@ -43,8 +43,8 @@ func TestLoader_defersIndexesOnEmptyRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, d := secondaryIndexes(t, dsn); p != 0 || d != 8 {
-		t.Errorf("while loading: %d indexes present, %d deferred; want 0, 8", p, d)
+	if p, d := secondaryIndexes(t, dsn); p != 0 || d != 9 {
+		t.Errorf("while loading: %d indexes present, %d deferred; want 0, 9", p, d)
 	}
 	if err := l.Load(ctx, batch(0, 50)); err != nil {
 		t.Fatal(err)
@@ -70,8 +70,8 @@ func TestLoader_defersIndexesOnEmptyRegistry(t *testing.T) {
 	if err := l.Load(ctx, batch(100, 1)); err == nil {
 		t.Error("Load after Close: want an error")
 	}
-	if p, d := secondaryIndexes(t, dsn); p != 8 || d != 0 {
-		t.Errorf("after Close: %d indexes present, %d deferred; want 8, 0", p, d)
+	if p, d := secondaryIndexes(t, dsn); p != 9 || d != 0 {
+		t.Errorf("after Close: %d indexes present, %d deferred; want 9, 0", p, d)
 	}
 	if n, err := s.CountPersons(ctx); n != 50 || err != nil {
 		t.Errorf("CountPersons = %d, %v; want 50", n, err)
@@ -103,8 +103,8 @@ func TestLoader_keepsIndexesOnNonEmptyRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close(ctx)
-	if p, d := secondaryIndexes(t, dsn); p != 8 || d != 0 {
-		t.Errorf("%d indexes present, %d deferred; want 8, 0", p, d)
+	if p, d := secondaryIndexes(t, dsn); p != 9 || d != 0 {
+		t.Errorf("%d indexes present, %d deferred; want 9, 0", p, d)
 	}
 	if err := l.Load(ctx, batch(0, 10)); err != nil {
 		t.Fatal(err)
@@ -139,8 +139,8 @@ func TestLoader_lastCloseRebuilds(t *testing.T) {
 	if err := l1.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if p, d := secondaryIndexes(t, dsn); p != 0 || d != 8 {
-		t.Errorf("one loader still open: %d indexes present, %d deferred; want 0, 8", p, d)
+	if p, d := secondaryIndexes(t, dsn); p != 0 || d != 9 {
+		t.Errorf("one loader still open: %d indexes present, %d deferred; want 0, 9", p, d)
 	}
 	// Another process starting now must leave the indexes to the loader.
 	s2, err := postgres.Open(ctx, dsn)
@@ -154,8 +154,8 @@ func TestLoader_lastCloseRebuilds(t *testing.T) {
 	if err := l2.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if p, d := secondaryIndexes(t, dsn); p != 8 || d != 0 {
-		t.Errorf("after the last Close: %d indexes present, %d deferred; want 8, 0", p, d)
+	if p, d := secondaryIndexes(t, dsn); p != 9 || d != 0 {
+		t.Errorf("after the last Close: %d indexes present, %d deferred; want 9, 0", p, d)
 	}
 	if n, _ := s.CountPersons(ctx); n != 60 {
 		t.Errorf("CountPersons = %d, want 60", n)
@@ -200,16 +200,16 @@ func TestLoader_openRepairsAfterCrash(t *testing.T) {
 		t.Fatalf("%d advisory locks left after the crash, want 0", n)
 	}
 	s.Close()
-	if p, d := secondaryIndexes(t, dsn); p != 0 || d != 8 {
-		t.Fatalf("after the crash: %d indexes present, %d deferred; want 0, 8", p, d)
+	if p, d := secondaryIndexes(t, dsn); p != 0 || d != 9 {
+		t.Fatalf("after the crash: %d indexes present, %d deferred; want 0, 9", p, d)
 	}
 	s2, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if p, d := secondaryIndexes(t, dsn); p != 8 || d != 0 {
-		t.Errorf("after Open: %d indexes present, %d deferred; want 8, 0", p, d)
+	if p, d := secondaryIndexes(t, dsn); p != 9 || d != 0 {
+		t.Errorf("after Open: %d indexes present, %d deferred; want 9, 0", p, d)
 	}
 	if n, _ := s2.CountPersons(ctx); n != 20 {
 		t.Errorf("CountPersons = %d, want 20", n)

@@ -40,7 +40,9 @@ func TestSearchSQL_Plans(t *testing.T) {
 		{store.PersonQuery{Commune: "26734"}, "persons_commune"},
 		{store.PersonQuery{Commune: "26734", Province: "79", AfterPIN: "0"}, "persons_commune"},
 		{store.PersonQuery{Province: "79", BirthYear: 1990}, "persons_province"},
-		{store.PersonQuery{Sex: "male", BirthDate: "1990-01-01", AfterPIN: "0"}, ""},
+		{store.PersonQuery{Sex: "male", BirthDate: "1990-01-01", AfterPIN: "0"}, "persons_birth_date (birth_date=? AND sex=? AND pin>?)"},
+		{store.PersonQuery{Sex: "male", BirthDate: "1990-01-01"}, "persons_birth_date (birth_date=? AND sex=?)"},
+		{store.PersonQuery{BirthDate: "1990-01-01", AfterPIN: "0"}, ""},
 	} {
 		tc.q.Limit = 20
 		q, args := searchSQL(tc.q)

@@ -236,6 +236,7 @@ func scanPersonRow(sc scanner) (store.PersonRow, error) {
 //     cursor; birth_year is checked in the index entry.
 //   - else Commune set: persons_commune, in PIN order.
 //   - else Province set: persons_province, in PIN order.
+//   - else BirthDate and Sex set: persons_birth_date, in PIN order.
 //   - else: the persons table itself, in PIN order.
 //
 // Exact name or word prefix: "nguyen van" must match "nguyen van" and
@@ -269,14 +270,20 @@ func searchSQL(q store.PersonQuery) (string, []any) {
 	if f := q.NameFold; f != "" {
 		add("(+p.name_fold = ? OR (+p.name_fold >= ? AND +p.name_fold < ?))", f, f+" ", f+"!")
 	}
-	if q.BirthDate != "" {
-		add("+p.birth_date = ?", q.BirthDate)
+	byDate := !byName && q.Commune == "" && q.Province == "" && q.BirthDate != "" && q.Sex != ""
+	if byDate {
+		add("p.birth_date = ?", q.BirthDate)
+		add("p.sex = ?", q.Sex)
+	} else {
+		if q.BirthDate != "" {
+			add("+p.birth_date = ?", q.BirthDate)
+		}
+		if q.Sex != "" {
+			add("+p.sex = ?", q.Sex)
+		}
 	}
 	if q.BirthYear != 0 {
 		add("+p.birth_year = ?", q.BirthYear)
-	}
-	if q.Sex != "" {
-		add("+p.sex = ?", q.Sex)
 	}
 	if q.State != "" {
 		add("+p.state = ?", q.State)
