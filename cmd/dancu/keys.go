@@ -182,6 +182,15 @@ func keysStatus(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			fmt.Fprintf(stdout, "  %s: %s\n", u.Column, thousands(int(u.Clear)))
 		}
 	}
+	clearKeys, err := backend.ClearDatasetKeys(ctx, "", "", 1)
+	if err != nil {
+		return err
+	}
+	if len(clearKeys) > 0 {
+		fmt.Fprintln(stdout, "dataset record keys in clear: some (run dancu keys reseal to blind-index them)")
+	} else {
+		fmt.Fprintln(stdout, "dataset record keys in clear: none")
+	}
 	if inClear > 0 && cfg.Encryption.Strict {
 		fmt.Fprintln(stdout, "encryption.strict is on: processes refuse to read these; run dancu keys reseal")
 	}
@@ -228,6 +237,9 @@ func keysReseal(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	elapsed := time.Since(start)
 	fmt.Fprintf(stdout, "%s documents re-sealed in %s (%s documents/s)", thousands(int(res.Resealed)), elapsed.Round(time.Millisecond),
 		thousands(int(float64(res.Resealed)/max(elapsed.Seconds(), 1e-3))))
+	if res.Rekeyed > 0 {
+		fmt.Fprintf(stdout, ", %s of them dataset records whose key is now blind-indexed", thousands(int(res.Rekeyed)))
+	}
 	if res.Raced > 0 {
 		fmt.Fprintf(stdout, "; %s changed by other writers meanwhile", thousands(int(res.Raced)))
 	}

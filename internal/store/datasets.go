@@ -25,7 +25,9 @@ type Datasets interface {
 	DatasetRecordsByPIN(ctx context.Context, dataset, pin string) ([]DatasetRecord, error)
 	// DatasetRecords returns up to limit records of a dataset with Key
 	// after afterKey, ordered by Key: a reader of a whole dataset pages
-	// through it with the last Key as its cursor.
+	// through it with the last Key as its cursor. (A sealed store orders
+	// by the stored blind index instead, and takes the last record's own
+	// Key as the cursor all the same.)
 	DatasetRecords(ctx context.Context, dataset, afterKey string, limit int) ([]DatasetRecord, error)
 	// ExistingPINs returns those of pins that are on the registry (in any
 	// state), in no particular order: one query for a whole batch, so that
@@ -51,6 +53,15 @@ type DatasetRecord struct {
 	Hash      []byte
 	Data      []byte // the attributes document (JSON)
 	UpdatedAt time.Time
+	// MoveFrom, on a record given to UpsertDatasetRecords, names another
+	// key the same record may still be stored under (package sealed: the
+	// agency's key in clear, from before keys were blind-indexed). In the
+	// same transaction, a record stored under MoveFrom is first moved to
+	// Key with this Data, keeping its version and hash, so that an
+	// unchanged record stays unchanged and a changed one gets the next
+	// version; if Key is taken already, the record under MoveFrom is
+	// dropped (the one under Key was written later). Never read back.
+	MoveFrom string
 }
 
 // UpsertCounts says what a batch upsert did with each record.

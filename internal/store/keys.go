@@ -99,6 +99,18 @@ type Documents interface {
 	// that follow prefix; those that do not start with prefix are counted
 	// under "".
 	CountDocuments(ctx context.Context, col DocumentColumn, prefix []byte, n int) (map[string]int64, error)
+	// ClearDatasetKeys returns up to limit dataset records whose key is
+	// stored as the agency chose it (not starting with BlindKeyMark) after
+	// (afterDataset, afterKey), in primary-key order, with Hash and Data
+	// as stored: what the re-seal pass still has to blind-index.
+	ClearDatasetKeys(ctx context.Context, afterDataset, afterKey string, limit int) ([]DatasetRecord, error)
+	// RekeyDatasetRecords moves each record of moves from its key From to
+	// To, with the document New (and the hash NewHash unless that is nil),
+	// if its document is still Old, in one transaction, and returns how
+	// many it moved. A record whose To is taken already is dropped and
+	// counted as moved (an upsert wrote it under To later). The old key's
+	// bytes are overwritten where the backend can (SQLite: secure_delete).
+	RekeyDatasetRecords(ctx context.Context, moves []DatasetMove) (int, error)
 	// DeleteDataKey removes a data key; ErrNotFound if there is none. The
 	// caller has made sure that no document is sealed under it.
 	DeleteDataKey(ctx context.Context, id int64) error
@@ -115,6 +127,19 @@ type StoredDocument struct {
 	// Index is the row's digest of the document, for the one column that
 	// keeps one (dataset records' content hash), else nil.
 	Index []byte
+}
+
+// BlindKeyMark starts every dataset record key that is a blind index
+// rather than the agency's own key; agencies' keys start with a letter or
+// digit (package dataset), so the two never meet.
+const BlindKeyMark = "~"
+
+// DatasetMove moves one dataset record to another key (see
+// Documents.RekeyDatasetRecords).
+type DatasetMove struct {
+	Dataset, From, To string
+	Old, New          []byte
+	NewHash           []byte
 }
 
 // DocumentSwap replaces the document of Row, if it is still Old, with New,

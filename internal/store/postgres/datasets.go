@@ -13,7 +13,19 @@ import (
 const dsCols = `dataset, key, pin, source, version, hash, data, updated_at`
 
 // stageCols are the columns COPY fills in the per-transaction stage table.
-var stageCols = []string{"dataset", "key", "pin", "source", "hash", "data"}
+var stageCols = []string{"dataset", "key", "pin", "source", "hash", "data", "move_from"}
+
+// moveFromStage moves staged records still stored under their move_from
+// key (store.DatasetRecord.MoveFrom) to their key, before the upsert; one
+// already under its key was written there later, so the other is dropped.
+const moveFromStage = `WITH dropped AS (
+	DELETE FROM dataset_records d USING dataset_stage s
+	WHERE s.move_from IS NOT NULL AND d.dataset = s.dataset AND d.key = s.move_from
+		AND EXISTS (SELECT 1 FROM dataset_records e WHERE e.dataset = s.dataset AND e.key = s.key)
+	RETURNING d.dataset, d.key)
+UPDATE dataset_records d SET key = s.key, data = s.data FROM dataset_stage s
+WHERE s.move_from IS NOT NULL AND d.dataset = s.dataset AND d.key = s.move_from
+	AND NOT EXISTS (SELECT 1 FROM dropped x WHERE x.dataset = d.dataset AND x.key = d.key)`
 
 // upsertFromStage moves the staged batch into dataset_records. Rows go in
 // key order so that two processes upserting overlapping batches lock rows in
@@ -45,10 +57,12 @@ func (s *Store) UpsertDatasetRecords(ctx context.Context, recs []store.DatasetRe
 	if len(recs) == 0 {
 		return c, nil
 	}
+	moves := false
 	for i := range recs {
 		if recs[i].Dataset == "" || recs[i].Key == "" || len(recs[i].Hash) == 0 {
 			return c, errors.New("postgres: upsert dataset records: dataset, key and hash are required")
 		}
+		moves = moves || recs[i].MoveFrom != ""
 	}
 	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
@@ -57,15 +71,24 @@ func (s *Store) UpsertDatasetRecords(ctx context.Context, recs []store.DatasetRe
 	defer ptx.Rollback(context.WithoutCancel(ctx))
 	if _, err := ptx.Exec(ctx, `CREATE TEMPORARY TABLE dataset_stage (
 		dataset text COLLATE "C", key text COLLATE "C", pin text COLLATE "C", source text COLLATE "C",
-		hash bytea, data bytea) ON COMMIT DROP`); err != nil {
+		hash bytea, data bytea, move_from text COLLATE "C") ON COMMIT DROP`); err != nil {
 		return c, wrapErr("upsert dataset records: stage", err)
 	}
 	_, err = ptx.CopyFrom(ctx, pgx.Identifier{"dataset_stage"}, stageCols, pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) {
 		r := &recs[i]
-		return []any{r.Dataset, r.Key, r.PIN, r.Source, r.Hash, r.Data}, nil
+		var from any
+		if r.MoveFrom != "" && r.MoveFrom != r.Key {
+			from = r.MoveFrom
+		}
+		return []any{r.Dataset, r.Key, r.PIN, r.Source, r.Hash, r.Data, from}, nil
 	}))
 	if err != nil {
 		return c, wrapErr("upsert dataset records: copy", err)
+	}
+	if moves {
+		if _, err := ptx.Exec(ctx, moveFromStage); err != nil {
+			return c, wrapErr("upsert dataset records: move", err)
+		}
 	}
 	var ins, upd int64
 	if err := ptx.QueryRow(ctx, upsertFromStage, time.Now().UTC()).Scan(&ins, &upd); err != nil {

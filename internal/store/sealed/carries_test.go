@@ -66,7 +66,8 @@ var passThrough = map[string]string{
 	// The re-seal pass reads and rewrites the stored bytes themselves:
 	// sealed ones, and clear ones only to seal them (reseal.go).
 	"StoredDocuments": "raw bytes for the re-seal pass", "ReplaceDocuments": "raw bytes for the re-seal pass",
-	"CountDocuments": "raw bytes for the re-seal pass",
+	"CountDocuments":   "raw bytes for the re-seal pass",
+	"ClearDatasetKeys": "raw rows for the re-seal pass", "RekeyDatasetRecords": "raw rows for the re-seal pass",
 	// Agencies, clients and their public keys are not personal data.
 	"DirRecord": "directory", "DirRecords": "directory", "PutDirRecord": "directory",
 	// Duplicate evidence holds comparison levels and weights, not values.
@@ -75,7 +76,7 @@ var passThrough = map[string]string{
 	"CreateVerifyJob": "job summary", "SaveVerifyJob": "job summary", "VerifyJob": "job summary",
 	"VerifyJobs": "job summary", "PendingVerifyJobs": "job summary",
 	// The statistics' reads return index columns and links, never documents.
-	"PersonChanges": "index columns", "DatasetLinks": "dataset, key and PIN",
+	"PersonChanges": "index columns", "DatasetLinks": "dataset, stored (blind) key and PIN",
 	// Listings leave the attachment's content out (Attachment reads it).
 	"Attachments": "no content in listings",
 }

@@ -8,47 +8,10 @@ import (
 	"github.com/dancu/dancu/internal/store"
 )
 
-// Linked datasets: the document is sealed, and the content hash the
-// backend compares to skip unchanged records becomes a keyed blind index
-// of it, since a bare SHA-256 of a short document can be reversed by
-// trying the likely ones.
-
-func datasetDoc(r *store.DatasetRecord) (*[]byte, string, []string) {
-	return &r.Data, tDataset, []string{r.Dataset, r.Key}
-}
-
-// UpsertDatasetRecords implements store.Datasets.
-func (s *Store) UpsertDatasetRecords(ctx context.Context, recs []store.DatasetRecord) (store.UpsertCounts, error) {
-	out := make([]store.DatasetRecord, len(recs))
-	for i, r := range recs {
-		if len(r.Hash) > 0 {
-			r.Hash = s.kr.Index(iDatasetHash, r.Hash)
-		}
-		if err := sealDoc(ctx, s, &r, datasetDoc); err != nil {
-			return store.UpsertCounts{}, err
-		}
-		out[i] = r
-	}
-	return s.Store.UpsertDatasetRecords(ctx, out)
-}
-
-// DatasetRecord implements store.Datasets.
-func (s *Store) DatasetRecord(ctx context.Context, dataset, key string) (store.DatasetRecord, error) {
-	r, err := s.Store.DatasetRecord(ctx, dataset, key)
-	return openOne(ctx, s, r, err, datasetDoc)
-}
-
-// DatasetRecordsByPIN implements store.Datasets.
-func (s *Store) DatasetRecordsByPIN(ctx context.Context, dataset, pin string) ([]store.DatasetRecord, error) {
-	rs, err := s.Store.DatasetRecordsByPIN(ctx, dataset, pin)
-	return openAll(ctx, s, rs, err, datasetDoc)
-}
-
-// DatasetRecords implements store.Datasets.
-func (s *Store) DatasetRecords(ctx context.Context, dataset, afterKey string, limit int) ([]store.DatasetRecord, error) {
-	rs, err := s.Store.DatasetRecords(ctx, dataset, afterKey, limit)
-	return openAll(ctx, s, rs, err, datasetDoc)
-}
+// Linked datasets (datasetkeys.go): the document is sealed, the record's
+// key is blind-indexed, and the content hash the backend compares to skip
+// unchanged records becomes a keyed blind index of it, since a bare
+// SHA-256 of a short document can be reversed by trying the likely ones.
 
 // VaccinationDoses implements store.Health over the opened records.
 func (s *Store) VaccinationDoses(ctx context.Context, datasets []string) ([]store.VaccineDoses, error) {

@@ -39,6 +39,8 @@ var secrets = []string{
 	"ZQXW-DOSSIER",         // a dossier's document
 	"ZQXW-ATTACH",          // an attachment
 	"0933444555",           // an eID account's phone
+	"0944555666",           // a dataset record's key chosen by its agency: a subscriber's phone
+	"ZQXW-KEY-VAX",         // and an insurance card number
 }
 
 // fill writes every kind of sealed document through st: people and a
@@ -78,13 +80,23 @@ func fill(t *testing.T, st store.Store) {
 			submit("correction", p, obj{"field": field, "value": value})
 		}
 	}
-	if _, err := st.UpsertDatasetRecords(ctx, []store.DatasetRecord{
-		{Dataset: "telecom-subscription", Key: "sub-1", PIN: pins[0], Source: "carrier", Hash: []byte("h1"),
+	recs := []store.DatasetRecord{
+		{Dataset: "telecom-subscription", Key: "0944555666", PIN: pins[0], Source: "carrier", Hash: []byte("h1"),
 			Data: []byte(`{"phone_number":"0911222333","carrier":"viettel"}`)},
-		{Dataset: "vaccination", Key: "vax-1", PIN: pins[1], Source: "moh", Hash: []byte("h2"),
+		{Dataset: "vaccination", Key: "ZQXW-KEY-VAX", PIN: pins[1], Source: "moh", Hash: []byte("h2"),
 			Data: []byte(`{"vaccine":"ZQXW-VAX","dose":"1","date":"2024-01-01"}`)},
-	}); err != nil {
+	}
+	if _, err := st.UpsertDatasetRecords(ctx, recs); err != nil {
 		t.Fatal(err)
+	}
+	// Found by its key, and a second push of the same records changes
+	// nothing.
+	if r, err := st.DatasetRecord(ctx, "telecom-subscription", "0944555666"); err != nil || r.Key != "0944555666" || r.PIN != pins[0] ||
+		!bytes.Contains(r.Data, []byte("0911222333")) {
+		t.Fatalf("dataset record by key = %+v, %v", r, err)
+	}
+	if c, err := st.UpsertDatasetRecords(ctx, recs); err != nil || c.Unchanged != 2 {
+		t.Fatalf("second push = %+v, %v; want 2 unchanged", c, err)
 	}
 	if doses, err := st.VaccinationDoses(ctx, []string{"vaccination"}); err != nil || len(doses) != 1 || doses[0].Vaccine != "ZQXW-VAX" {
 		t.Errorf("VaccinationDoses = %v, %v", doses, err)

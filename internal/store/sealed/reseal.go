@@ -134,6 +134,9 @@ type ResealResult struct {
 	Key int64
 	// Resealed counts the documents rewritten.
 	Resealed int64
+	// Rekeyed counts the dataset records (of Resealed) moved from their
+	// key in clear to its blind index.
+	Rekeyed int64
 	// Raced counts the documents another writer changed between the pass
 	// reading and rewriting them: the writer's version stays, and a later
 	// round of the pass looks at it again.
@@ -164,11 +167,18 @@ func (s *Store) Reseal(ctx context.Context, opt ResealOptions) (ResealResult, er
 	res := ResealResult{Key: s.kr.ActiveKey()}
 	current := seal.KeyPrefix(res.Key)
 	for round := 0; round < resealRounds; round++ {
+		// Dataset records with keys in clear first: moving them seals
+		// their documents under the newest key too.
+		raced, err := s.rekeyDatasets(ctx, opt, &res)
+		if err != nil {
+			return res, err
+		}
+		res.Raced += raced
 		usage, err := s.Usage(ctx)
 		if err != nil {
 			return res, err
 		}
-		res.Left = 0
+		res.Left = raced
 		for _, u := range usage {
 			todo := u.Total() - u.ByKey[res.Key]
 			if todo == 0 {
@@ -196,6 +206,11 @@ func (s *Store) Reseal(ctx context.Context, opt ResealOptions) (ResealResult, er
 		for _, u := range usage {
 			res.Left += u.Total() - u.ByKey[res.Key]
 		}
+		clear, err := s.Store.ClearDatasetKeys(ctx, "", "", 1000)
+		if err != nil {
+			return res, err
+		}
+		res.Left += int64(len(clear))
 	}
 	// The old documents' bytes may still be in the backend's log.
 	return res, s.Store.PurgeReplaced(ctx, opt.Rewrite)

@@ -22,6 +22,8 @@ type Store struct {
 	// retireGrace is how long a data key must have been superseded
 	// before RetireDataKey deletes it.
 	retireGrace time.Duration
+	// clear tracks dataset record keys still in clear (datasetkeys.go).
+	clear clearKeys
 }
 
 var _ store.Store = (*Store)(nil)

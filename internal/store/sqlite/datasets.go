@@ -84,6 +84,9 @@ func (s *Store) UpsertDatasetRecords(ctx context.Context, recs []store.DatasetRe
 	args := make([]any, 0, upsertRows*7)
 	err := inWriteTx(ctx, s.w, func(tx *sql.Tx) error {
 		c = store.UpsertCounts{}
+		if err := moveInUpsert(ctx, tx, recs); err != nil {
+			return err
+		}
 		var full *sql.Stmt
 		defer func() {
 			if full != nil {

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -160,22 +161,50 @@ func (s *Store) ReplaceDocuments(ctx context.Context, col store.DocumentColumn, 
 	return n, nil
 }
 
-// replaceOnce runs one attempt of ReplaceDocuments on the writer
-// connection with secure_delete on: SQLite then zeroes the cells and
-// overflow pages the old documents leave free, which would otherwise keep
-// them, in clear, until reused.
+// replaceOnce runs one attempt of ReplaceDocuments.
 func (s *Store) replaceOnce(ctx context.Context, c docColumn, q string, swaps []store.DocumentSwap) (n int, err error) {
+	err = s.secureWrite(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, sw := range swaps {
+			row, err := c.rowArgs(sw.Row)
+			if err != nil {
+				return err
+			}
+			res, err := st.ExecContext(ctx, append(append(c.setArgs(sw), row...), sw.Old)...)
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += int(k)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// secureWrite runs fn in one transaction on the writer connection with
+// secure_delete on: SQLite then zeroes the cells and overflow pages that
+// old documents and keys leave free, which would otherwise keep them, in
+// clear, until reused.
+func (s *Store) secureWrite(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer conn.Close()
 	var was int
 	if err := conn.QueryRowContext(ctx, "PRAGMA secure_delete").Scan(&was); err != nil {
-		return 0, err
+		return err
 	}
 	if _, err := conn.ExecContext(ctx, "PRAGMA secure_delete = ON"); err != nil {
-		return 0, err
+		return err
 	}
 	defer func() {
 		// The connection goes back to the pool as it was: other writes
@@ -186,30 +215,13 @@ func (s *Store) replaceOnce(ctx context.Context, c docColumn, q string, swaps []
 	}()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, q)
-	if err != nil {
-		return 0, err
+	if err := fn(tx); err != nil {
+		return err
 	}
-	defer st.Close()
-	for _, sw := range swaps {
-		row, err := c.rowArgs(sw.Row)
-		if err != nil {
-			return 0, err
-		}
-		res, err := st.ExecContext(ctx, append(append(c.setArgs(sw), row...), sw.Old)...)
-		if err != nil {
-			return 0, err
-		}
-		k, err := res.RowsAffected()
-		if err != nil {
-			return 0, err
-		}
-		n += int(k)
-	}
-	return n, tx.Commit()
+	return tx.Commit()
 }
 
 // PurgeReplaced implements store.Documents: a TRUNCATE checkpoint copies
