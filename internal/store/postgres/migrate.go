@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dancu/dancu/internal/store"
 	"github.com/jackc/pgx/v5"
@@ -43,6 +45,13 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		}
 	}()
 
+	var readOnly bool
+	if err := conn.QueryRow(ctx, `SELECT current_setting('transaction_read_only') = 'on'`).Scan(&readOnly); err != nil {
+		return wrapErr("migrate: read-only?", err)
+	}
+	if readOnly {
+		return checkCurrent(ctx, conn.Conn(), ms)
+	}
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    integer PRIMARY KEY,
 		name       text NOT NULL,
@@ -83,4 +92,48 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		}
 	}
 	return nil
+}
+
+// ErrReadOnlySchema is returned by Open for a read-only database (a hot
+// standby, default_transaction_read_only) whose schema lacks migrations this
+// release needs: they can only be applied on the primary.
+var ErrReadOnlySchema = errors.New("the database is read-only and its schema is not current")
+
+// checkCurrent lets a process open a read-only database (a hot standby, or
+// one set default_transaction_read_only) without migrating, if every
+// migration it knows is applied already; its writes then fail as the
+// storage being unavailable. Otherwise the error names what is missing.
+func checkCurrent(ctx context.Context, conn *pgx.Conn, ms []store.Migration) error {
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
+		return wrapErr("migrate: read-only database", err)
+	}
+	applied := map[int]bool{}
+	if exists {
+		rows, err := conn.Query(ctx, "SELECT version FROM schema_migrations")
+		if err != nil {
+			return wrapErr("migrate: read-only database", err)
+		}
+		versions, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil {
+			return wrapErr("migrate: read-only database", err)
+		}
+		for _, v := range versions {
+			applied[int(v)] = true
+		}
+	}
+	var missing []string
+	for _, m := range ms {
+		if !applied[m.Version] {
+			missing = append(missing, fmt.Sprintf("%04d_%s", m.Version, m.Name))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if len(missing) > 3 {
+		missing = append(missing[:3], fmt.Sprintf("and %d more", len(missing)-3))
+	}
+	return fmt.Errorf("postgres: %w: migrations %s are not applied; start dancu once against the primary (a writable database) to apply them",
+		ErrReadOnlySchema, strings.Join(missing, ", "))
 }

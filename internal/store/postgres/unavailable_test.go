@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dancu/dancu/internal/store"
+	"github.com/dancu/dancu/internal/store/postgres"
 )
 
 // sqlStateOf returns the SQLSTATE under err, or "".
@@ -114,5 +116,50 @@ func BenchmarkHeartbeat(b *testing.B) {
 		if _, err := s.Heartbeat(ctx, "serve", "me", time.Minute); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestOpen_ReadOnlyDatabase opens a store on a database that accepts no
+// writes (default_transaction_read_only, as a hot standby): with every
+// migration applied it opens without migrating and serves reads; with one
+// missing it refuses with ErrReadOnlySchema, naming the migration.
+func TestOpen_ReadOnlyDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, dsn := open(t)
+	s.Close()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	readOnly := func(on bool) {
+		t.Helper()
+		if _, err := admin.Exec(ctx, fmt.Sprintf(`DO $$ BEGIN EXECUTE format('ALTER DATABASE %%I SET default_transaction_read_only = %t', current_database()); END $$`, on)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readOnly(true)
+	ro, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatalf("open a read-only database with a current schema: %v", err)
+	}
+	if _, err := ro.Person(ctx, "079190000001"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a read: %v; want it served (ErrNotFound)", err)
+	}
+	if _, err := ro.Heartbeat(ctx, "serve", "a", time.Minute); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("a write: %v; want ErrUnavailable", err)
+	}
+	ro.Close()
+
+	var last string
+	if err := admin.QueryRow(ctx, `DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)
+		RETURNING lpad(version::text, 4, '0') || '_' || name`).Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	readOnly(true)
+	_, err = postgres.Open(ctx, dsn)
+	if !errors.Is(err, postgres.ErrReadOnlySchema) || !strings.Contains(err.Error(), last) || !strings.Contains(err.Error(), "primary") {
+		t.Fatalf("open a read-only database missing %s: %v; want ErrReadOnlySchema naming it", last, err)
 	}
 }
