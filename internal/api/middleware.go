@@ -171,6 +171,9 @@ const unmatchedRoute = "unmatched"
 // quietRoutes are polled by machines; their access lines go to debug level.
 var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
+// probeRoutes are the health probes, which no rate limit counts.
+var probeRoutes = map[string]bool{"/healthz": true, "/readyz": true}
+
 // observe is the outermost middleware: request id, security headers, panic
 // recovery, then one access log line and the metrics once the response is
 // complete.
@@ -290,6 +293,14 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoFrom(r.Context())
+		if probeRoutes[r.URL.Path] {
+			// A load balancer's probes come from a few addresses many times
+			// a second; counting them would take the process out of
+			// rotation, or starve clients behind the same address. They
+			// cost no write (readyz's heartbeat is shared, one a second).
+			next.ServeHTTP(w, r)
+			return
+		}
 		if !isV1(r.URL.Path) && (info == nil || !isV1(info.route)) || info != nil && s.public[info.route] {
 			if s.allowAddress(w, r) {
 				next.ServeHTTP(w, r)

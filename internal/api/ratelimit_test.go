@@ -82,21 +82,30 @@ func TestServer_RateLimit(t *testing.T) {
 	}
 
 	// Anonymous requests: per address, the burst then 429.
-	equal("one address", codes(3, func() *http.Response { return get("/healthz", "203.0.113.1", "") }), 200, 200, 429)
-	resp := get("/healthz", "203.0.113.1", "")
+	equal("one address", codes(3, func() *http.Response { return get("/nothing-here", "203.0.113.1", "") }), 404, 404, 429)
+	resp := get("/nothing-here", "203.0.113.1", "")
 	if resp.Header.Get("Retry-After") == "" || resp.Header.Get("Content-Type") != "application/problem+json" {
 		t.Errorf("429 headers: %v", resp.Header)
 	}
-	equal("another address", codes(1, func() *http.Response { return get("/healthz", "203.0.113.2", "") }), 200)
+	equal("another address", codes(1, func() *http.Response { return get("/nothing-here", "203.0.113.2", "") }), 404)
+	// Probes are never limited: a load balancer polling an address that
+	// is over its limit must not see the process as down.
+	for _, path := range []string{"/healthz", "/readyz"} {
+		for _, c := range codes(4, func() *http.Response { return get(path, "203.0.113.1", "") }) {
+			if c != http.StatusOK {
+				t.Fatalf("%s from an address over its limit: %d, want 200", path, c)
+			}
+		}
+	}
 	// Token guessing counts against the address.
 	equal("bad tokens", codes(3, func() *http.Response { return get("/v1/citizens/079190000001", "203.0.113.3", "guess") }), 401, 401, 429)
 
 	// Behind a trusted proxy, the client is the forwarded address; from
 	// anywhere else the header is ignored.
-	equal("via proxy", codes(3, func() *http.Response { return get("/healthz", "10.1.1.1", "", "198.51.100.9, 10.2.2.2") }), 200, 200, 429)
-	equal("via proxy, other client", codes(1, func() *http.Response { return get("/healthz", "10.1.1.1", "", "198.51.100.10") }), 200)
-	equal("forged header", codes(3, func() *http.Response { return get("/healthz", "203.0.113.4", "", "198.51.100.11") }), 200, 200, 429)
-	equal("forged header, next forged value", codes(1, func() *http.Response { return get("/healthz", "203.0.113.4", "", "198.51.100.12") }), 429)
+	equal("via proxy", codes(3, func() *http.Response { return get("/nothing-here", "10.1.1.1", "", "198.51.100.9, 10.2.2.2") }), 404, 404, 429)
+	equal("via proxy, other client", codes(1, func() *http.Response { return get("/nothing-here", "10.1.1.1", "", "198.51.100.10") }), 404)
+	equal("forged header", codes(3, func() *http.Response { return get("/nothing-here", "203.0.113.4", "", "198.51.100.11") }), 404, 404, 429)
+	equal("forged header, next forged value", codes(1, func() *http.Response { return get("/nothing-here", "203.0.113.4", "", "198.51.100.12") }), 429)
 
 	// Agencies: per agency, across its clients and addresses; the admin
 	// and other agencies are not held back.
