@@ -554,7 +554,7 @@ func checkOutbox(t *testing.T, path string, rec recorded, people int) {
 	ctx := context.Background()
 	st, err := openStore(ctx, path)
 	if err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
+		t.Fatalf("open the store: %v", err)
 	}
 	closeStore := sync.OnceValue(st.Close)
 	defer closeStore()
