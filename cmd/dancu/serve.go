@@ -68,6 +68,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env ser
 			err = fmt.Errorf("close store: %w", cerr)
 		}
 	}()
+	if err := requireWritable(ctx, st); err != nil {
+		return err
+	}
 	authn, generated, err := auth.Setup(ctx, st, cfg.AdminToken.Reveal())
 	if err != nil {
 		return err

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/dancu/dancu/internal/store/postgres/pgtest"
 )
 
@@ -284,5 +286,26 @@ func TestPostgres(t *testing.T) {
 	}
 	if err := s.stop(); err != nil {
 		t.Fatal(err)
+	}
+
+	// On a read-only database (a hot standby) serve refuses to start, and
+	// says why; a command that only reads still works.
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_read_only = on', current_database()); END $$`); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err = serve(context.Background(), []string{"--addr", "127.0.0.1:0", "--db", dsn, "--data", t.TempDir(), "--key-file", keys}, &out, &out,
+		serveEnv{lookupEnv: func(k string) (string, bool) { return map[string]string{"DANCU_ADMIN_TOKEN": token}[k], k == "DANCU_ADMIN_TOKEN" }})
+	if err == nil || !strings.Contains(err.Error(), "read-only") || !strings.Contains(err.Error(), "primary") {
+		t.Errorf("serve on a read-only database = %v, want a refusal naming the cause", err)
+	}
+	out.Reset()
+	if code := Main(context.Background(), []string{"audit", "verify", "--db", dsn, "--key-file", keys}, &out, &out); code != 0 {
+		t.Errorf("audit verify on a read-only database exited %d:\n%s", code, &out)
 	}
 }

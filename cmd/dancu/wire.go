@@ -147,3 +147,27 @@ func baseURL(addr net.Addr) string {
 	}
 	return "http://" + net.JoinHostPort(host, port)
 }
+
+// requireWritable refuses to serve from a read-only database (a PostgreSQL
+// hot standby): the store opens there, for the commands that only read
+// (audit verify, keys status), but serve writes on every request — each
+// read goes to the access log — so it would answer nothing but 503.
+func requireWritable(ctx context.Context, st store.Store) error {
+	if s, ok := st.(interface{ Backend() store.Store }); ok {
+		st = s.Backend()
+	}
+	ro, ok := st.(interface {
+		ReadOnly(context.Context) (bool, error)
+	})
+	if !ok {
+		return nil
+	}
+	yes, err := ro.ReadOnly(ctx)
+	if err != nil {
+		return err
+	}
+	if yes {
+		return errors.New("the PostgreSQL database is read-only (a hot standby, or default_transaction_read_only is on): dancu serve needs a writable one, since every read is written to the access log; point --db at the primary")
+	}
+	return nil
+}

@@ -137,3 +137,12 @@ func checkCurrent(ctx context.Context, conn *pgx.Conn, ms []store.Migration) err
 	return fmt.Errorf("postgres: %w: migrations %s are not applied; start dancu once against the primary (a writable database) to apply them",
 		ErrReadOnlySchema, strings.Join(missing, ", "))
 }
+
+// ReadOnly reports whether the database takes no writes (a hot standby, or
+// default_transaction_read_only): a store opened on one serves reads only,
+// and every write fails with store.ErrUnavailable.
+func (s *Store) ReadOnly(ctx context.Context) (bool, error) {
+	var ro bool
+	err := s.pool.QueryRow(ctx, `SELECT current_setting('transaction_read_only') = 'on'`).Scan(&ro)
+	return ro, wrapErr("read-only?", err)
+}
