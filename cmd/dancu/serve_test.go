@@ -300,7 +300,9 @@ func TestPostgres(t *testing.T) {
 	}
 	var out bytes.Buffer
 	err = serve(context.Background(), []string{"--addr", "127.0.0.1:0", "--db", dsn, "--data", t.TempDir(), "--key-file", keys}, &out, &out,
-		serveEnv{lookupEnv: func(k string) (string, bool) { return map[string]string{"DANCU_ADMIN_TOKEN": token}[k], k == "DANCU_ADMIN_TOKEN" }})
+		serveEnv{lookupEnv: func(k string) (string, bool) {
+			return map[string]string{"DANCU_ADMIN_TOKEN": token}[k], k == "DANCU_ADMIN_TOKEN"
+		}})
 	if err == nil || !strings.Contains(err.Error(), "read-only") || !strings.Contains(err.Error(), "primary") {
 		t.Errorf("serve on a read-only database = %v, want a refusal naming the cause", err)
 	}

@@ -181,4 +181,3 @@ func TestDatasetKeys_Postgres(t *testing.T) {
 	defer backend.Close()
 	testDatasetKeys(t, backend)
 }
-
