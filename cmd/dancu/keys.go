@@ -227,10 +227,15 @@ func keysReseal(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	res, err := st.Reseal(ctx, sealed.ResealOptions{Batch: *batch, Pause: *pause, Rewrite: *rewrite,
 		Progress: func(p sealed.ResealProgress) {
 			// A line when a column starts and ends, and every 2 s between.
-			if p.Column == column && p.Done < p.Todo && time.Since(shown) < 2*time.Second {
+			if p.Column == column && (p.Todo == 0 || p.Done < p.Todo) && time.Since(shown) < 2*time.Second {
 				return
 			}
 			column, shown = p.Column, time.Now()
+			if p.Todo == 0 { // dataset record keys moving to their blind index: not counted ahead
+				fmt.Fprintf(stdout, "  %s: %s moved to their blind index so far, %s documents/s\n", p.Column, thousands(int(p.Done)),
+					thousands(int(float64(p.Resealed)/max(time.Since(start).Seconds(), 1e-3))))
+				return
+			}
 			fmt.Fprintf(stdout, "  %s: %s/%s (%d%%), %s documents/s\n", p.Column, thousands(int(p.Done)), thousands(int(p.Todo)),
 				p.Done*100/max(p.Todo, 1), thousands(int(float64(p.Resealed)/max(time.Since(start).Seconds(), 1e-3))))
 		}})

@@ -149,7 +149,8 @@ func TestKeys_ResealAndRetire(t *testing.T) {
 	plain.Close()
 
 	must("keys", "init", "--data", dir)
-	if s := must("keys", "status", "--data", dir); !strings.Contains(s, "documents in clear: 5") || !strings.Contains(s, "dataset_records.data: 5") {
+	if s := must("keys", "status", "--data", dir); !strings.Contains(s, "documents in clear: 5") || !strings.Contains(s, "dataset_records.data: 5") ||
+		!strings.Contains(s, "dataset record keys in clear: some") {
 		t.Errorf("status before reseal:\n%s", s)
 	}
 	live, err := openData(ctx, db)
@@ -182,13 +183,17 @@ func TestKeys_ResealAndRetire(t *testing.T) {
 		t.Errorf("retire of a key a document uses: %v", err)
 	}
 	out := must("keys", "reseal", "--batch", "2", "--rewrite", "--data", dir)
-	for _, want := range []string{"under data key 3", "dataset_records.data: 2/6 (33%)", "dataset_records.data: 6/6 (100%)",
-		"6 documents re-sealed", "no document is sealed under data keys 2 any more"} {
+	// The five records under their key in clear move to its blind index,
+	// which seals them under key 3; then the one written sealed under key 2.
+	for _, want := range []string{"under data key 3", "dataset_records.key: 2 moved to their blind index so far",
+		"dataset_records.data: 1/1 (100%)", "6 documents re-sealed", "5 of them dataset records whose key is now blind-indexed",
+		"no document is sealed under data keys 2 any more"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("reseal said:\n%s\nwant %q in it", out, want)
 		}
 	}
-	if s := must("keys", "status", "--data", dir); !strings.Contains(s, "documents in clear: 0") || !strings.Contains(s, "seals 0 documents") || !strings.Contains(s, "seals 6 documents") {
+	if s := must("keys", "status", "--data", dir); !strings.Contains(s, "documents in clear: 0") || !strings.Contains(s, "seals 0 documents") || !strings.Contains(s, "seals 6 documents") ||
+		!strings.Contains(s, "dataset record keys in clear: none") {
 		t.Errorf("status after reseal:\n%s", s)
 	}
 	again := must("keys", "reseal", "--data", dir)

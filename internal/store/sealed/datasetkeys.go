@@ -155,7 +155,9 @@ func (s *Store) UpsertDatasetRecords(ctx context.Context, recs []store.DatasetRe
 // DatasetRecord implements store.Datasets.
 func (s *Store) DatasetRecord(ctx context.Context, dataset, key string) (store.DatasetRecord, error) {
 	r, err := s.Store.DatasetRecord(ctx, dataset, s.BlindKey(dataset, key))
-	if errors.Is(err, store.ErrNotFound) && !s.strict {
+	// In strict mode too, so that a record still under its key in clear
+	// is refused (ErrClear) rather than said not to exist.
+	if errors.Is(err, store.ErrNotFound) {
 		if left, cerr := s.mayHoldClearKeys(ctx); cerr != nil {
 			return r, cerr
 		} else if left {
@@ -259,7 +261,7 @@ func (s *Store) rekeyDatasets(ctx context.Context, opt ResealOptions, res *Resea
 		res.Rekeyed += int64(n)
 		res.Resealed += int64(n)
 		if opt.Progress != nil {
-			opt.Progress(ResealProgress{Column: col, Done: done, Todo: done, Resealed: res.Resealed})
+			opt.Progress(ResealProgress{Column: col, Done: done, Resealed: res.Resealed})
 		}
 		last := recs[len(recs)-1]
 		afterDS, afterKey = last.Dataset, last.Key

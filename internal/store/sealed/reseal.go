@@ -122,7 +122,10 @@ type ResealOptions struct {
 // ResealProgress is where a pass stands.
 type ResealProgress struct {
 	Column store.DocumentColumn
-	// Done of Todo documents of Column are behind the pass.
+	// Done of Todo documents of Column are behind the pass. Todo is 0
+	// where the pass does not count ahead: the dataset records it moves
+	// from their key in clear to its blind index (Column
+	// "dataset_records.key").
 	Done, Todo int64
 	// Resealed counts the documents rewritten in the whole pass so far.
 	Resealed int64

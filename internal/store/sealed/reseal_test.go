@@ -191,7 +191,7 @@ func testReseal(t *testing.T, backend store.Store, raw func() []byte) {
 		t.Fatalf("pass = %+v after %d progress reports, want everything under key %d", res, len(progress), second)
 	}
 	for i, p := range progress {
-		if p.Done > p.Todo || (i > 0 && progress[i-1].Column == p.Column && p.Done < progress[i-1].Done) {
+		if p.Todo > 0 && p.Done > p.Todo || (i > 0 && progress[i-1].Column == p.Column && p.Done < progress[i-1].Done) {
 			t.Errorf("progress %d: %+v after %+v", i, p, progress[max(i-1, 0)])
 		}
 	}
