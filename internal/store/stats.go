@@ -14,7 +14,8 @@ type StatsSource interface {
 	PersonChanges(ctx context.Context, types []string, afterPIN string, afterVersion int64, limit int) ([]PersonVersion, error)
 	// DatasetLinks returns up to limit (dataset, key, PIN) triples of the
 	// linked datasets after (afterDataset, afterKey), ordered by
-	// (Dataset, Key). Only those three fields are set.
+	// (Dataset, Key). Only those three fields are set. Key is the key as
+	// stored (a sealed store's blind index): a cursor, not the agency's key.
 	DatasetLinks(ctx context.Context, afterDataset, afterKey string, limit int) ([]DatasetRecord, error)
 	// OutboxHead returns the highest outbox Seq, 0 when the outbox is empty.
 	OutboxHead(ctx context.Context) (int64, error)
