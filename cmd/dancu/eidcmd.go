@@ -15,6 +15,7 @@ import (
 	"github.com/dancu/dancu/internal/config"
 	"github.com/dancu/dancu/internal/eid"
 	"github.com/dancu/dancu/internal/eid/eidweb"
+	"github.com/dancu/dancu/internal/oidc"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/staff"
 	"github.com/dancu/dancu/internal/store"
@@ -165,22 +166,9 @@ func eidError(err error, notFound string) error {
 }
 
 // storeGrants revokes in the store what relying parties hold for an
-// account, as the OpenID Connect provider's RevokeAccount does, for the
-// command line where no provider runs. A running provider reads tokens
-// again within its cache's lifetime (2 s), so the revocation reaches it
-// then.
+// account, for the command line where no provider runs.
 type storeGrants struct{ st store.Store }
 
 func (g storeGrants) RevokeAccount(ctx context.Context, accountID string) error {
-	cs, err := g.st.OIDCConsents(ctx, accountID)
-	if err != nil {
-		return err
-	}
-	for _, c := range cs {
-		if err := g.st.DeleteOIDCConsent(ctx, accountID, c.ClientID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-	}
-	_, err = g.st.RevokeOIDCTokens(ctx, store.OIDCTokenQuery{AccountID: accountID})
-	return err
+	return oidc.RevokeAccountGrants(ctx, g.st, accountID)
 }

@@ -97,16 +97,26 @@ func (p *Provider) orgSubject(rp *RP, o Organisation) string {
 // token relying parties hold for it: what package eid asks when an
 // organisation is handed to a new representative, who must agree again.
 func (p *Provider) RevokeAccount(ctx context.Context, accountID string) error {
-	cs, err := p.st.OIDCConsents(ctx, accountID)
+	err := RevokeAccountGrants(ctx, p.st, accountID)
+	p.tokens.revoked()
+	return err
+}
+
+// RevokeAccountGrants deletes an account's consents and revokes its tokens
+// in the store, for a caller where no Provider runs (the command line). A
+// running Provider reads tokens again within its cache's lifetime (2 s), so
+// the revocation reaches it then; refresh is refused at once.
+func RevokeAccountGrants(ctx context.Context, st store.OIDC, accountID string) error {
+	cs, err := st.OIDCConsents(ctx, accountID)
 	if err != nil {
 		return err
 	}
 	for _, c := range cs {
-		if err := p.st.DeleteOIDCConsent(ctx, accountID, c.ClientID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := st.DeleteOIDCConsent(ctx, accountID, c.ClientID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 	}
-	_, err = p.revokeTokens(ctx, store.OIDCTokenQuery{AccountID: accountID})
+	_, err = st.RevokeOIDCTokens(ctx, store.OIDCTokenQuery{AccountID: accountID})
 	return err
 }
 
