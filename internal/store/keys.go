@@ -104,6 +104,10 @@ type Documents interface {
 	// (afterDataset, afterKey), in primary-key order, with Hash and Data
 	// as stored: what the re-seal pass still has to blind-index.
 	ClearDatasetKeys(ctx context.Context, afterDataset, afterKey string, limit int) ([]DatasetRecord, error)
+	// HasClearDatasetKeys reports whether dataset holds a record whose key
+	// is stored as the agency chose it: one seek in the primary key, since
+	// such keys sort before BlindKeyMark.
+	HasClearDatasetKeys(ctx context.Context, dataset string) (bool, error)
 	// RekeyDatasetRecords moves each record of moves from its key From to
 	// To, with the document New (and the hash NewHash unless that is nil),
 	// if its document is still Old, in one transaction, and returns how

@@ -24,6 +24,15 @@ const (
 		WHERE dataset = $1 AND key = $2 AND data = $6`
 )
 
+// HasClearDatasetKeys implements store.Documents: agencies' keys start
+// with a letter or digit, so they all sort before the mark (the column's
+// collation is "C") and a seek in the primary key finds one or none.
+func (s *Store) HasClearDatasetKeys(ctx context.Context, dataset string) (bool, error) {
+	var yes bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM dataset_records WHERE dataset = $1 AND key < '`+store.BlindKeyMark+`')`, dataset).Scan(&yes)
+	return yes, wrapErr("clear dataset keys", err)
+}
+
 // ClearDatasetKeys implements store.Documents.
 func (s *Store) ClearDatasetKeys(ctx context.Context, afterDataset, afterKey string, limit int) ([]store.DatasetRecord, error) {
 	if limit <= 0 {

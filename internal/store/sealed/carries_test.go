@@ -68,6 +68,7 @@ var passThrough = map[string]string{
 	"StoredDocuments": "raw bytes for the re-seal pass", "ReplaceDocuments": "raw bytes for the re-seal pass",
 	"CountDocuments":   "raw bytes for the re-seal pass",
 	"ClearDatasetKeys": "raw rows for the re-seal pass", "RekeyDatasetRecords": "raw rows for the re-seal pass",
+	"HasClearDatasetKeys": "a yes or no for the re-seal pass",
 	// Agencies, clients and their public keys are not personal data.
 	"DirRecord": "directory", "DirRecords": "directory", "PutDirRecord": "directory",
 	// Duplicate evidence holds comparison levels and weights, not values.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,13 +35,18 @@ const blindKeyBytes = 24
 // clear looks again whether any is left.
 const clearKeysRecheck = 30 * time.Second
 
-// clearKeys remembers whether the backend may still hold records with
-// keys in clear. Once none is left none comes back, since every write
-// blind-indexes its key; until then upserts move the records they meet
-// (store.DatasetRecord.MoveFrom) and lookups fall back to the clear key.
+// clearKeys remembers, per dataset, whether the backend may still hold
+// records with keys in clear. Once a dataset has none, none comes back,
+// since every write blind-indexes its key; until then upserts move the
+// records they meet (store.DatasetRecord.MoveFrom) and lookups fall back
+// to the clear key, and the store looks again every clearKeysRecheck.
 type clearKeys struct {
+	byDataset sync.Map // dataset -> *clearState
+}
+
+type clearState struct {
 	none    atomic.Bool
-	checked atomic.Int64 // unix nanoseconds of the last look; 0: never
+	checked atomic.Int64 // unix nanoseconds of the last look
 }
 
 // BlindKey returns the key a record of dataset with the agency's key is
@@ -52,24 +58,27 @@ func (s *Store) BlindKey(dataset, key string) string {
 
 func isBlind(stored string) bool { return strings.HasPrefix(stored, store.BlindKeyMark) }
 
-// mayHoldClearKeys reports whether records with keys in clear may be left.
-func (s *Store) mayHoldClearKeys(ctx context.Context) (bool, error) {
-	if s.clear.none.Load() {
+// mayHoldClearKeys reports whether records of dataset with keys in clear
+// may be left: one seek in the primary key, at most every
+// clearKeysRecheck, and never again once there are none.
+func (s *Store) mayHoldClearKeys(ctx context.Context, dataset string) (bool, error) {
+	v, _ := s.clear.byDataset.LoadOrStore(dataset, &clearState{})
+	st := v.(*clearState)
+	if st.none.Load() {
 		return false, nil
 	}
-	if last := s.clear.checked.Load(); last != 0 && time.Since(time.Unix(0, last)) < clearKeysRecheck {
+	if last := st.checked.Load(); last != 0 && time.Since(time.Unix(0, last)) < clearKeysRecheck {
 		return true, nil
 	}
-	left, err := s.Store.ClearDatasetKeys(ctx, "", "", 1)
+	left, err := s.Store.HasClearDatasetKeys(ctx, dataset)
 	if err != nil {
 		return true, err
 	}
-	s.clear.checked.Store(time.Now().UnixNano())
-	if len(left) == 0 {
-		s.clear.none.Store(true)
-		return false, nil
+	st.checked.Store(time.Now().UnixNano())
+	if !left {
+		st.none.Store(true)
 	}
-	return true, nil
+	return left, nil
 }
 
 // withKey puts the agency's key in front of the document: a length, then
@@ -139,12 +148,12 @@ func (s *Store) openDataset(ctx context.Context, r *store.DatasetRecord) error {
 
 // UpsertDatasetRecords implements store.Datasets.
 func (s *Store) UpsertDatasetRecords(ctx context.Context, recs []store.DatasetRecord) (store.UpsertCounts, error) {
-	move, err := s.mayHoldClearKeys(ctx)
-	if err != nil {
-		return store.UpsertCounts{}, err
-	}
 	out := make([]store.DatasetRecord, len(recs))
 	for i, r := range recs {
+		move, err := s.mayHoldClearKeys(ctx, r.Dataset)
+		if err != nil {
+			return store.UpsertCounts{}, err
+		}
 		if out[i], err = s.sealDataset(ctx, r, move); err != nil {
 			return store.UpsertCounts{}, err
 		}
@@ -158,7 +167,7 @@ func (s *Store) DatasetRecord(ctx context.Context, dataset, key string) (store.D
 	// In strict mode too, so that a record still under its key in clear
 	// is refused (ErrClear) rather than said not to exist.
 	if errors.Is(err, store.ErrNotFound) {
-		if left, cerr := s.mayHoldClearKeys(ctx); cerr != nil {
+		if left, cerr := s.mayHoldClearKeys(ctx, dataset); cerr != nil {
 			return r, cerr
 		} else if left {
 			r, err = s.Store.DatasetRecord(ctx, dataset, key)
@@ -196,7 +205,7 @@ func (s *Store) DatasetRecords(ctx context.Context, dataset, afterKey string, li
 	cursor := afterKey
 	if afterKey != "" {
 		cursor = s.BlindKey(dataset, afterKey)
-		left, err := s.mayHoldClearKeys(ctx)
+		left, err := s.mayHoldClearKeys(ctx, dataset)
 		if err != nil {
 			return nil, err
 		}

@@ -99,6 +99,9 @@ func testDatasetKeys(t *testing.T, backend store.Store) {
 		}
 	}
 	all("all in clear")
+	if yes, err := backend.HasClearDatasetKeys(ctx, "d"); err != nil || !yes {
+		t.Errorf("HasClearDatasetKeys before the pass = %t, %v; want true", yes, err)
+	}
 
 	// Strict mode refuses a record under its key in clear.
 	strict := sealed.New(backend, st.Keyring(), sealed.Strict(true))
@@ -143,6 +146,11 @@ func testDatasetKeys(t *testing.T, backend store.Store) {
 	}
 	if left, err := backend.ClearDatasetKeys(ctx, "", "", 10); err != nil || len(left) != 0 {
 		t.Errorf("keys left in clear: %d, %v", len(left), err)
+	}
+	for _, ds := range []string{"d", "c", "e"} { // before and after "d" in key order too
+		if yes, err := backend.HasClearDatasetKeys(ctx, ds); err != nil || yes {
+			t.Errorf("HasClearDatasetKeys(%s) after the pass = %t, %v; want false", ds, yes, err)
+		}
 	}
 	all("all moved")
 	fresh, err := sealed.Open(ctx, backend, kf, sealed.Strict(true))

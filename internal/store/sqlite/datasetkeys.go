@@ -16,6 +16,9 @@ const (
 	qClearDatasetKeys = `SELECT ` + dsCols + ` FROM dataset_records
 		WHERE (dataset, key) > (?, ?) AND substr(key, 1, 1) <> '` + store.BlindKeyMark + `'
 		ORDER BY dataset, key LIMIT ?`
+	// Agencies' keys start with a letter or digit, so they all sort
+	// before the mark: a seek in the primary key finds one or none.
+	qHasClearDatasetKeys = `SELECT 1 FROM dataset_records WHERE dataset = ? AND key < '` + store.BlindKeyMark + `' LIMIT 1`
 	// A record already under its new key was written there later: the
 	// one under the old key is dropped.
 	qMoveDropStale = `DELETE FROM dataset_records WHERE dataset = ?1 AND key = ?2
@@ -26,6 +29,15 @@ const (
 	// the upsert that follows decides by the hash.
 	qMoveUpsert = `UPDATE dataset_records SET key = ?3, data = ?4 WHERE dataset = ?1 AND key = ?2`
 )
+
+// HasClearDatasetKeys implements store.Documents.
+func (s *Store) HasClearDatasetKeys(ctx context.Context, dataset string) (bool, error) {
+	rows, err := queryAll(ctx, s, "clear dataset keys", func(sc scanner) (int, error) {
+		var one int
+		return one, sc.Scan(&one)
+	}, qHasClearDatasetKeys, dataset)
+	return len(rows) > 0, err
+}
 
 // ClearDatasetKeys implements store.Documents.
 func (s *Store) ClearDatasetKeys(ctx context.Context, afterDataset, afterKey string, limit int) ([]store.DatasetRecord, error) {
