@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -214,41 +213,6 @@ func (s *Store) IndexAccesses(ctx context.Context, max int) (int64, error) {
 	}
 	s.log.ckpt.committed()
 	return indexed, nil
-}
-
-// inWriteTxUnsynced is inWriteTx with synchronous=NORMAL for the one
-// transaction: in WAL mode its commit writes the WAL without syncing it.
-// Only for writes that may be lost together with a crash and that a later
-// synced commit on the same file makes durable. The connection goes back to
-// the pool with synchronous=FULL, or not at all.
-func inWriteTxUnsynced(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
-		return err
-	}
-	defer func() {
-		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); err != nil {
-			// A writer that does not sync must not commit an append:
-			// discard the connection; the pool opens a new one (FULL, from
-			// the DSN).
-			conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
-	}()
-	return retry(ctx, func() error {
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx); err != nil {
-			tx.Rollback()
-			return err
-		}
-		return tx.Commit()
-	}, isBusy)
 }
 
 // MissingFromAccessIndex implements store.AccessLog: one pass over the

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -107,17 +108,48 @@ func migrate(ctx context.Context, db *sql.DB, sc schema) error {
 // again a few times if another process held the write lock for longer than
 // the busy timeout.
 func inWriteTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
-	return retry(ctx, func() error {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
+	return retry(ctx, func() error { return runTx(ctx, db, fn) }, isBusy)
+}
+
+// inWriteTxUnsynced is inWriteTx with synchronous=NORMAL for the one
+// transaction: in WAL mode its commit writes the WAL without syncing it.
+// Only for writes that may be lost together with a crash and that a later
+// synced commit on the same file makes durable. The connection goes back to
+// the pool with synchronous=FULL, or not at all.
+func inWriteTxUnsynced(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+		return err
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); err != nil {
+			// A writer that does not sync must not commit an append:
+			// discard the connection; the pool opens a new one (FULL, from
+			// the DSN).
+			conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
-		if err := fn(tx); err != nil {
-			tx.Rollback()
-			return err
-		}
-		return tx.Commit()
-	}, isBusy)
+	}()
+	return retry(ctx, func() error { return runTx(ctx, conn, fn) }, isBusy)
+}
+
+// runTx runs fn in one transaction begun on b (a pool or a held
+// connection) and commits it, or rolls it back if fn fails.
+func runTx(ctx context.Context, b interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, fn func(tx *sql.Tx) error) error {
+	tx, err := b.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // rebuildDeferredIndexes builds the indexes a bulk load dropped and did not

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -358,42 +357,13 @@ func nanosPair(a, b time.Time) (int64, int64, error) {
 
 // inOIDCWriteTx runs fn in a write transaction as inWriteTx does. When ctx
 // is marked store.WithoutSync the commit does not sync the WAL
-// (synchronous=NORMAL for this one transaction, on the writer connection
-// held throughout): the frames are written, and the next synced commit on
-// the file, or the next checkpoint, makes them durable in order. A crash of
-// the machine before then can lose this commit and nothing after it, never
-// leave the file inconsistent. The pragma cannot change inside a
-// transaction, hence the pinned connection.
+// (inWriteTxUnsynced): the frames are written, and the next synced commit
+// on the file, or the next checkpoint, makes them durable in order. A crash
+// of the machine before then can lose this commit and nothing after it,
+// never leave the file inconsistent.
 func inOIDCWriteTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 	if !store.SyncSkipped(ctx) {
 		return inWriteTx(ctx, db, fn)
 	}
-	return retry(ctx, func() error {
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
-			return err
-		}
-		err = func() error {
-			tx, err := conn.BeginTx(ctx, nil)
-			if err != nil {
-				return err
-			}
-			if err := fn(tx); err != nil {
-				tx.Rollback()
-				return err
-			}
-			return tx.Commit()
-		}()
-		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); rerr != nil {
-			// The connection must not commit anything else without a
-			// sync: drop it (the pool opens a new one with the DSN's
-			// pragmas). The transaction's own outcome stands.
-			conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
-		return err
-	}, isBusy)
+	return inWriteTxUnsynced(ctx, db, fn)
 }
