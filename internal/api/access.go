@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"slices"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/dancu/dancu/internal/audit"
 	"github.com/dancu/dancu/internal/auth"
+	"github.com/dancu/dancu/internal/jsonscan"
 )
 
 // PurposeAdministration is the purpose recorded for the registry API's
@@ -58,89 +58,19 @@ func topLevelFields(v any) []string {
 // null, "", [] or {}, sorted. b must be valid JSON, as json.Marshal makes it;
 // anything but an object gives nil.
 func releasedFields(b []byte) []string {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
+	var buf [48]jsonscan.Member
+	ms, err := jsonscan.Members(b, buf[:0])
+	if err != nil {
 		return nil
 	}
 	var out []string
-	i++
-	for {
-		i = skipSpace(b, i)
-		if i >= len(b) || b[i] != '"' {
-			break // '}' or malformed
-		}
-		end := skipValue(b, i)
-		if end > len(b) {
-			return nil
-		}
-		key := string(b[i+1 : end-1])
-		if bytes.IndexByte(b[i:end], '\\') >= 0 && json.Unmarshal(b[i:end], &key) != nil {
-			return nil
-		}
-		i = skipSpace(b, end)
-		if i >= len(b) || b[i] != ':' {
-			return nil
-		}
-		start := skipSpace(b, i+1)
-		end = skipValue(b, start)
-		if end > len(b) {
-			return nil
-		}
-		switch string(b[start:end]) {
+	for _, m := range ms {
+		switch string(m.Raw) {
 		case "null", `""`, "[]", "{}":
 		default:
-			out = append(out, key)
-		}
-		i = skipSpace(b, end)
-		if i < len(b) && b[i] == ',' {
-			i++
+			out = append(out, m.Name)
 		}
 	}
 	slices.Sort(out)
 	return out
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipValue returns the index just past the JSON value that starts at i:
-// a string, an object or array (brackets counted outside strings), or a
-// literal or number (up to the next delimiter).
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return i
-	}
-	depth := 0
-	for ; i < len(b); i++ {
-		switch c := b[i]; c {
-		case '"':
-			for i++; i < len(b) && b[i] != '"'; i++ {
-				if b[i] == '\\' {
-					i++
-				}
-			}
-			if depth == 0 {
-				return i + 1
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return i // the end of the enclosing object
-			}
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		case ',', ' ', '\t', '\n', '\r', ':':
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	return i
 }

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// referenceParse is how lines were parsed before objectMembers: both the
+// referenceParse is how lines were parsed before jsonscan.Members: both the
 // line and its attributes decoded into maps by encoding/json. The fuzz
 // target below holds the scanner to it.
 func referenceParse(k *Kind, line []byte) (Parsed, *LineError) {

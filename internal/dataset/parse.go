@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/dancu/dancu/internal/jsonscan"
 	"github.com/dancu/dancu/internal/pin"
 )
 
@@ -101,8 +102,8 @@ func (k *Kind) ParseLine(line []byte) (Parsed, *LineError) {
 	if !json.Valid(line) {
 		return Parsed{}, syntaxError(line)
 	}
-	var buf [4]member
-	ms, err := objectMembers(line, buf[:0])
+	var buf [4]jsonscan.Member
+	ms, err := jsonscan.Members(line, buf[:0])
 	if err != nil {
 		return Parsed{}, lineErr("", "must be a JSON object")
 	}
@@ -110,15 +111,15 @@ func (k *Kind) ParseLine(line []byte) (Parsed, *LineError) {
 	// when lines were decoded into maps.
 	var key, pinRaw, attrs json.RawMessage
 	for _, m := range ms {
-		switch m.name {
+		switch m.Name {
 		case "key":
-			key = m.raw
+			key = m.Raw
 		case "pin":
-			pinRaw = m.raw
+			pinRaw = m.Raw
 		case "attributes":
-			attrs = m.raw
+			attrs = m.Raw
 		default:
-			return Parsed{}, lineErr(echoName(m.name), "unknown member")
+			return Parsed{}, lineErr(echoName(m.Name), "unknown member")
 		}
 	}
 	var p Parsed
@@ -201,8 +202,8 @@ func (k *Kind) canonical(attrs json.RawMessage, valid bool) ([]byte, *LineError)
 	if !valid && !json.Valid(attrs) {
 		return nil, lineErr("attributes", "not valid JSON")
 	}
-	var buf [8]member
-	ms, err := objectMembers(attrs, buf[:0])
+	var buf [8]jsonscan.Member
+	ms, err := jsonscan.Members(attrs, buf[:0])
 	if err != nil {
 		return nil, lineErr("attributes", "not valid JSON")
 	}
@@ -210,11 +211,11 @@ func (k *Kind) canonical(attrs json.RawMessage, valid bool) ([]byte, *LineError)
 	// attribute's later value wins.
 	raws := make([]json.RawMessage, len(k.Fields))
 	for _, m := range ms {
-		i := fieldIndex(k.Fields, m.name)
+		i := fieldIndex(k.Fields, m.Name)
 		if i < 0 {
-			return nil, lineErr("attributes."+echoName(m.name), "unknown attribute for a "+k.Name+" dataset")
+			return nil, lineErr("attributes."+echoName(m.Name), "unknown attribute for a "+k.Name+" dataset")
 		}
-		raws[i] = m.raw
+		raws[i] = m.Raw
 	}
 	vals := make([]string, len(k.Fields))
 	for i, f := range k.Fields {

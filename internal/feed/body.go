@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dancu/dancu/internal/exchange"
+	"github.com/dancu/dancu/internal/jsonscan"
 	"github.com/dancu/dancu/internal/registry"
 	"github.com/dancu/dancu/internal/store"
 )
@@ -80,17 +81,17 @@ func (p *policy) webhookMessageFast(row *store.OutboxRow) ([]byte, bool) {
 		return nil, false
 	}
 	var top [5][]byte // by outboxFields' order
-	var buf [8]rawMember
-	members, ok := scanObject(row.Data, buf[:0])
-	if !ok {
+	var buf [8]jsonscan.Member
+	members, err := jsonscan.Members(row.Data, buf[:0])
+	if err != nil {
 		return nil, false
 	}
 	for _, m := range members {
-		i := slices.Index(outboxFields, m.name)
+		i := slices.Index(outboxFields, m.Name)
 		if i < 0 || top[i] != nil {
 			return nil, false
 		}
-		top[i] = m.raw
+		top[i] = m.Raw
 	}
 	if top[4] == nil || top[4][0] != '{' {
 		return nil, false // no person, or null: the decoder's error
@@ -106,17 +107,17 @@ func (p *policy) webhookMessageFast(row *store.OutboxRow) ([]byte, bool) {
 	if top[3] != nil && !decodeInt(top[3], &version) {
 		return nil, false
 	}
-	var pbuf [48]rawMember
-	person, ok := scanObject(top[4], pbuf[:0])
-	if !ok {
+	var pbuf [48]jsonscan.Member
+	person, err := jsonscan.Members(top[4], pbuf[:0])
+	if err != nil {
 		return nil, false
 	}
 	for i, m := range person {
-		if _, known := personFields[m.name]; !known {
+		if _, known := personFields[m.Name]; !known {
 			return nil, false
 		}
 		for _, n := range person[:i] {
-			if n.name == m.name {
+			if n.Name == m.Name {
 				return nil, false
 			}
 		}
@@ -162,8 +163,8 @@ func (p *policy) webhookMessageFast(row *store.OutboxRow) ([]byte, bool) {
 			// encoded as json.Marshal encodes a string.
 			var str string
 			for _, m := range person {
-				if m.name == name {
-					if !decodeString(m.raw, &str) {
+				if m.Name == name {
+					if !decodeString(m.Raw, &str) {
 						return nil, false
 					}
 					break
@@ -183,8 +184,8 @@ func (p *policy) webhookMessageFast(row *store.OutboxRow) ([]byte, bool) {
 		}
 		v := reflect.New(f.typ)
 		for _, m := range person {
-			if m.name == name {
-				if json.Unmarshal(m.raw, v.Interface()) != nil {
+			if m.Name == name {
+				if json.Unmarshal(m.Raw, v.Interface()) != nil {
 					return nil, false
 				}
 				break
@@ -235,108 +236,4 @@ func decodeInt(raw []byte, dst *int64) bool {
 func appendJSON(dst []byte, s string) []byte {
 	b, _ := json.Marshal(s) // a string always encodes
 	return append(dst, b...)
-}
-
-// rawMember is one member of a JSON object: its name and its value's bytes.
-type rawMember struct {
-	name string
-	raw  []byte
-}
-
-// scanObject appends the members of the JSON object data to dst in
-// document order. data must be valid JSON (json.Valid), so that the scan
-// only has to find where each value ends. A member name with an escape is
-// reported as a failure: the caller then decodes the old way.
-func scanObject(data []byte, dst []rawMember) ([]rawMember, bool) {
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '{' {
-		return dst, false
-	}
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == '}' {
-		return dst, true
-	}
-	for i < len(data) {
-		end := skipValue(data, i)
-		if end < 0 || data[i] != '"' {
-			return dst, false
-		}
-		name := data[i+1 : end-1]
-		if bytes.IndexByte(name, '\\') >= 0 {
-			return dst, false
-		}
-		i = skipSpace(data, end)
-		if i >= len(data) || data[i] != ':' {
-			return dst, false
-		}
-		i = skipSpace(data, i+1)
-		end = skipValue(data, i)
-		if end < 0 {
-			return dst, false
-		}
-		dst = append(dst, rawMember{name: string(name), raw: data[i:end]})
-		i = skipSpace(data, end)
-		if i >= len(data) {
-			return dst, false
-		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case '}':
-			return dst, true
-		default:
-			return dst, false
-		}
-	}
-	return dst, false
-}
-
-func skipSpace(data []byte, i int) int {
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipValue returns the index just past the valid JSON value starting at
-// data[i], or -1.
-func skipValue(data []byte, i int) int {
-	if i >= len(data) {
-		return -1
-	}
-	depth := 0
-	for ; i < len(data); i++ {
-		switch data[i] {
-		case '"':
-			for i++; i < len(data) && data[i] != '"'; i++ {
-				if data[i] == '\\' {
-					i++
-				}
-			}
-			if i >= len(data) {
-				return -1
-			}
-			if depth == 0 {
-				return i + 1
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return i // the end of a number or literal in an object or array
-			}
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		case ',', ' ', '\t', '\n', '\r', ':':
-			if depth == 0 {
-				return i // the end of a number or literal
-			}
-		}
-	}
-	if depth == 0 {
-		return i // a number or literal at the end of data
-	}
-	return -1
 }
