@@ -11,7 +11,10 @@
 #
 # Usage: scripts/bench-http-p99.sh DIR ROUNDS OLD-COMMIT [NEW-BIN]
 #   DIR         a data folder made by dancu generate (see scripts/bench-http.sh);
-#               the runs append to its access log, which both versions share
+#               the runs append to its access log, which both versions share.
+#               OLD-DIR,NEW-DIR gives each version a copy of its own, needed
+#               once the new version has migrated the folder's schema past
+#               what the old one knows
 #   OLD-COMMIT  built into a temporary binary (e.g. f4e4b99, before the fix)
 #   NEW-BIN     default: built from the working tree
 # Environment: DURATION (15s), CONNECTIONS (32), ADDR (127.0.0.1:18093).
@@ -19,7 +22,7 @@
 # Needs wrk, curl, sqlite3 and git.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dir=$1 rounds=$2 old=$3
+dir=${1%%,*} newdir=${1##*,} rounds=$2 old=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 git worktree add -q --detach "$tmp/src" "$old"
@@ -73,9 +76,9 @@ measure() { # round bin name pid wrk-args...
 
 for round in $(seq 1 "$rounds"); do
   for v in old new; do
-    bin=$tmp/old
-    [ $v = new ] && bin=$new
-    "$bin" serve --data "$dir" --addr "$addr" --log-level warn > "$tmp/serve.log" 2>&1 &
+    bin=$tmp/old data=$dir
+    [ $v = new ] && bin=$new data=$newdir
+    "$bin" serve --data "$data" --addr "$addr" --log-level warn > "$tmp/serve.log" 2>&1 &
     server=$!
     for _ in $(seq 1 240); do curl -sf "http://$addr/readyz" >/dev/null && break; sleep 0.5; done
     PINS="$dir/pins.txt" measure "$round" "$v" get "$server" \
