@@ -63,6 +63,10 @@ type config struct {
 	// walAutoCheckpoint, when positive, sets the writer's automatic
 	// checkpoint threshold in pages (SQLite's default is 1,000).
 	walAutoCheckpoint int
+	// tempInMemory keeps the writer's temporary files in memory
+	// (temp_store=MEMORY), for a file whose statements sort and journal
+	// little, so that a statement journal costs no write system calls.
+	tempInMemory bool
 }
 
 const (
@@ -274,6 +278,9 @@ func dsn(path string, cfg config, readOnly bool) string {
 			q.Add("_pragma", "wal_autocheckpoint("+strconv.Itoa(cfg.walAutoCheckpoint)+")")
 		}
 		q.Add("_pragma", "cache_size(-"+strconv.Itoa(cfg.writeCacheKiB)+")")
+		if cfg.tempInMemory {
+			q.Add("_pragma", "temp_store(MEMORY)")
+		}
 		// Lets CREATE INDEX sort with a helper thread.
 		q.Add("_pragma", "threads(2)")
 		// Every transaction on the writer takes the write lock at BEGIN, so

@@ -69,3 +69,21 @@ func TestClose_Twice(t *testing.T) {
 	}
 	s.Close()
 }
+
+// The access file's writer keeps its statement journals in memory (the
+// person index's INSERT ... SELECT); the registry's writer, whose sorts can
+// be large, keeps temp_store's default.
+func TestAccessFile_TempStoreInMemory(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	var access, registry int
+	if err := s.log.w.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&access); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.w.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&registry); err != nil {
+		t.Fatal(err)
+	}
+	if access != 2 || registry != 0 {
+		t.Errorf("temp_store: access writer %d, registry writer %d; want 2 (MEMORY) and 0 (default)", access, registry)
+	}
+}
