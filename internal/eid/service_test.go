@@ -602,18 +602,8 @@ func TestService_HandOver(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			e := newEnvOn(t, b.open(t))
-			grants := &fakeGrants{}
-			e.s.grants = grants
 			ctx := context.Background()
-			e.register(t)
-			sess := e.signIn(t, browser)
-			if _, err := e.s.RaiseLevel(ctx, Check{Officer: "an.nv", PIN: pinAdult, Card: card}); err != nil {
-				t.Fatal(err)
-			}
-			org, err := e.s.RegisterOrganisation(ctx, sess.Citizen, "Công ty TNHH Hoà Bình", "0312345673", browser)
-			if err != nil {
-				t.Fatal(err)
-			}
+			sess, org, grants := orgEnv(t, e)
 			if _, err := e.s.Represented(ctx, org.ID, sess.Citizen.AccountID); err != nil {
 				t.Fatalf("the registering representative does not represent the organisation: %v", err)
 			}
