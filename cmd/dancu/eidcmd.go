@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -50,18 +49,9 @@ func runEID(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 func eidCmd(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "Usage: "+eidUsage)
-		return usageError{}
-	}
-	sub := args[0]
-	switch sub {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(stdout, "Usage: "+eidUsage)
-		return flag.ErrHelp
-	case "handover", "close-org":
-	default:
-		return usageError{msg: fmt.Sprintf("unknown eid subcommand %q", sub)}
+	sub, err := subcommand("eid", eidUsage, args, stdout, stderr, "handover", "close-org")
+	if err != nil {
+		return err
 	}
 	fs := newFlagSet("eid "+sub, eidUsage, stderr)
 	taxCode := fs.String("tax-code", "", "the organisation's `tax code`")

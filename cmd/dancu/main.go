@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 )
 
@@ -104,6 +105,25 @@ func usage(w io.Writer) {
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
+
+// subcommand returns the subcommand that args start with, one of names, for
+// a command such as "staff" whose usage line is usage: --help prints the
+// usage, and none or an unknown one is a usage error.
+func subcommand(command, usage string, args []string, stdout, stderr io.Writer, names ...string) (string, error) {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "Usage: "+usage)
+		return "", usageError{}
+	}
+	switch sub := args[0]; {
+	case sub == "-h" || sub == "-help" || sub == "--help" || sub == "help":
+		fmt.Fprintln(stdout, "Usage: "+usage)
+		return "", flag.ErrHelp
+	case slices.Contains(names, sub):
+		return sub, nil
+	default:
+		return "", usageError{msg: fmt.Sprintf("unknown %s subcommand %q", command, sub)}
+	}
+}
 
 // newFlagSet returns a flag set that reports to stderr and prints summary
 // above the flags for --help.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -38,18 +37,9 @@ func runStaff(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func staffCmd(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) (err error) {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "Usage: "+staffUsage)
-		return usageError{}
-	}
-	sub := args[0]
-	switch sub {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(stdout, "Usage: "+staffUsage)
-		return flag.ErrHelp
-	case "add", "list", "disable", "enable", "reset":
-	default:
-		return usageError{msg: fmt.Sprintf("unknown staff subcommand %q", sub)}
+	sub, err := subcommand("staff", staffUsage, args, stdout, stderr, "add", "list", "disable", "enable", "reset")
+	if err != nil {
+		return err
 	}
 	fs := newFlagSet("staff "+sub, staffUsage, stderr)
 	username := fs.String("username", "", "the account's `username`")
