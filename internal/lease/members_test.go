@@ -81,7 +81,9 @@ func TestMembers_writable(t *testing.T) {
 	}
 	defer st.Close()
 	bc := &beatCounter{MemberStore: st}
-	const probeEvery, window = 200 * time.Millisecond, 300 * time.Millisecond
+	// The window is ten probes long, so that a loaded machine oversleeping
+	// the 200 ms below cannot carry the check past it.
+	const probeEvery, window = 200 * time.Millisecond, 2 * time.Second
 	m := lease.NewMembers(bc, "serve", lease.MembersOptions{Holder: "a", ProbeEvery: probeEvery, FaultWindow: window})
 	ctx := context.Background()
 
