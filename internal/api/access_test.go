@@ -1,12 +1,14 @@
 package api_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/audit"
 )
 
@@ -92,6 +94,32 @@ func TestRegistryHandler_recordsWrites(t *testing.T) {
 		if a.Action != "write" || !slices.Contains(a.Fields, "event.name_change") {
 			t.Errorf("recorded %+v, want a write of event.name_change", a)
 		}
+	}
+}
+
+// TestRegistryHandler_unrecordedWriteSaysItWasApplied checks that an event
+// applied but whose write the access log refused is answered 503 with the
+// applied-unrecorded type, not the "nothing was changed" problem, without
+// its result; and that the same event submitted again once the log works is
+// answered its first result, recorded then.
+func TestRegistryHandler_unrecordedWriteSaysItWasApplied(t *testing.T) {
+	f := newFixture(t)
+	an := f.people["an"]
+	f.rec.Fail(errors.New("disk full"))
+	r := f.rename(an.PIN, "Nguyễn Văn Ân", "2026-02-01", "rename-unrecorded")
+	mustStatus(t, r, http.StatusServiceUnavailable)
+	var p api.Problem
+	if err := json.Unmarshal(r.body, &p); err != nil || p.Type != api.ProblemAppliedUnrecorded {
+		t.Fatalf("503 body %s (%v); want type %s", r.body, err, api.ProblemAppliedUnrecorded)
+	}
+	if strings.Contains(string(r.body), an.PIN) || strings.Contains(string(r.body), "disk full") {
+		t.Errorf("503 body %s carries data or the internal error", r.body)
+	}
+	f.rec.Fail(nil)
+	r = f.rename(an.PIN, "Nguyễn Văn Ân", "2026-02-01", "rename-unrecorded")
+	mustStatus(t, r, http.StatusOK)
+	if got := pinsOf(f.rec.Take()); !slices.Contains(got, an.PIN) {
+		t.Errorf("the retry recorded %v, want the subject", got)
 	}
 }
 

@@ -181,14 +181,15 @@ func (h *RegistryHandler) submitEvent(ctx context.Context, in *submitInput) (*su
 		return nil, err
 	}
 	// The write happened; what is recorded before answering is who made
-	// it. A failure here answers 503, and the client's retry with the same
-	// id is answered from the first result, and recorded then.
+	// it. A failure here answers 503 saying so (not "nothing was
+	// changed"), and the client's retry with the same id is answered from
+	// the first result, and recorded then.
 	pins := make([]string, 0, len(res.People))
 	for _, p := range res.People {
 		pins = append(pins, p.ID)
 	}
 	if err := h.recordAccess(ctx, "write", eventFields(in.Body.Type, in.Body.Data), pins...); err != nil {
-		return nil, err
+		return nil, AppliedUnrecordedProblem()
 	}
 	status := http.StatusCreated
 	if res.Replayed {

@@ -25,6 +25,26 @@ func UnavailableProblem() *Problem {
 	}
 }
 
+// ProblemAppliedUnrecorded is the type of the 503 answer to a life event
+// that the registry applied but whose write the access log could not record:
+// unlike every other 503, the change happened. The result is withheld until
+// who made it is on record; the client submits the same event id again once
+// the service is ready, and is answered the first result (200), recorded
+// then. A client that does not retry must not take this 503 as "nothing was
+// changed".
+const ProblemAppliedUnrecorded = "urn:dancu:problem:applied-unrecorded"
+
+// AppliedUnrecordedProblem is the answer described at
+// ProblemAppliedUnrecorded. The middleware adds Retry-After.
+func AppliedUnrecordedProblem() *Problem {
+	return &Problem{
+		Type:   ProblemAppliedUnrecorded,
+		Status: http.StatusServiceUnavailable,
+		Title:  "Applied, result withheld",
+		Detail: "The event was applied, but the access log could not record who made it, so its result is withheld. Submit it again with the same id once the service is ready: the answer is its first result.",
+	}
+}
+
 // unavailableStatus is the status a response is sent with, given the one
 // its handler chose. Every 503 gets Retry-After unless the handler set
 // one. A 500 becomes a 503 when a store in this process met an outage

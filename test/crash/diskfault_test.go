@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/loadgen"
 	"github.com/dancu/dancu/internal/registry"
 )
@@ -216,6 +217,17 @@ func (a answer) isRefusal() bool {
 		a.ctype == "application/problem+json"
 }
 
+// problemType is the type member of a problem+json answer, "" otherwise.
+func (a answer) problemType() string {
+	var p struct {
+		Type string `json:"type"`
+	}
+	if a.ctype != "application/problem+json" || json.Unmarshal(a.body, &p) != nil {
+		return ""
+	}
+	return p.Type
+}
+
 func (a answer) String() string {
 	if a.err != nil {
 		return a.err.Error()
@@ -279,7 +291,10 @@ type faultWorld struct {
 	// records is the dataset record key → PIN of every line an upload
 	// acknowledged.
 	records map[string]string
-	n       int
+	// unrecorded holds the bodies of the events answered "applied, result
+	// withheld": each, submitted again, must be answered its first result.
+	unrecorded [][]byte
+	n          int
 }
 
 // publicURL is the audience of the agency's client assertions: serve's
@@ -318,7 +333,9 @@ func setUp(t *testing.T, base string) *faultWorld {
 
 // event posts the next life event of the burst sequence and records it:
 // acknowledged, refused by the registry, or answered 503 — which must
-// leave nothing, so it is recorded as refused too and checked absent.
+// leave nothing, so it is recorded as refused too and checked absent —
+// except the 503 that says the event was applied but its access could not
+// be recorded: that one is kept to be submitted again after the fault.
 func (w *faultWorld) event() answer {
 	w.n++
 	ev, doomed := lifeEvent(1, 0, w.n, w.homes)
@@ -336,6 +353,9 @@ func (w *faultWorld) event() answer {
 			w.t.Fatalf("decode the result of event %s: %v", ev["id"], err)
 		}
 		w.sent.record(ev, acked, &res)
+	case an.err == nil && an.problemType() == api.ProblemAppliedUnrecorded:
+		w.sent.record(ev, unknown, nil)
+		w.unrecorded = append(w.unrecorded, b)
 	case an.err == nil && an.status < 600:
 		w.sent.record(ev, refused, nil)
 	default:
@@ -445,8 +465,13 @@ func (w *faultWorld) checkAfter(base string, refusedReads []string) {
 			t.Errorf("dataset record %s was acknowledged but is not held", k)
 		}
 	}
-	t.Logf("after the fault: %d reads in the access log, %d refused reads absent, %d acknowledged dataset records held",
-		len(w.reads), len(refusedReads), len(w.records))
+	for _, b := range w.unrecorded {
+		if an := call("POST", base+"/v1/events", adminToken, "", "application/json", b); an.status != http.StatusOK {
+			t.Errorf("an event applied with its result withheld, submitted again: %v; want 200 with its first result", an)
+		}
+	}
+	t.Logf("after the fault: %d reads in the access log, %d refused reads absent, %d acknowledged dataset records held, %d applied events with their result withheld answered again",
+		len(w.reads), len(refusedReads), len(w.records), len(w.unrecorded))
 }
 
 // auditVerify runs `dancu audit verify` on the data folder; it must pass.
