@@ -22,7 +22,8 @@ import (
 // and the cause of a failure.
 type requestInfo struct {
 	id        string
-	route     string // the matched pattern's path, such as /v1/citizens/{pin}; "" if none
+	start     time.Time // when the request arrived
+	route     string    // the matched pattern's path, such as /v1/citizens/{pin}; "" if none
 	principal string
 	err       error // the internal cause of a 5xx, for the log only
 }
@@ -180,7 +181,7 @@ var probeRoutes = map[string]bool{"/healthz": true, "/readyz": true}
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &requestInfo{id: requestID(r)}
+		info := &requestInfo{id: requestID(r), start: start}
 		if _, pattern := s.mux.Handler(r); pattern != "" {
 			info.route = routeOf(pattern)
 		}

@@ -65,6 +65,11 @@ func newProblem(hctx huma.Context, status int, msg string, errs ...error) huma.S
 	}
 	if status >= http.StatusInternalServerError {
 		recordError(ctx, errors.Join(errs...))
+		if outageDuring(ctx) {
+			// The middleware answers this 503 (unavailableStatus); the
+			// body says the same.
+			return UnavailableProblem()
+		}
 		return internalProblem(ctx, status)
 	}
 	p := &Problem{Status: status, Title: http.StatusText(status), Detail: msg}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -43,6 +44,13 @@ func AppliedUnrecordedProblem() *Problem {
 		Title:  "Applied, result withheld",
 		Detail: "The event was applied, but the access log could not record who made it, so its result is withheld. Submit it again with the same id once the service is ready: the answer is its first result.",
 	}
+}
+
+// outageDuring reports whether a store in this process met an outage since
+// the request in ctx arrived: its 500 is then answered as a 503.
+func outageDuring(ctx context.Context) bool {
+	info := infoFrom(ctx)
+	return info != nil && !info.start.IsZero() && store.LastUnavailable().After(info.start)
 }
 
 // unavailableStatus is the status a response is sent with, given the one

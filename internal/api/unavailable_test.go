@@ -2,11 +2,14 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/dancu/dancu/internal/api"
 	"github.com/dancu/dancu/internal/store"
@@ -62,6 +65,25 @@ func TestServer_UnavailableSafetyNet(t *testing.T) {
 	mustStatus(t, r, http.StatusInternalServerError)
 	if r.header.Get("Retry-After") != "" {
 		t.Error("Retry-After on a 500")
+	}
+}
+
+// TestServer_UnavailableBodyAgrees: an operation of the API that returns a
+// plain error after a store outage met during the request is answered 503
+// with a body that says 503 and "nothing was changed", not a 500 body
+// under a 503 status.
+func TestServer_UnavailableBodyAgrees(t *testing.T) {
+	f := newFixture(t)
+	huma.Register(f.srv.API(), huma.Operation{OperationID: "outage-test", Method: http.MethodGet, Path: "/v1/outage-test"},
+		func(context.Context, *struct{}) (*struct{}, error) {
+			store.Unavailable(errors.New("connection reset by peer"))
+			return nil, errors.New("dataset: write batch: canceled")
+		})
+	r := f.do(req{path: "/v1/outage-test"})
+	mustStatus(t, r, http.StatusServiceUnavailable)
+	var p api.Problem
+	if err := json.Unmarshal(r.body, &p); err != nil || p.Status != http.StatusServiceUnavailable {
+		t.Errorf("503 body %s (%v); want status 503 in it too", r.body, err)
 	}
 }
 

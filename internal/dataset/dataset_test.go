@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/dancu/dancu/internal/audit"
@@ -279,6 +280,46 @@ func TestService_UploadLogDown(t *testing.T) {
 	}
 	if len(people) != 3*BatchLines {
 		t.Errorf("%d people with write entries, want %d", len(people), 3*BatchLines)
+	}
+}
+
+// stallingStore holds every batch write until its context ends, as a write
+// in flight does when another stage fails and cancels the upload.
+type stallingStore struct{ Store }
+
+func (stallingStore) UpsertDatasetRecords(ctx context.Context, _ []store.DatasetRecord) (store.UpsertCounts, error) {
+	<-ctx.Done()
+	return store.UpsertCounts{}, fmt.Errorf("sqlite: upsert: %w", ctx.Err())
+}
+
+// secondFails is a recorder that records its first call and refuses the
+// rest.
+type secondFails struct {
+	audittest.Recorder
+	calls atomic.Int32
+}
+
+func (r *secondFails) Record(ctx context.Context, as ...audit.Access) error {
+	if r.calls.Add(1) > 1 {
+		return errors.New("log down")
+	}
+	return r.Recorder.Record(ctx, as...)
+}
+
+// TestService_UploadReportsTheFirstFailure: when the access log refuses a
+// later batch while an earlier one is being written, the upload fails with
+// the log's ErrUnavailable (a 503), not with the context.Canceled that the
+// write in flight meets when the failure cancels it (a 500).
+func TestService_UploadReportsTheFirstFailure(t *testing.T) {
+	st := backends(t)["sqlite"]
+	loadPeople(t, st, 2*BatchLines)
+	svc, d := newService(t, stallingStore{st}, &secondFails{})
+	var in strings.Builder
+	for i := range 2 * BatchLines {
+		in.WriteString(siLine(i, "active") + "\n")
+	}
+	if _, err := svc.Upload(context.Background(), d, "vss", strings.NewReader(in.String()), nil); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Upload: %v, want ErrUnavailable", err)
 	}
 }
 

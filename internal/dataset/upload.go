@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 
 	"github.com/dancu/dancu/internal/store"
 )
@@ -92,20 +93,34 @@ func (s *Service) Upload(ctx context.Context, d *Dataset, source string, r io.Re
 		defer close(parsed)
 		sum.Lines, readErr = parseStream(ctx, k, d.Name, source, r, &perrs, parsed)
 	}()
+	// The first stage to fail cancels the others; its error is the cause,
+	// the context.Canceled the others then meet only its echo.
+	var failed struct {
+		sync.Mutex
+		err error
+	}
+	fail := func(err error) {
+		failed.Lock()
+		if failed.err == nil {
+			failed.err = err
+		}
+		failed.Unlock()
+		cancel()
+	}
 	checked := make(chan batch, 1)
 	var cerrs errorList
-	var checkErr error
 	go func() {
 		defer close(checked)
 		for b := range parsed {
-			if checkErr != nil {
+			if ctx.Err() != nil {
 				continue // drain, so that the parser ends
 			}
-			if checkErr = s.checkPINs(ctx, &b, &cerrs); checkErr == nil {
-				checkErr = s.recordBatch(ctx, d, b)
+			err := s.checkPINs(ctx, &b, &cerrs)
+			if err == nil {
+				err = s.recordBatch(ctx, d, b)
 			}
-			if checkErr != nil {
-				cancel()
+			if err != nil {
+				fail(err)
 				continue
 			}
 			select {
@@ -116,15 +131,13 @@ func (s *Service) Upload(ctx context.Context, d *Dataset, source string, r io.Re
 	}()
 
 	var c store.UpsertCounts
-	var writeErr error
 	for b := range checked {
-		if writeErr != nil {
+		if ctx.Err() != nil {
 			continue // drain, so that the checker ends
 		}
 		n, err := s.writeBatch(ctx, b)
 		if err != nil {
-			writeErr = err
-			cancel()
+			fail(err)
 			continue
 		}
 		c.Inserted += n.Inserted
@@ -134,9 +147,7 @@ func (s *Service) Upload(ctx context.Context, d *Dataset, source string, r io.Re
 			progress(b.read)
 		}
 	}
-	if writeErr == nil {
-		writeErr = checkErr
-	}
+	writeErr := failed.err
 	sum.Inserted, sum.Updated, sum.Unchanged = c.Inserted, c.Updated, c.Unchanged
 	// Each list is in line order; merged, the first MaxListedErrors are the
 	// first of the whole upload.
