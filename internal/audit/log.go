@@ -41,12 +41,11 @@ type Options struct {
 	// (listings stay complete, scanning the unindexed tail).
 	IndexEvery time.Duration
 	// IndexBatch bounds the entries indexed in one transaction; the
-	// indexer also runs as soon as this many wait. Default 512: on SQLite
-	// the appends wait while an index transaction holds the file's writer,
-	// and each entry dirties about a page of the index (its key is a
-	// pseudonym, so entries land on random pages), so a second's worth at
-	// thousands of reads a second held the appends for tens to hundreds of
-	// milliseconds. Larger batches write some pages fewer times.
+	// indexer also runs as soon as this many wait. Default 4096: on SQLite
+	// each batch becomes a sorted run of the index (written in order, a
+	// few milliseconds while the appends wait for the file's writer), and
+	// larger runs mean fewer merges; listings scan up to about this many
+	// unindexed entries.
 	IndexBatch int
 	// Logger receives failures of the background signer and indexer; nil
 	// discards.
@@ -124,7 +123,7 @@ func Open(ctx context.Context, st Store, opts Options) (*Log, error) {
 		opts.IndexEvery = time.Second
 	}
 	if opts.IndexBatch <= 0 {
-		opts.IndexBatch = 512
+		opts.IndexBatch = 4096
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

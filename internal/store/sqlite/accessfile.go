@@ -88,7 +88,7 @@ func openAccessFile(ctx context.Context, path string, cfg config) (*sql.DB, erro
 // taken while the registry's write lock is held, so no other process can
 // drop the tables meanwhile; a crash before migration 0016 leaves both
 // copies, and the next Open finds the access file already complete and only
-// checks it. Its person index comes along, so nothing needs reindexing.
+// checks it. Its person index is built again by the indexer.
 func (s *Store) moveAccessLog(ctx context.Context) error {
 	err := inWriteTx(ctx, s.w, func(tx *sql.Tx) error {
 		var n int
@@ -144,20 +144,13 @@ func (s *Store) copyAccessLog(ctx context.Context, old logState) error {
 		return fmt.Errorf("both files hold an access log (%d entries in the registry's file, %d in the access file); "+
 			"restore the pair from one backup", old.size, cur.size)
 	}
-	var indexed int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM registry.sqlite_schema WHERE type = 'table' AND name = 'access_index_state'").Scan(&indexed); err != nil {
-		return err
-	}
+	// The old file's person index is not copied: the indexer builds the
+	// new one from the entries (listings scan what it has not reached).
 	steps := []string{
 		"INSERT INTO main.access_log (idx, person, data) SELECT idx, person, data FROM registry.access_log ORDER BY idx",
 		"INSERT INTO main.access_hashes (block, hashes) SELECT block, hashes FROM registry.access_hashes ORDER BY block",
 		"INSERT INTO main.access_checkpoints (size, root, note, signed_at) SELECT size, root, note, signed_at FROM registry.access_checkpoints ORDER BY size",
 		"UPDATE main.access_log_state SET (size, hash_count) = (SELECT size, hash_count FROM registry.access_log_state WHERE id = 1) WHERE id = 1",
-	}
-	if indexed > 0 {
-		steps = append(steps,
-			"INSERT INTO main.access_person (person, idx) SELECT person, idx FROM registry.access_person ORDER BY person, idx",
-			"UPDATE main.access_index_state SET indexed = (SELECT indexed FROM registry.access_index_state WHERE id = 1) WHERE id = 1")
 	}
 	for _, q := range steps {
 		if _, err := tx.ExecContext(ctx, q); err != nil {

@@ -99,7 +99,7 @@ func makeOldLayout(t *testing.T, path string, keepAccessFile bool) {
 		"INSERT INTO main.access_hashes SELECT * FROM a.access_hashes",
 		"INSERT INTO main.access_checkpoints SELECT * FROM a.access_checkpoints",
 		"INSERT INTO main.access_log_state SELECT * FROM a.access_log_state",
-		"INSERT INTO main.access_person SELECT * FROM a.access_person",
+		"INSERT INTO main.access_person SELECT person, idx FROM a.access_log",
 		"INSERT INTO main.access_index_state SELECT * FROM a.access_index_state",
 		"DETACH DATABASE a",
 		"DELETE FROM schema_migrations WHERE version = 16",

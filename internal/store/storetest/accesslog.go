@@ -19,6 +19,7 @@ func init() {
 		{"AccessLogHashBlocks", testAccessLogHashBlocks},
 		{"AccessLogPersonAccesses", testAccessLogPersonAccesses},
 		{"AccessLogIndexAccesses", testAccessLogIndexAccesses},
+		{"AccessLogIndexInManySteps", testAccessLogIndexInManySteps},
 		{"AccessLogCheckpoints", testAccessLogCheckpoints},
 		{"AccessLogConcurrentAppendersNoGap", testAccessLogConcurrentAppenders},
 	}
@@ -279,6 +280,71 @@ func testAccessLogIndexAccesses(t *testing.T, s store.Store) {
 	}
 	if got, err := s.MissingFromAccessIndex(ctx); got != -1 || err != nil {
 		t.Errorf("MissingFromAccessIndex = %d, %v; want -1", got, err)
+	}
+}
+
+// testAccessLogIndexInManySteps indexes a log of 700 entries one entry at a
+// time, then a few at a time, so that a store that keeps its index in runs
+// merges them over several levels (the SQLite store's fan-in is 16), and
+// checks that every person's entries are listed whole and in order, page by
+// page, from every stage, and that the index check finds nothing missing.
+func testAccessLogIndexInManySteps(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	people := []string{"p0", "p1", "p2", "p3", "p4", "p5", "p6"}
+	const n = 700
+	for first := int64(0); first < n; first += 100 {
+		if err := s.AppendAccess(ctx, accessBatch(first, 2*first, 100, people...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(stage string) {
+		t.Helper()
+		for k, p := range people {
+			var got []int64
+			for before := int64(0); ; {
+				es, err := s.PersonAccesses(ctx, store.AccessQuery{Person: []byte(p), Before: before, Limit: 13})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range es {
+					if string(e.Person) != p || string(e.Data) != fmt.Sprintf("entry %d", e.Index) {
+						t.Fatalf("%s: %s's listing holds entry %d of %q: %q", stage, p, e.Index, e.Person, e.Data)
+					}
+					got = append(got, e.Index)
+				}
+				if len(es) < 13 {
+					break
+				}
+				before = es[len(es)-1].Index
+			}
+			var want []int64
+			for i := int64(n - 1); i >= 0; i-- {
+				if i%int64(len(people)) == int64(k) {
+					want = append(want, i)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("%s: %s's entries = %v, want %v", stage, p, got, want)
+			}
+		}
+		if got, err := s.MissingFromAccessIndex(ctx); got != -1 || err != nil {
+			t.Fatalf("%s: MissingFromAccessIndex = %d, %v; want -1", stage, got, err)
+		}
+	}
+	for step, want := range []struct{ by, upTo int64 }{{1, 300}, {5, 600}, {64, n}} {
+		for i := int64(0); ; i++ {
+			got, err := s.IndexAccesses(ctx, int(want.by))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got >= want.upTo {
+				break
+			}
+			if i > n {
+				t.Fatalf("IndexAccesses stuck at %d", got)
+			}
+		}
+		check(fmt.Sprintf("step %d", step))
 	}
 }
 
