@@ -140,28 +140,11 @@ func (s *Store) AccessLogSize(ctx context.Context) (int64, error) {
 
 // AccessEntries implements store.AccessLog.
 func (s *Store) AccessEntries(ctx context.Context, from, to int64) ([]store.AccessEntry, error) {
-	return s.accessRows(ctx, "access entries",
-		"SELECT idx, person, data FROM access_log WHERE idx >= ? AND idx < ? ORDER BY idx", from, to)
-}
-
-func (s *Store) accessRows(ctx context.Context, what, query string, args ...any) ([]store.AccessEntry, error) {
-	rows, err := s.log.r.QueryContext(ctx, query, args...)
+	es, err := scanEntries(ctx, s.log.r, "SELECT idx, person, data FROM access_log WHERE idx >= ? AND idx < ? ORDER BY idx", from, to)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+		return nil, fmt.Errorf("sqlite: access entries: %w", err)
 	}
-	defer rows.Close()
-	var out []store.AccessEntry
-	for rows.Next() {
-		var e store.AccessEntry
-		if err := rows.Scan(&e.Index, &e.Person, &e.Data); err != nil {
-			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
-	}
-	return out, nil
+	return es, nil
 }
 
 // AccessHashes implements store.AccessLog. It reads each block once, however

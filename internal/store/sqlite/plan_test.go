@@ -2,16 +2,24 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 
 	"github.com/dancu/dancu/internal/store"
 )
 
-// queryPlan returns SQLite's plan for a statement, one step a line.
+// queryPlan returns SQLite's plan for a statement on the registry's file,
+// one step a line.
 func queryPlan(t *testing.T, s *Store, q string, args ...any) string {
 	t.Helper()
-	rows, err := s.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
+	return planOn(t, s.r, q, args...)
+}
+
+// planOn returns SQLite's plan for a statement on db, one step a line.
+func planOn(t *testing.T, db *sql.DB, q string, args ...any) string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
 	if err != nil {
 		t.Fatalf("explain: %v", err)
 	}
