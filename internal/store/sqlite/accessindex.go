@@ -39,6 +39,10 @@ const (
 // variable so that tests can make merges take many steps).
 var mergeStepRows int64 = 8192
 
+// mergeStepsPerIndex bounds the merge steps, each a transaction of its own,
+// that one IndexAccesses call takes after indexing its batch.
+const mergeStepsPerIndex = 4
+
 // indexPair is one entry of the person index.
 type indexPair struct {
 	person []byte
@@ -107,7 +111,7 @@ func writeBlocks(ctx context.Context, tx *sql.Tx, run int64, ps []indexPair) err
 }
 
 // IndexAccesses implements store.AccessLog: it writes the next entries as a
-// new run of level 0, then takes one step of the merge in progress, or
+// new run of level 0, then takes a few steps of the merge in progress, or
 // starts one if a level is full.
 //
 // It shares the access file's one writer connection with the appends, which
@@ -149,8 +153,18 @@ func (s *Store) IndexAccesses(ctx context.Context, max int) (int64, error) {
 		indexed = hi
 		return nil
 	})
-	if err == nil {
-		err = inWriteTxUnsynced(ctx, s.log.w, func(tx *sql.Tx) error { return mergeStep(ctx, tx) })
+	// Each entry is merged once per level; with up to mergeStepsPerIndex
+	// steps of mergeStepRows pairs per batch of 4,096 entries the merges
+	// keep up with 8 levels, more than a log of billions of entries has.
+	for i := 0; err == nil && i < mergeStepsPerIndex; i++ {
+		var more bool
+		err = inWriteTxUnsynced(ctx, s.log.w, func(tx *sql.Tx) (err error) {
+			more, err = mergeStep(ctx, tx)
+			return err
+		})
+		if !more {
+			break
+		}
 	}
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: index accesses: %w", err)
@@ -221,28 +235,28 @@ var allPseudonyms = bytes.Repeat([]byte{0xff}, 256)
 // of them may hold pairs beyond it, which go back as a block of their own,
 // so that at every step's start no source block holds a pair below the
 // slice.
-func mergeStep(ctx context.Context, tx *sql.Tx) error {
+func mergeStep(ctx context.Context, tx *sql.Tx) (more bool, err error) {
 	var run, level, next, width int64
-	err := tx.QueryRowContext(ctx, "SELECT run, level, next, width FROM access_person_merge WHERE id = 1").Scan(&run, &level, &next, &width)
+	err = tx.QueryRowContext(ctx, "SELECT run, level, next, width FROM access_person_merge WHERE id = 1").Scan(&run, &level, &next, &width)
 	if errors.Is(err, sql.ErrNoRows) {
 		var lo, hi int64
 		err = tx.QueryRowContext(ctx, `SELECT level, min(lo), max(hi), (SELECT max(run) + 1 FROM access_person_runs)
 			FROM access_person_runs GROUP BY level HAVING count(*) >= ? ORDER BY level LIMIT 1`, runFanIn).Scan(&level, &lo, &hi, &run)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil
+			return false, nil
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		width = max(1, min(1<<16, 1<<16*mergeStepRows/(hi-lo)))
 		if _, err := tx.ExecContext(ctx, "INSERT INTO access_person_runs (run, level, lo, hi) VALUES (?, ?, ?, ?)", run, level+1, lo, hi); err != nil {
-			return err
+			return false, err
 		}
 		_, err = tx.ExecContext(ctx, "INSERT INTO access_person_merge (id, run, level, next, width) VALUES (1, ?, ?, 0, ?)", run, level, width)
-		return err
+		return true, err
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	// The slice [from, to) of pseudonyms, as blobs that compare as their
 	// first two bytes do.
@@ -256,37 +270,37 @@ func mergeStep(ctx context.Context, tx *sql.Tx) error {
 	}
 	sources, err := int64s(ctx, tx, "SELECT run FROM access_person_runs WHERE level = ? AND run < ?", level, run)
 	if err != nil {
-		return err
+		return false, err
 	}
 	var moved []indexPair
 	for _, src := range sources {
 		ps, err := runBlocks(ctx, tx, src, from, to)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM access_person_blocks WHERE run = ? AND first >= ? AND first < ?", src, from, to); err != nil {
-			return err
+			return false, err
 		}
 		// The pairs at or beyond to can only be the last block's tail.
 		cut, _ := slices.BinarySearchFunc(ps, to, func(p indexPair, to []byte) int { return bytes.Compare(p.person, to) })
 		if err := writeBlocks(ctx, tx, src, ps[cut:]); err != nil {
-			return err
+			return false, err
 		}
 		moved = append(moved, ps[:cut]...)
 	}
 	slices.SortFunc(moved, comparePairs)
 	if err := writeBlocks(ctx, tx, run, moved); err != nil {
-		return err
+		return false, err
 	}
 	if !last {
 		_, err := tx.ExecContext(ctx, "UPDATE access_person_merge SET next = ? WHERE id = 1", next+width)
-		return err
+		return true, err
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM access_person_runs WHERE level = ? AND run < ?", level, run); err != nil {
-		return err
+		return false, err
 	}
 	_, err = tx.ExecContext(ctx, "DELETE FROM access_person_merge WHERE id = 1")
-	return err
+	return true, err
 }
 
 func int64s(ctx context.Context, q sqlQuerier, query string, args ...any) ([]int64, error) {
