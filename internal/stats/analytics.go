@@ -82,6 +82,29 @@ type Store interface {
 	Close() error
 }
 
+// CellStore is a Store that also keeps the finest population table
+// folded, so that it is read rather than grouped (the table of some
+// 136,000 cells costs more to group than to use).
+type CellStore interface {
+	// PopulationCells returns the living people as of day by commune, age
+	// group and sex: the rows the population's pre-aggregated query by
+	// commune, age_group and sex gives, by column. held is false when the
+	// store does not hold counts as of day.
+	PopulationCells(ctx context.Context, day time.Time) (c *Cells, held bool, err error)
+}
+
+// Cells is the finest population table by column: cell i counts N[i] > 0
+// living people of commune Commune[i], 5-year age group AgeGroup[i] (an
+// index of AgeGroups) and sex Sex[i], "" being an unknown commune or sex.
+// The cells are ordered by commune, age group and sex, "" first (as ORDER
+// BY ... NULLS FIRST orders them).
+type Cells struct {
+	Commune  []string
+	AgeGroup []int8
+	Sex      []string
+	N        []int64
+}
+
 // Batch is what Apply writes.
 type Batch struct {
 	People []Person

@@ -58,6 +58,9 @@ type Pre struct {
 	// row of the table when it is positive, as the scan's groups are
 	// those with a row.
 	Measures []string
+	// Cells says that a CellStore's PopulationCells are this indicator's
+	// table by commune, age group and sex (its only measure).
+	Cells bool
 }
 
 // Dim is a dimension: a name, the SQL expression of a row's value, and the
@@ -226,7 +229,8 @@ func init() {
 		Where:    []string{living},
 		Dims:     standardDims("{asofnum}"),
 		Measures: []Measure{{"people", "count(*)"}},
-		Pre:      &Pre{From: prePeople, Where: []string{preDay}, Dims: preDims(preAgeGroup), Measures: []string{"sum(p.n)::BIGINT"}},
+		Pre: &Pre{From: prePeople, Where: []string{preDay}, Dims: preDims(preAgeGroup), Measures: []string{"sum(p.n)::BIGINT"},
+			Cells: true},
 	})
 	Register(&Indicator{
 		Name: "school_age", Title: "School-age cohorts",

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -214,12 +215,22 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 
 // compute answers a validated query.
 func (s *Service) compute(ctx context.Context, ind *Indicator, q Query, dims, filterDims []string) (*Result, error) {
-	agg, dimExpr, err := s.plan(ctx, ind, &q)
+	agg, dimExpr, pre, err := s.plan(ctx, ind, &q)
 	if err != nil {
 		return nil, err
 	}
 	for _, d := range dims {
 		agg.Dims = append(agg.Dims, dimExpr(d))
+	}
+	// labels and counts are the table's cells: the dimensions' published
+	// values, and each measure's counts.
+	var labels [][]string
+	var counts [][]int64
+	read := false
+	if pre && ind.Pre.Cells && len(q.Filters) == 0 {
+		if labels, counts, read, err = s.cells(ctx, q.AsOf, dims); err != nil {
+			return nil, err
+		}
 	}
 	// Push down what keeps the result exact: every filter for exact
 	// counts; for protected ones only the province of a filtered commune
@@ -235,9 +246,12 @@ func (s *Service) compute(ctx context.Context, ind *Indicator, q Query, dims, fi
 			agg.Where = append(agg.Where, "p.province = "+sqlString(provinceOf(v)))
 		}
 	}
-	raw, err := s.store.Aggregate(ctx, agg)
-	if err != nil {
-		return nil, err
+	if !read {
+		raw, err := s.store.Aggregate(ctx, agg)
+		if err != nil {
+			return nil, err
+		}
+		labels, counts = labelRows(ind, dims, raw)
 	}
 	res := &Result{Indicator: ind.Name, Title: ind.Title, AsOf: q.AsOf, By: q.By, Filters: q.Filters,
 		Protected: !q.Exact, Threshold: s.threshold}
@@ -255,26 +269,7 @@ func (s *Service) compute(ctx context.Context, ind *Indicator, q Query, dims, fi
 	for _, r := range ind.Ratios {
 		res.Ratios = append(res.Ratios, r.Name)
 	}
-	nd, nm := len(dims), len(ind.Measures)
-	labels := make([][]string, len(raw))
-	labelSlab := make([]string, len(raw)*nd)
-	counts := make([][]int64, nm)
-	for m := range counts {
-		counts[m] = make([]int64, len(raw))
-	}
-	dimOf := make([]*Dim, nd)
-	for j, d := range dims {
-		dimOf[j] = ind.dim(d)
-	}
-	for i, r := range raw {
-		labels[i] = labelSlab[i*nd : (i+1)*nd : (i+1)*nd]
-		for j := range dims {
-			labels[i][j] = label(dimOf[j], r[j])
-		}
-		for m := range nm {
-			counts[m][i], _ = asInt(r[nd+m])
-		}
-	}
+	nm, nrows := len(ind.Measures), len(labels)
 	sup := make([][]bool, nm)
 	if !q.Exact {
 		axes, coords := axesOf(dims, labels)
@@ -296,12 +291,12 @@ func (s *Service) compute(ctx context.Context, ind *Indicator, q Query, dims, fi
 	}
 	// The slice the filters select. The rows' slices are cut from slabs.
 	var selected int64
-	countSlab := make([]*int64, len(raw)*nm)
-	ratioSlab := make([]*float64, len(raw)*len(ind.Ratios))
-	if len(raw) > 0 {
-		res.Rows = make([]Row, 0, len(raw))
+	countSlab := make([]*int64, nrows*nm)
+	ratioSlab := make([]*float64, nrows*len(ind.Ratios))
+	if nrows > 0 {
+		res.Rows = make([]Row, 0, nrows)
 	}
-	for i := range raw {
+	for i := range nrows {
 		keep := true
 		for j, d := range dims {
 			if v, ok := q.Filters[d]; ok && labels[i][j] != v {
@@ -339,19 +334,45 @@ func (s *Service) compute(ctx context.Context, ind *Indicator, q Query, dims, fi
 	return res, nil
 }
 
+// labelRows labels the rows of an Aggregate (the dimensions' values, then
+// the measures') and takes out their counts.
+func labelRows(ind *Indicator, dims []string, raw [][]any) ([][]string, [][]int64) {
+	nd, nm := len(dims), len(ind.Measures)
+	labels := make([][]string, len(raw))
+	labelSlab := make([]string, len(raw)*nd)
+	counts := make([][]int64, nm)
+	for m := range counts {
+		counts[m] = make([]int64, len(raw))
+	}
+	dimOf := make([]*Dim, nd)
+	for j, d := range dims {
+		dimOf[j] = ind.dim(d)
+	}
+	for i, r := range raw {
+		labels[i] = labelSlab[i*nd : (i+1)*nd : (i+1)*nd]
+		for j := range dims {
+			labels[i][j] = label(dimOf[j], r[j])
+		}
+		for m := range nm {
+			counts[m][i], _ = asInt(r[nd+m])
+		}
+	}
+	return labels, counts
+}
+
 // plan returns the query of an indicator without its dimensions, and each
 // dimension's expression: from the pre-aggregated counts when the store
 // holds the as-of day, else from a scan of the people. Both give the same
 // table. A day not held is counted in the background while
 // RunPreaggregation runs (precount.go), else by this query.
-func (s *Service) plan(ctx context.Context, ind *Indicator, q *Query) (Aggregation, func(string) string, error) {
+func (s *Service) plan(ctx context.Context, ind *Indicator, q *Query) (Aggregation, func(string) string, bool, error) {
 	if ind.Pre != nil && s.preDays > 0 {
 		held := s.store.Holds(q.AsOf)
 		if !held {
 			if s.background() == nil {
 				var err error
 				if held, err = s.store.Preaggregate(ctx, q.AsOf, s.preDays); err != nil {
-					return Aggregation{}, nil, err
+					return Aggregation{}, nil, false, err
 				}
 			}
 		}
@@ -364,7 +385,7 @@ func (s *Service) plan(ctx context.Context, ind *Indicator, q *Query) (Aggregati
 			for _, m := range p.Measures {
 				agg.Measures = append(agg.Measures, expand(m, q))
 			}
-			return agg, func(d string) string { return expand(p.Dims[d], q) }, nil
+			return agg, func(d string) string { return expand(p.Dims[d], q) }, true, nil
 		}
 	}
 	agg := Aggregation{From: ind.From, Ordered: true}
@@ -374,7 +395,81 @@ func (s *Service) plan(ctx context.Context, ind *Indicator, q *Query) (Aggregati
 	for _, m := range ind.Measures {
 		agg.Measures = append(agg.Measures, expand(m.Expr, q))
 	}
-	return agg, func(d string) string { return expand(ind.dim(d).Expr, q) }, nil
+	return agg, func(d string) string { return expand(ind.dim(d).Expr, q) }, false, nil
+}
+
+// cellDims are the dimensions of CellStore.PopulationCells, in its order.
+var cellDims = [3]string{DimCommune, DimAgeGroup, DimSex}
+
+// cells returns the table by dims from the store's PopulationCells when
+// dims are its three dimensions in any order and the store holds the day
+// (read is then true): the table Aggregate gives, in the same order.
+func (s *Service) cells(ctx context.Context, day time.Time, dims []string) (labels [][]string, counts [][]int64, read bool, err error) {
+	cs, ok := s.store.(CellStore)
+	if !ok || len(dims) != len(cellDims) {
+		return nil, nil, false, nil
+	}
+	var col [len(cellDims)]int // dims[j] is the cells' column col[j]
+	for j, d := range dims {
+		col[j] = slices.Index(cellDims[:], d)
+		if col[j] < 0 {
+			return nil, nil, false, nil
+		}
+	}
+	c, held, err := cs.PopulationCells(ctx, day)
+	if err != nil || !held {
+		return nil, nil, false, err
+	}
+	n := len(c.N)
+	if len(c.Commune) != n || len(c.AgeGroup) != n || len(c.Sex) != n {
+		return nil, nil, false, fmt.Errorf("stats: the store's cells have columns of different lengths")
+	}
+	// The cells in the order of dims: theirs, or sorted again by the
+	// values (age groups by number, as ORDER BY sorts them).
+	order := make([]int32, n)
+	for i := range order {
+		order[i] = int32(i)
+	}
+	if col != [3]int{0, 1, 2} {
+		slices.SortFunc(order, func(a, b int32) int {
+			for _, k := range col {
+				var r int
+				switch k {
+				case 0:
+					r = strings.Compare(c.Commune[a], c.Commune[b])
+				case 1:
+					r = cmp.Compare(c.AgeGroup[a], c.AgeGroup[b])
+				default:
+					r = strings.Compare(c.Sex[a], c.Sex[b])
+				}
+				if r != 0 {
+					return r
+				}
+			}
+			return 0
+		})
+	}
+	labels = make([][]string, n)
+	slab := make([]string, n*len(cellDims))
+	counts = [][]int64{make([]int64, n)}
+	for r, i := range order {
+		row := slab[r*len(cellDims) : (r+1)*len(cellDims) : (r+1)*len(cellDims)]
+		for j, k := range col {
+			switch k {
+			case 0:
+				row[j] = c.Commune[i]
+			case 1:
+				if g := int(c.AgeGroup[i]); g >= 0 && g < len(AgeGroups) {
+					row[j] = AgeGroups[g]
+				}
+			default:
+				row[j] = c.Sex[i]
+			}
+		}
+		labels[r] = row
+		counts[0][r] = c.N[i]
+	}
+	return labels, counts, true, nil
 }
 
 // values returns the values a filter on d may take, nil for any.

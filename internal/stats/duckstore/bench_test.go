@@ -163,7 +163,7 @@ func reuseBenchStore(b *testing.B, path string, n int) *Store {
 		s.Close()
 		return nil
 	}
-	if err := s.exec(ctx, "bench: drop held days", []string{`DELETE FROM pre_days`, `DELETE FROM pre_people`, `DELETE FROM pre_links`}); err != nil {
+	if err := s.exec(ctx, "bench: drop held days", []string{`DELETE FROM pre_days`, `DELETE FROM pre_people`, `DELETE FROM pre_links`, `DELETE FROM pre_cells`}); err != nil {
 		b.Fatal(err)
 	}
 	s.pre.used = map[time.Time]time.Time{}

@@ -147,12 +147,20 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		s.db.Close()
 		return nil, fmt.Errorf("duckstore: %w", err)
 	}
-	steps := append(append([]string{}, schema...), preSchema...)
-	var old bool
+	steps := append(append(append([]string{}, schema...), preSchema...), cellsSchema...)
+	var old, noCells bool
 	err = s.w.QueryRowContext(ctx, `SELECT count(*) = 1 FROM information_schema.tables WHERE table_name = 'people'
 		AND NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'people' AND column_name = 'links')`).Scan(&old)
 	if err == nil && old {
 		steps = append(steps, upgrade...)
+	}
+	if err == nil {
+		err = s.w.QueryRowContext(ctx, `SELECT count(*) = 0 FROM information_schema.tables WHERE table_name = 'pre_cells'`).Scan(&noCells)
+	}
+	if err == nil && noCells {
+		// A file from before pre_cells: its held days' cells are folded
+		// from pre_people.
+		steps = append(steps, fillCells...)
 	}
 	for _, q := range steps {
 		if err == nil {

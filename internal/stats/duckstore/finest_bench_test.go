@@ -38,7 +38,7 @@ func finestStore(b *testing.B, day time.Time) *Store {
 				(SELECT * FROM range(0, 20) UNION ALL SELECT * FROM range(20, 101, 5)) a(age),
 				LATERAL (SELECT (hash(c.commune, s.sex, a.age) % (CASE WHEN a.age >= 80 THEN 12 ELSE 150 END))::BIGINT AS n)`,
 	}
-	if err := s.exec(ctx, "bench: finest", steps); err != nil {
+	if err := s.exec(ctx, "bench: finest", append(steps, fillCells...)); err != nil {
 		b.Fatal(err)
 	}
 	s.pre.used[day] = time.Now()

@@ -51,6 +51,12 @@ func tables(t *testing.T, svc *stats.Service, day time.Time) string {
 		}
 		dims := ind.DimNames()
 		groupings := [][]string{nil, {dims[0]}, dims[len(dims)-1:], dims[:min(3, len(dims))], {stats.DimCommune, dims[len(dims)-1]}}
+		if ind.Pre.Cells {
+			// The finest table, read from the store's cells, in its order
+			// and in another.
+			groupings = append(groupings, []string{stats.DimCommune, stats.DimAgeGroup, stats.DimSex},
+				[]string{stats.DimSex, stats.DimCommune, stats.DimAgeGroup})
+		}
 		for _, by := range groupings {
 			for _, exact := range []bool{true, false} {
 				res, err := svc.Query(context.Background(), stats.Query{Indicator: ind.Name, By: by, AsOf: day, Exact: exact})
