@@ -23,6 +23,7 @@ import (
 //	meta(cursor, applied_at, access_cursor)
 //	pre_people(day, province, commune, sex, age, birth_year, n, chip, eid, eid1, eid2)
 //	pre_links(day, province, commune, sex, age_group, dataset, people, linked)
+//	pre_cells(day, commune, age_group, sex, n), pre_names(id, name)   (CellStore)
 //
 // The pre_ tables are counts as of the days Preaggregate was asked to hold
 // (rows may repeat a key: readers sum them), which indicators with a Pre
