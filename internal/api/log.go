@@ -11,8 +11,11 @@ const (
 	KeyDuration  = "duration_ms"
 	KeyBytes     = "bytes"
 	KeyPrincipal = "principal"
-	KeyError     = "error"
-	KeyPanic     = "panic"
-	KeyStack     = "stack"
-	KeyHousehold = "household_id"
+	// KeyClientGone marks a request whose client went away before it was
+	// answered.
+	KeyClientGone = "client_gone"
+	KeyError      = "error"
+	KeyPanic      = "panic"
+	KeyStack      = "stack"
+	KeyHousehold  = "household_id"
 )

@@ -239,9 +239,13 @@ func (s *Server) finish(ctx context.Context, r *http.Request, rw *responseWriter
 	}
 	s.metrics.observe(r.Method, route, status, d)
 
+	// A 5xx for a request whose client went away (its context ended, as
+	// when a load balancer or a user gives up) is the disconnection's
+	// doing, not a fault of the server: it is logged, not as an error.
+	gone := r.Context().Err() != nil
 	level := slog.LevelInfo
 	switch {
-	case status >= 500:
+	case status >= 500 && !gone:
 		level = slog.LevelError
 	case quietRoutes[route]:
 		level = slog.LevelDebug
@@ -262,6 +266,9 @@ func (s *Server) finish(ctx context.Context, r *http.Request, rw *responseWriter
 	}
 	if info.err != nil && status >= 500 {
 		attrs = append(attrs, slog.String(KeyError, info.err.Error()))
+	}
+	if gone {
+		attrs = append(attrs, slog.Bool(KeyClientGone, true))
 	}
 	s.log.LogAttrs(ctx, level, "http request", attrs...)
 }

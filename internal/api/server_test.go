@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
@@ -147,6 +148,22 @@ func TestServer_InternalError(t *testing.T) {
 	line := logLine(t, f.logs.String(), "req-42")
 	if line["level"] != "ERROR" || !strings.Contains(fmt.Sprint(line[api.KeyError]), "page 4711") {
 		t.Errorf("access log line %v, want level ERROR with the internal error", line)
+	}
+}
+
+// TestServer_ClientGoneIsNotAnError: a 5xx answered to a client that went
+// away is logged at INFO, marked client_gone, not as a server error.
+func TestServer_ClientGoneIsNotAnError(t *testing.T) {
+	f := newFixtureWith(t, options{wrapStore: func(s store.Store) store.Store { return failingStore{s} }})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequestWithContext(ctx, http.MethodGet, "/v1/citizens/"+f.people["an"].PIN, nil)
+	r.Header.Set("Authorization", "Bearer "+testToken)
+	r.Header.Set(api.RequestIDHeader, "req-gone")
+	f.srv.ServeHTTP(httptest.NewRecorder(), r)
+	line := logLine(t, f.logs.String(), "req-gone")
+	if line["level"] != "INFO" || line[api.KeyClientGone] != true {
+		t.Errorf("access log line %v, want level INFO and client_gone", line)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -112,7 +113,11 @@ func (s *Service) record(ctx context.Context, accesses ...audit.Access) error {
 		return errUnavailable
 	}
 	if err := s.rec.Record(ctx, accesses...); err != nil {
-		s.log.ErrorContext(ctx, "exchange: access log refused a record", api.KeyRequestID, api.RequestID(ctx), "error", err)
+		level := slog.LevelError
+		if ctx.Err() != nil {
+			level = slog.LevelInfo // the client went away while its entry was being written
+		}
+		s.log.Log(ctx, level, "exchange: access log refused a record", api.KeyRequestID, api.RequestID(ctx), "error", err)
 		return errUnavailable
 	}
 	return nil
