@@ -135,6 +135,7 @@ func (r *Registry) Submit(ctx context.Context, s Submission) (*Result, error) {
 	}
 	var sc *screening
 	if r.screen != nil && screenedTypes[ev.Type] {
+		defer r.lockRegistration(ev.Data)()
 		if sc, err = r.screenRegistration(ctx, s, &ev); err != nil {
 			return nil, err
 		}

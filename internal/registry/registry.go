@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -23,6 +24,10 @@ type Registry struct {
 	store  store.Registry
 	now    func() time.Time
 	screen Screen // nil: registrations are not checked for people on record
+	// registering serialises, in this process, the screened registrations
+	// of people born on the same date (by stripe) from their screen to
+	// their commit (see lockRegistration).
+	registering [64]sync.Mutex
 }
 
 // Option configures a Registry.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"unicode/utf8"
 
 	"github.com/dancu/dancu/internal/store"
@@ -58,13 +59,32 @@ type screening struct {
 	confirmed bool // the submitter declared the person not on record
 }
 
+// lockRegistration takes the stripe of registrations of people born on the
+// date a registration's data gives, and returns its unlock. Held from the
+// screen to the commit, it makes two registrations of one person racing
+// each other in this process take turns, so that the second's screen sees
+// the first's record. Processes sharing a store do not share it: there two
+// racing registrations can both pass, and the batch over the registry
+// finds such pairs later (README, duplicate detection). Malformed data takes some
+// stripe; validation refuses it anyway.
+func (r *Registry) lockRegistration(data json.RawMessage) func() {
+	var d struct {
+		BirthDate string `json:"birth_date"`
+	}
+	_ = json.Unmarshal(data, &d)
+	h := fnv.New32a()
+	h.Write([]byte(d.BirthDate))
+	m := &r.registering[h.Sum32()%uint32(len(r.registering))]
+	m.Lock()
+	return m.Unlock
+}
+
 // screenRegistration checks a registration for people already on record.
 // It runs the event's validation and the submitter's authorisation first,
 // on the store's committed state and outside any transaction (so that no
 // writer waits on the search), so that a malformed or refused event gets
 // the same answer as without a screen, and only a valid, allowed event is
-// compared. Two registrations of one person racing each other can both
-// pass: the batch over the registry finds such pairs later.
+// compared. The caller holds lockRegistration's stripe.
 func (r *Registry) screenRegistration(ctx context.Context, s Submission, ev *Event) (*screening, error) {
 	typ := eventTypes[ev.Type]
 	a := &applier{ctx: ctx, tx: readOnlyTx{r.store}, ev: ev, today: r.Today(), people: map[string]*loadedPerson{}, households: map[string]*loadedHousehold{}}

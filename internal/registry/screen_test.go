@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dancu/dancu/internal/registry"
+	"github.com/dancu/dancu/internal/store"
+	"github.com/dancu/dancu/internal/vntext"
 )
 
 // fakeScreen finds a fixed list of candidates for every registration and
@@ -110,5 +113,60 @@ func TestSubmit_Screen(t *testing.T) {
 	w.submit("id_card_issued", wife, "2026-02-01", obj{})
 	if len(screen.asked) != 0 {
 		t.Errorf("screened an id_card_issued event")
+	}
+}
+
+// storeScreen finds, as the real screen would for an exact duplicate, the
+// people on record with the same name key and date of birth.
+type storeScreen struct{ w *world }
+
+func (s storeScreen) PossibleDuplicates(ctx context.Context, p *registry.Person) ([]registry.PossibleDuplicate, error) {
+	rows, err := s.w.store.SearchPersons(ctx, store.PersonQuery{NameKey: vntext.Key(p.FullName), BirthDate: p.BirthDate.String(), Limit: 10})
+	if err != nil {
+		return nil, err
+	}
+	var out []registry.PossibleDuplicate
+	for _, r := range rows {
+		if r.PIN != p.PIN {
+			out = append(out, registry.PossibleDuplicate{PIN: r.PIN, Weight: 20, Probability: 1})
+		}
+	}
+	return out, nil
+}
+
+func (storeScreen) Overruled(context.Context, *registry.Person, []registry.PossibleDuplicate) {}
+
+// TestSubmit_ScreenRace submits the same child's birth under eight event
+// ids at once: with the screen, exactly one is registered and the others
+// are refused with it as their candidate, not registered twice.
+func TestSubmit_ScreenRace(t *testing.T) {
+	w := newWorld(t)
+	_, wife, _ := w.family()
+	w.reg = registry.New(w.store, registry.WithClock(func() time.Time { return today }), registry.WithScreen(storeScreen{w}))
+	raw, _ := json.Marshal(obj{"full_name": "Nguyễn Văn Bé", "birth_date": "2026-01-05", "sex": "male", "ethnicity": "01",
+		"registration_place": obj{"province": "01", "commune": "00004"}, "mother_pin": wife})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var registered, refused int
+	for i := range 8 {
+		wg.Go(func() {
+			_, err := w.reg.Submit(w.ctx, registry.Submission{Actor: "registrar", Event: registry.Event{
+				ID: fmt.Sprintf("race-%d", i), Type: "birth_registration",
+				EffectiveDate: registry.MustParseDate("2026-02-01"), Reason: "test", Data: raw}})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				registered++
+			case registry.KindOf(err) == registry.Conflict:
+				refused++
+			default:
+				t.Errorf("submission %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if registered != 1 || refused != 7 {
+		t.Errorf("%d registered, %d refused as duplicates; want 1 and 7", registered, refused)
 	}
 }
