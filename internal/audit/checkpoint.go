@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -102,6 +105,27 @@ type keys struct {
 	verifier  note.Verifier
 	vkey      string
 	pseudonym []byte
+	// hashes holds *pseudonymHash keyed with pseudonym, for reuse.
+	hashes sync.Pool
+}
+
+// pseudonymHash returns a hash keyed with the pseudonym key; give it back
+// with putPseudonymHash.
+func (k *keys) pseudonymHash() *pseudonymHash {
+	if p, ok := k.hashes.Get().(*pseudonymHash); ok {
+		return p
+	}
+	return &pseudonymHash{h: hmac.New(sha256.New, k.pseudonym)}
+}
+
+func (k *keys) putPseudonymHash(p *pseudonymHash) { k.hashes.Put(p) }
+
+// appendPseudonym appends the keyed pseudonym of pin to dst.
+func (k *keys) appendPseudonym(dst []byte, pin string) []byte {
+	p := k.pseudonymHash()
+	dst = p.appendPseudonym(dst, pin)
+	k.putPseudonymHash(p)
+	return dst
 }
 
 // settings is the part of the store the keys live in.

@@ -104,7 +104,28 @@ type writerState struct {
 	loaded    bool
 	size      int64
 	hashCount int64
-	frontier  map[int64]tlog.Hash
+	// edge[k], for each bit k set in size, is the hash of the complete
+	// subtree of 2^k entries that bit stands for; other slots are stale.
+	edge [64]tlog.Hash
+}
+
+// push appends the entry at index n = w.size with leaf hash h, appending
+// the stored hashes it adds to out (as tlog.StoredHashesForRecordHash
+// computes them: the leaf hash, then one node per level it completes)
+// and returning out. It reads nothing: the left siblings are on the edge.
+func (w *writerState) push(h tlog.Hash, out [][32]byte) [][32]byte {
+	n := w.size
+	out = append(out, h)
+	k := 0
+	for n>>k&1 == 1 {
+		h = tlog.NodeHash(w.edge[k], h)
+		out = append(out, h)
+		k++
+	}
+	w.edge[k] = h
+	w.size++
+	w.hashCount += int64(k) + 1
+	return out
 }
 
 // Open returns the log over st, generating its keys at first start, and
@@ -180,36 +201,59 @@ func (l *Log) Origin() string { return l.origin }
 
 // Pseudonym returns the keyed pseudonym under which a person's entries are
 // stored, for listing them.
-func (l *Log) Pseudonym(pin string) []byte { return pseudonym(l.keys.pseudonym, pin) }
+func (l *Log) Pseudonym(pin string) []byte { return l.keys.appendPseudonym(nil, pin) }
 
 // Record appends the accesses and returns once they are durable. Calls from
 // many goroutines are gathered into one transaction (group commit): each
 // caller waits for the commit of the batch its entries went into. It
 // implements Recorder.
+//
+// Accesses that differ only in the person, one after the other (a bulk
+// job's batch: one actor, purpose, case and fields for thousands of
+// people), share their leaves' encoding: each further entry costs its
+// pseudonym and a copy. The leaves are the same bytes either way.
 func (l *Log) Record(ctx context.Context, accesses ...Access) error {
 	if len(accesses) == 0 {
 		return nil
 	}
+	for i := range accesses {
+		if err := accesses[i].validate(); err != nil {
+			return err
+		}
+	}
+	n := len(accesses)
 	req := &request{
-		leaves:  make([][]byte, len(accesses)),
-		persons: make([][]byte, len(accesses)),
+		leaves:  make([][]byte, n),
+		persons: make([][]byte, n),
 		done:    make(chan error, 1),
 	}
 	now := l.opts.Now()
-	for i, a := range accesses {
-		if err := a.validate(); err != nil {
-			return err
-		}
+	// One allocation for the pseudonyms and one (about) for the leaves,
+	// rather than two per entry: the entries live until their commit.
+	persons := make([]byte, 0, n*PseudonymSize)
+	var leaves []byte
+	ph := l.keys.pseudonymHash()
+	var t leafTemplate
+	var prev Access
+	for i := range accesses {
+		a := accesses[i]
 		if a.Time.IsZero() {
 			a.Time = now
 		}
-		p := pseudonym(l.keys.pseudonym, a.PIN)
-		leaf, err := encodeLeaf(a, p)
-		if err != nil {
-			return err
+		if i == 0 || !sameLeafTemplate(&a, &prev) {
+			t = newLeafTemplate(a)
+			if need := (n - i) * t.len(); cap(leaves)-len(leaves) < need {
+				leaves = make([]byte, 0, need)
+			}
 		}
-		req.leaves[i], req.persons[i] = leaf, p
+		prev = a
+		persons = ph.appendPseudonym(persons, a.PIN)
+		p := persons[len(persons)-PseudonymSize : len(persons) : len(persons)]
+		start := len(leaves)
+		leaves = t.appendLeaf(leaves, p)
+		req.leaves[i], req.persons[i] = leaves[start:len(leaves):len(leaves)], p
 	}
+	l.keys.putPseudonymHash(ph)
 	select {
 	case <-l.stop:
 		return ErrClosed
@@ -344,79 +388,33 @@ func (l *Log) commit(ctx context.Context, batch []*request, n int) error {
 }
 
 func (l *Log) commitOnce(ctx context.Context, batch []*request, n int) error {
-	w := &l.w
-	if !w.loaded {
+	if !l.w.loaded {
 		if err := l.load(ctx); err != nil {
 			return err
 		}
 	}
+	// The batch is hashed on a copy of the writer state, kept only once the
+	// store has the batch.
+	w := l.w
 	b := store.AccessBatch{
 		First: w.size, HashStart: w.hashCount,
 		Entries: make([]store.AccessEntry, 0, n),
 		Hashes:  make([][32]byte, 0, 2*n+64),
 	}
-	// pending holds this batch's new hashes; reads fall through to the
-	// frontier, then (never in practice) to the store.
-	pending := make(map[int64]tlog.Hash, 2*n+64)
-	r := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(idx))
-		var miss []int64
-		for i, x := range idx {
-			if h, ok := pending[x]; ok {
-				out[i] = h
-			} else if h, ok := w.frontier[x]; ok {
-				out[i] = h
-			} else {
-				miss = append(miss, x)
-			}
-		}
-		if len(miss) > 0 {
-			got, err := l.st.AccessHashes(ctx, miss)
-			if err != nil {
-				return nil, err
-			}
-			j := 0
-			for i, x := range idx {
-				if _, ok := pending[x]; ok {
-					continue
-				}
-				if _, ok := w.frontier[x]; ok {
-					continue
-				}
-				out[i] = got[j]
-				j++
-			}
-		}
-		return out, nil
-	})
-	idx := w.size
 	for _, req := range batch {
 		for i, leaf := range req.leaves {
-			hs, err := tlog.StoredHashesForRecordHash(idx, tlog.RecordHash(leaf), r)
-			if err != nil {
-				return fmt.Errorf("audit: hash entry %d: %w", idx, err)
-			}
-			for _, h := range hs {
-				pending[b.HashStart+int64(len(b.Hashes))] = h
-				b.Hashes = append(b.Hashes, h)
-			}
-			b.Entries = append(b.Entries, store.AccessEntry{Index: idx, Person: req.persons[i], Data: leaf})
-			idx++
+			b.Entries = append(b.Entries, store.AccessEntry{Index: w.size, Person: req.persons[i], Data: leaf})
+			b.Hashes = w.push(tlog.RecordHash(leaf), b.Hashes)
 		}
 	}
 	if err := l.st.AppendAccess(ctx, b); err != nil {
 		// The outcome may be unknown (a lost connection after the commit):
 		// start again from what the store holds.
-		w.loaded = false
+		l.w.loaded = false
 		return fmt.Errorf("audit: append: %w", err)
 	}
-	front, err := frontier(idx, r)
-	if err != nil {
-		w.loaded = false
-		return nil // committed; the next batch reloads
-	}
-	w.size, w.hashCount, w.frontier = idx, b.HashStart+int64(len(b.Hashes)), front
-	if idx-l.indexed.Load() >= int64(l.opts.IndexBatch) {
+	l.w = w
+	if w.size-l.indexed.Load() >= int64(l.opts.IndexBatch) {
 		select {
 		case l.indexNow <- struct{}{}:
 		default:
@@ -431,11 +429,21 @@ func (l *Log) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("audit: load: %w", err)
 	}
-	front, err := frontier(size, l.storeHashes(ctx))
+	idx := frontierIndexes(size)
+	hs, err := l.storeHashes(ctx).ReadHashes(idx)
 	if err != nil {
 		return fmt.Errorf("audit: load: %w", err)
 	}
-	l.w = writerState{loaded: true, size: size, hashCount: tlog.StoredHashCount(size), frontier: front}
+	w := writerState{loaded: true, size: size, hashCount: tlog.StoredHashCount(size)}
+	// frontierIndexes lists the subtrees largest first, one per set bit.
+	j := 0
+	for k := 62; k >= 0; k-- {
+		if size>>k&1 == 1 {
+			w.edge[k] = hs[j]
+			j++
+		}
+	}
+	l.w = w
 	return nil
 }
 
@@ -450,19 +458,6 @@ func frontierIndexes(n int64) []int64 {
 		}
 	}
 	return idx
-}
-
-func frontier(n int64, r tlog.HashReader) (map[int64]tlog.Hash, error) {
-	idx := frontierIndexes(n)
-	hs, err := r.ReadHashes(idx)
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[int64]tlog.Hash, len(idx))
-	for i, x := range idx {
-		m[x] = hs[i]
-	}
-	return m, nil
 }
 
 // storeHashes reads stored hashes from the store.
