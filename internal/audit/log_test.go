@@ -244,6 +244,15 @@ func TestLog_neverSignsInconsistentTree(t *testing.T) {
 			tamperAccessLog(t, path, "UPDATE access_log SET data = CAST(replace(CAST(data AS TEXT), 'read', 'rEad') AS BLOB) WHERE idx = 12")
 			return st
 		}},
+		{"new entry deleted", func(t *testing.T, st *sqlite.Store, path string) audit.Store {
+			tamperAccessLog(t, path, "DELETE FROM access_log WHERE idx = 12")
+			return st
+		}},
+		{"new entries swapped", func(t *testing.T, st *sqlite.Store, path string) audit.Store {
+			tamperAccessLog(t, path, "UPDATE access_log SET idx = -1 WHERE idx = 12",
+				"UPDATE access_log SET idx = 12 WHERE idx = 13", "UPDATE access_log SET idx = 13 WHERE idx = -1")
+			return st
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, path := openStore(t)
@@ -261,8 +270,12 @@ func TestLog_neverSignsInconsistentTree(t *testing.T) {
 			l.Close()
 			bad := tc.tamper(t, st, path)
 			l2 := openLog(t, bad)
-			if _, err := l2.Checkpoint(ctx); !errors.Is(err, audit.ErrInconsistent) {
+			_, err = l2.Checkpoint(ctx)
+			if !errors.Is(err, audit.ErrInconsistent) {
 				t.Errorf("Checkpoint = %v, want ErrInconsistent", err)
+			}
+			if bad := (*audit.BadEntryError)(nil); errors.As(err, &bad) && bad.Index != 12 {
+				t.Errorf("Checkpoint names entry %d, want 12", bad.Index)
 			}
 			latest, err := st.LatestCheckpoint(ctx)
 			if err != nil || latest.Size != first.Size {

@@ -31,6 +31,14 @@ type AccessLog interface {
 	// order. Missing rows are simply absent: callers that need every index
 	// check for gaps.
 	AccessEntries(ctx context.Context, from, to int64) ([]AccessEntry, error)
+	// AccessLeaves returns the data of the entries from, from+1, ... up to
+	// to (excluded), concatenated in index order: only what re-hashing a
+	// range needs, read as a few values per call rather than a row per
+	// entry, for the checkpoint signer, which re-hashes every entry since
+	// the last checkpoint before it signs. It stops before the first index
+	// that has no row, so fewer leaves than to-from means that entry
+	// from+Len() is missing. The read is one snapshot.
+	AccessLeaves(ctx context.Context, from, to int64) (AccessLeaves, error)
 	// PersonAccesses returns the entries about one person (by pseudonym),
 	// newest first, with Index < q.Before when q.Before > 0. The answer is
 	// complete whatever the state of the person index: entries the index
@@ -85,6 +93,28 @@ type AccessEntry struct {
 	Person []byte
 	// Data is the entry as it is hashed into the tree (the Merkle leaf).
 	Data []byte
+}
+
+// AccessLeaves is the data of a contiguous range of entries, as
+// AccessLog.AccessLeaves returns it.
+type AccessLeaves struct {
+	// Data holds the entries' data one after another.
+	Data []byte
+	// Ends[i] is where the i-th entry's data ends in Data; it begins where
+	// the previous one ends (at 0 for the first).
+	Ends []int
+}
+
+// Len returns the number of entries.
+func (l AccessLeaves) Len() int { return len(l.Ends) }
+
+// Leaf returns the i-th entry's data, 0 <= i < Len().
+func (l AccessLeaves) Leaf(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = l.Ends[i-1]
+	}
+	return l.Data[start:l.Ends[i]:l.Ends[i]]
 }
 
 // AccessQuery selects one person's entries, newest first.

@@ -15,6 +15,7 @@ func init() {
 	accessLogTests = []conformanceTest{
 		{"AccessLogEmpty", testAccessLogEmpty},
 		{"AccessLogAppendAndRead", testAccessLogAppendAndRead},
+		{"AccessLogLeaves", testAccessLogLeaves},
 		{"AccessLogAppendConflict", testAccessLogAppendConflict},
 		{"AccessLogHashBlocks", testAccessLogHashBlocks},
 		{"AccessLogPersonAccesses", testAccessLogPersonAccesses},
@@ -425,6 +426,38 @@ func testAccessLogConcurrentAppenders(t *testing.T, s store.Store) {
 	for i, e := range es {
 		if e.Index != int64(i) {
 			t.Fatalf("entry %d has index %d", i, e.Index)
+		}
+	}
+}
+
+// testAccessLogLeaves reads ranges of entries' data with AccessLeaves,
+// among them data that is not text (NUL, invalid UTF-8, empty), and checks
+// them against AccessEntries.
+func testAccessLogLeaves(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if l, err := s.AccessLeaves(ctx, 0, 10); l.Len() != 0 || len(l.Data) != 0 || err != nil {
+		t.Errorf("AccessLeaves of the empty log = %d leaves, %v; want none", l.Len(), err)
+	}
+	b := accessBatch(0, 0, 300, "p1", "p2", "p3")
+	b.Entries[1].Data = []byte{0, 'a', 0, 0xff, 0xfe, '\n', ','}
+	b.Entries[2].Data = []byte{}
+	b.Entries[3].Data = bytes.Repeat([]byte("\xc3\x28 long "), 500)
+	if err := s.AppendAccess(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct{ from, to int64 }{{0, 300}, {0, 1}, {1, 4}, {2, 3}, {100, 250}, {299, 300}, {250, 1000}, {300, 400}, {5, 5}, {7, 6}} {
+		l, err := s.AccessLeaves(ctx, r.from, r.to)
+		if err != nil {
+			t.Fatalf("AccessLeaves(%d, %d): %v", r.from, r.to, err)
+		}
+		want := max(0, min(r.to, 300)-r.from)
+		if int64(l.Len()) != want {
+			t.Fatalf("AccessLeaves(%d, %d) = %d leaves, want %d", r.from, r.to, l.Len(), want)
+		}
+		for i := range l.Len() {
+			if w := b.Entries[r.from+int64(i)].Data; !bytes.Equal(l.Leaf(i), w) {
+				t.Errorf("AccessLeaves(%d, %d) leaf %d = %q, want %q", r.from, r.to, i, l.Leaf(i), w)
+			}
 		}
 	}
 }
