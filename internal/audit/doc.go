@@ -22,13 +22,17 @@
 // The tree is built with
 // golang.org/x/mod/sumdb/tlog, whose stored hashes are kept in the store, so
 // proofs for a log of any size read O(log n) hashes and never recompute from
-// leaves.
+// leaves. Cost per entry: Record encodes the leaves of a call's accesses
+// that differ only in the person (a bulk job's batch) from one template,
+// written without reflection, and computes pseudonyms with a pooled keyed
+// HMAC state.
 //
 // Checkpoints are C2SP signed notes (c2sp.org/tlog-checkpoint) signed with an
 // Ed25519 note key, generated at first start and kept in the store settings
 // (in clear for now; encrypting it at rest is a later issue). The origin line
 // is the key's name. A checkpoint is signed only after the leaves added since
-// the previous one were re-hashed and matched, and a consistency proof from
+// the previous one were read back (as one concatenated value per chunk,
+// store.AccessLeaves), re-hashed and matched, and a consistency proof from
 // the previous checkpoint checked out; Verify re-derives the whole tree from
 // the entries.
 //

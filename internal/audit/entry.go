@@ -25,9 +25,11 @@ const leafPrefixV1 = "dancu.access/v1\n"
 const PseudonymSize = 16
 
 // leafV1 is the version-1 leaf: the Access minus the PIN, plus the person's
-// pseudonym. encoding/json writes a struct's fields in declaration order,
-// escapes strings one way only and adds no whitespace, so one Access has
-// exactly one encoding; decodeLeaf enforces that by encoding again.
+// pseudonym. Its canonical form is what encoding/json's Marshal writes for
+// this struct: fields in declaration order, strings escaped one way only,
+// no whitespace, so one Access has exactly one encoding; DecodeLeaf
+// enforces that by encoding again. (newLeafTemplate writes the same bytes
+// without reflection; a test holds it to json.Marshal.)
 //
 // The canonical form, documented for anyone re-hashing a leaf:
 //
@@ -35,7 +37,11 @@ const PseudonymSize = 16
 //	time (RFC 3339, UTC, nanoseconds without trailing zeros), actor_kind,
 //	actor, agency, purpose, case_ref, sealed_until, person (lower-case hex
 //	of the 16-byte pseudonym), fields (sorted, no duplicates, [] when
-//	none), action, request_id. Every key is always present.
+//	none), action, request_id. Every key is always present. Strings have
+//	invalid UTF-8 replaced by U+FFFD; " and \ are escaped with a
+//	backslash, as are \b \f \n \r \t; other control characters, <, > and &
+//	are written \u00XX (lower-case hex), U+2028 and U+2029 as \u2028 and
+//	\u2029; everything else as it is.
 type leafV1 struct {
 	Time        string   `json:"time"`
 	ActorKind   string   `json:"actor_kind"`

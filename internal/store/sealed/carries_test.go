@@ -59,7 +59,7 @@ func carriesBytes(t reflect.Type, seen map[reflect.Type]bool) bool {
 var passThrough = map[string]string{
 	// The access log holds pseudonyms, purposes and field names, never
 	// values, and must stay verifiable from the stored bytes.
-	"AccessEntries": "access log", "AppendAccess": "access log", "PersonAccesses": "access log",
+	"AccessEntries": "access log", "AccessLeaves": "access log", "AppendAccess": "access log", "PersonAccesses": "access log",
 	"Checkpoints": "access log", "LatestCheckpoint": "access log", "PutCheckpoint": "access log",
 	// Data keys are stored wrapped under the key-encryption key.
 	"DataKeys": "wrapped keys", "AddDataKey": "wrapped keys", "RewrapDataKey": "wrapped keys",
