@@ -24,7 +24,11 @@ import (
 // dirtied a page per entry once it outgrew the cache and was half of the
 // log's CPU at a million entries. A listing reads a block or two per run;
 // with 4,096-entry runs (the indexer's batch) a log of 100 million entries
-// is at level 4 at most, at most 16 runs per level. A merge moves about
+// reaches level 3 (runs of up to 16.8 million entries), 16 runs per level
+// outside a merge. One merge runs at a time, so while a big one takes its
+// steps (a level-3 merge: about 2,000) new level-0 runs pile up, and a
+// listing probes them all until it ends; merges per level would avoid it.
+// A merge moves about
 // mergeStepRows pairs per transaction, a slice of the pseudonym space at a
 // time, so that the appends, which share the access file's writer, never
 // wait long behind it.
