@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/dancu/dancu/internal/audit"
+	"github.com/dancu/dancu/internal/cputime"
 	"github.com/dancu/dancu/internal/exchange"
 	"github.com/dancu/dancu/internal/exchange/exchangetest"
 	"github.com/dancu/dancu/internal/store"
@@ -172,7 +173,7 @@ func BenchmarkEngine_bulk(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				j, err := e.SubmitFile(ctx, JobMeta{Agency: "bench", Client: "bench", Purpose: "telecom.subscribers"}, in, filepath.Join(dir, fmt.Sprintf("%s-%d.out", rc, i)))
 				if err != nil {
@@ -199,7 +200,7 @@ func BenchmarkEngine_bulk(b *testing.B) {
 					b.Fatalf("person index reaches %d, %v; want %d", n, err, size)
 				}
 			}
-			cpu := cpuTime() - cpu0
+			cpu := cputime.Process() - cpu0
 			b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 			perLine := float64(cpu.Nanoseconds()) / float64(lines*b.N)
 			b.ReportMetric(perLine/1000, "cpu-µs/line")
@@ -258,7 +259,7 @@ func BenchmarkDemographic(b *testing.B) {
 			var lat latencies
 			b.SetParallelism(8) // 16 in flight on 2 cores
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					body := bodies[int(i.Add(1))%len(bodies)]
@@ -275,7 +276,7 @@ func BenchmarkDemographic(b *testing.B) {
 				}
 			})
 			b.StopTimer()
-			perReq := float64((cpuTime() - cpu0).Nanoseconds()) / float64(b.N)
+			perReq := float64((cputime.Process() - cpu0).Nanoseconds()) / float64(b.N)
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 			b.ReportMetric(perReq/1000, "cpu-µs/req")
 			b.ReportMetric(2e9/perReq, "req/s@2cores")
@@ -324,7 +325,7 @@ func BenchmarkAccessLog_jobBatch(b *testing.B) {
 	const batch = 8192
 	accessed := []string{"status", "full_name", "birth_date", "sex"}
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		as := make([]audit.Access, batch)
 		for k := range as {
@@ -347,6 +348,6 @@ func BenchmarkAccessLog_jobBatch(b *testing.B) {
 	if n, err := st.IndexAccesses(ctx, 1<<30); err != nil || n != int64(b.N*batch) {
 		b.Fatalf("person index reaches %d, %v; want %d", n, err, b.N*batch)
 	}
-	per := float64((cpuTime() - cpu0).Nanoseconds()) / float64(b.N*batch)
+	per := float64((cputime.Process() - cpu0).Nanoseconds()) / float64(b.N*batch)
 	b.ReportMetric(per/1000, "cpu-µs/entry")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/dancu/dancu/internal/cputime"
 	"github.com/dancu/dancu/internal/match/linkage"
 	"github.com/dancu/dancu/internal/match/testbed"
 	"github.com/dancu/dancu/internal/registry"
@@ -94,12 +95,12 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			o.Linkage.PriorRate = linkage.DefaultPriorRate
 		}
 	}
-	t, cpu := time.Now(), cpuTime()
+	t, cpu := time.Now(), cputime.Process()
 	res, err := linkage.Run(ctx, recs, o.Linkage)
 	if err != nil {
 		return Report{}, err
 	}
-	rep.Link, rep.LinkCPU = time.Since(t), cpuTime()-cpu
+	rep.Link, rep.LinkCPU = time.Since(t), cputime.Process()-cpu
 	found := make([]linkage.PINPair, len(res.Pairs))
 	for i, p := range res.Pairs {
 		found[i] = linkage.PINPair{A: recs[p.A].PIN, B: recs[p.B].PIN}

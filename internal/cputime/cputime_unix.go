@@ -1,15 +1,15 @@
 //go:build unix
 
-package evaluate
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime returns the CPU time (user and system, all threads) the process
-// has used: on a shared machine, a truer measure of work than wall time.
-func cpuTime() time.Duration {
+// Process returns the CPU time the process has used so far (0 if it cannot
+// be read).
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
